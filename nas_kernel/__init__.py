@@ -1,0 +1,37 @@
+"""NAS Kernel: the contracts, plugin system and search loop of a neural architecture search
+framework for PyTorch. Importing it is cheap: no torch, pandas or matplotlib."""
+from nas_kernel.api import (
+    ArchaiModel,
+    AsyncModelEvaluator,
+    BayesOptSearchSpace,
+    DiscreteSearchSpace,
+    Evaluation,
+    EvolutionarySearchSpace,
+    MeanVar,
+    ModelEvaluator,
+    Predictor,
+    SearchObjectives,
+    SearchResults,
+    Searcher,
+)
+from nas_kernel.hookspecs import hookimpl, hookspec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArchaiModel",
+    "AsyncModelEvaluator",
+    "BayesOptSearchSpace",
+    "DiscreteSearchSpace",
+    "Evaluation",
+    "EvolutionarySearchSpace",
+    "MeanVar",
+    "ModelEvaluator",
+    "Predictor",
+    "SearchObjectives",
+    "SearchResults",
+    "Searcher",
+    "hookimpl",
+    "hookspec",
+    "__version__",
+]

@@ -1,0 +1,24 @@
+"""The discrete-search contracts (Archai's names and semantics)."""
+from nas_kernel.api.evaluation import Evaluation
+from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
+from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.objectives import SearchObjectives
+from nas_kernel.api.predictor import MeanVar, Predictor
+from nas_kernel.api.results import SearchResults
+from nas_kernel.api.search_space import BayesOptSearchSpace, DiscreteSearchSpace, EvolutionarySearchSpace
+from nas_kernel.api.searcher import Searcher
+
+__all__ = [
+    "ArchaiModel",
+    "AsyncModelEvaluator",
+    "BayesOptSearchSpace",
+    "DiscreteSearchSpace",
+    "Evaluation",
+    "EvolutionarySearchSpace",
+    "MeanVar",
+    "ModelEvaluator",
+    "Predictor",
+    "SearchObjectives",
+    "SearchResults",
+    "Searcher",
+]

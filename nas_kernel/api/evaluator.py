@@ -1,0 +1,38 @@
+"""Evaluator contracts: how an objective's value is computed for a model."""
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import List, Optional
+
+from overrides import EnforceOverrides
+
+from nas_kernel.api.model import ArchaiModel
+
+
+class ModelEvaluator(EnforceOverrides):
+    """Computes one number for one model, blocking.
+
+    ``budget`` is the searcher's fidelity knob (e.g. a fraction of the training epochs); ``None``
+    means the evaluator's default. Raising, or returning NaN, marks the evaluation failed: the
+    kernel records the error and the search goes on.
+    """
+
+    @abstractmethod
+    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+        """Return the objective value of ``model``."""
+
+
+class AsyncModelEvaluator(EnforceOverrides):
+    """Computes many models concurrently: ``send`` queues jobs, ``fetch_all`` collects them.
+
+    ``fetch_all`` blocks, returns one value per ``send`` **in send order**, uses ``None`` for a
+    job that failed, and empties the queue.
+    """
+
+    @abstractmethod
+    def send(self, model: ArchaiModel, budget: Optional[float] = None):
+        """Queue an evaluation of ``model`` without waiting for it."""
+
+    @abstractmethod
+    def fetch_all(self):
+        """Wait for every queued job; results in send order, ``None`` for failures."""

@@ -1,0 +1,338 @@
+"""Search objectives and constraints, evaluated through one cache keyed by (objective, archid, budget).
+
+Semantics follow Archai's ``SearchObjectives`` so ported code behaves the same (constraint values
+are cached under the objective's own key and reused as objective values; async evaluators are
+sent first, then sync ones run, then async results are fetched). Differences, on purpose:
+evaluator exceptions and NaN are recorded as failed evaluations instead of aborting the search;
+failures are cached like successes (a search never spends its budget retrying the same crash);
+the cache file is plain YAML read with the safe loader.
+"""
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from nas_kernel.api.evaluation import Evaluation, budget_key, normalize_budget, outcome
+from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
+from nas_kernel.api.model import ArchaiModel
+
+Recorder = Callable[[str, ArchaiModel, Optional[float], Evaluation], None]
+
+
+class SearchObjectives:
+    """The objectives a search optimises and the constraints a model must satisfy."""
+
+    def __init__(self, cache_objective_evaluation: bool = True) -> None:
+        self.cache_objective_evaluation = cache_objective_evaluation
+        self._objs: Dict[str, dict] = {}
+        self._extra_constraints: Dict[str, dict] = {}
+        self._cache: Dict[Tuple[str, str, str], Evaluation] = {}
+        self.recorders: List[Recorder] = []
+
+    # ---- declaring -------------------------------------------------------------------------
+    def add_objective(
+        self,
+        name: str,
+        model_evaluator: Any,
+        higher_is_better: bool,
+        compute_intensive: bool = True,
+        constraint: Optional[Tuple[float, float]] = None,
+    ) -> None:
+        self._check_new(name, model_evaluator)
+        if constraint is not None and compute_intensive:
+            raise ValueError(
+                f"objective {name!r}: a constraint is only allowed on a cheap objective "
+                "(compute_intensive=False), because constraints are checked before expensive work"
+            )
+        self._objs[name] = {
+            "evaluator": model_evaluator,
+            "higher_is_better": bool(higher_is_better),
+            "compute_intensive": bool(compute_intensive),
+            "constraint": _check_range(name, constraint),
+        }
+
+    def add_constraint(self, name: str, model_evaluator: Any, constraint: Tuple[float, float]) -> None:
+        self._check_new(name, model_evaluator)
+        self._extra_constraints[name] = {
+            "evaluator": model_evaluator,
+            "constraint": _check_range(name, constraint),
+            "compute_intensive": False,
+        }
+
+    def _check_new(self, name: str, evaluator: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"objective name must be a non-empty string, got {name!r}")
+        if name in self._objs or name in self._extra_constraints:
+            raise ValueError(f"objective or constraint {name!r} is already defined")
+        if not isinstance(evaluator, (ModelEvaluator, AsyncModelEvaluator)):
+            raise TypeError(
+                f"{name!r}: evaluator must be a ModelEvaluator or AsyncModelEvaluator, got {type(evaluator).__name__}"
+            )
+
+    # ---- views -----------------------------------------------------------------------------
+    @property
+    def objectives(self) -> Dict[str, dict]:
+        return self._objs
+
+    @property
+    def objective_names(self) -> List[str]:
+        return list(self._objs)
+
+    @property
+    def cheap_objectives(self) -> Dict[str, dict]:
+        return {n: o for n, o in self._objs.items() if not o["compute_intensive"]}
+
+    @property
+    def cheap_objective_names(self) -> List[str]:
+        return list(self.cheap_objectives)
+
+    @property
+    def expensive_objectives(self) -> Dict[str, dict]:
+        return {n: o for n, o in self._objs.items() if o["compute_intensive"]}
+
+    @property
+    def expensive_objective_names(self) -> List[str]:
+        return list(self.expensive_objectives)
+
+    @property
+    def constraints(self) -> Dict[str, dict]:
+        """Extra constraints only (cheap objectives may carry constraints of their own)."""
+        return self._extra_constraints
+
+    @property
+    def higher_is_better(self) -> Dict[str, bool]:
+        return {n: o["higher_is_better"] for n, o in self._objs.items()}
+
+    def _all_constraints(self) -> Dict[str, dict]:
+        found = dict(self._extra_constraints)
+        found.update({n: o for n, o in self.cheap_objectives.items() if o["constraint"] is not None})
+        return found
+
+    # ---- evaluating ------------------------------------------------------------------------
+    def validate_constraints(
+        self, models: Sequence[ArchaiModel], progress_bar: bool = False
+    ) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
+        """Evaluate every constraint; return (values per constraint, indices of valid models)."""
+        constraints = self._all_constraints()
+        if not constraints:
+            return {}, np.arange(len(models))
+        values = self._eval_objs(constraints, models, None, progress_bar)
+        valid = np.ones(len(models), dtype=bool)
+        for name, spec in constraints.items():
+            lo, hi = spec["constraint"]
+            col = values[name]
+            with np.errstate(invalid="ignore"):
+                valid &= (col >= lo) & (col <= hi)  # NaN (failed) is never valid
+        return values, np.nonzero(valid)[0]
+
+    def is_model_valid(self, model: ArchaiModel) -> bool:
+        return len(self.validate_constraints([model])[1]) > 0
+
+    def eval_cheap_objs(self, models, budgets=None, progress_bar=False) -> Dict[str, np.ndarray]:
+        return self._eval_objs(self.cheap_objectives, models, budgets, progress_bar)
+
+    def eval_expensive_objs(self, models, budgets=None, progress_bar=False) -> Dict[str, np.ndarray]:
+        return self._eval_objs(self.expensive_objectives, models, budgets, progress_bar)
+
+    def eval_all_objs(self, models, budgets=None, progress_bar=False) -> Dict[str, np.ndarray]:
+        return self._eval_objs(self._objs, models, budgets, progress_bar)
+
+    def _eval_objs(
+        self,
+        objs: Dict[str, dict],
+        models: Sequence[ArchaiModel],
+        budgets: Optional[Dict[str, Sequence[Any]]] = None,
+        progress_bar: bool = False,
+    ) -> Dict[str, np.ndarray]:
+        if not objs or not models:
+            return {}
+        budgets = budgets or {}
+        results: Dict[str, List[float]] = {}
+        sync_jobs: List[Tuple[str, int, Optional[float]]] = []
+        async_jobs: Dict[str, List[Tuple[int, Optional[float]]]] = {}
+        pending: Dict[Tuple[str, str, str], List[int]] = {}
+
+        for name, spec in objs.items():
+            model_budgets = list(budgets.get(name, [None] * len(models)))
+            if len(model_budgets) != len(models):
+                raise ValueError(f"budgets[{name!r}] has {len(model_budgets)} entries for {len(models)} models")
+            results[name] = [math.nan] * len(models)
+            for i, (model, budget) in enumerate(zip(models, model_budgets)):
+                budget = normalize_budget(budget)
+                key = (name, model.archid, budget_key(budget))
+                hit = self._cache.get(key) if self.cache_objective_evaluation else None
+                if hit is not None:
+                    results[name][i] = hit.number
+                    model.metadata.update(hit.metadata)
+                    continue
+                if key in pending:  # the same (archid, budget) twice in one call: compute once
+                    pending[key].append(i)
+                    continue
+                pending[key] = [i]
+                if isinstance(spec["evaluator"], AsyncModelEvaluator):
+                    async_jobs.setdefault(name, []).append((i, budget))
+                else:
+                    sync_jobs.append((name, i, budget))
+
+        bar = _progress(progress_bar, len(sync_jobs) + sum(map(len, async_jobs.values())))
+        started: Dict[str, float] = {}
+        for name, jobs in async_jobs.items():
+            started[name] = time.perf_counter()
+            evaluator = objs[name]["evaluator"]
+            for i, budget in jobs:
+                evaluator.send(models[i], budget)
+        for name, i, budget in sync_jobs:
+            evaluation = _run_sync(objs[name]["evaluator"], models[i], budget)
+            self._settle(name, models, i, budget, evaluation, pending, results)
+            bar.update(1)
+        for name, jobs in async_jobs.items():
+            evaluator = objs[name]["evaluator"]
+            try:
+                fetched = list(evaluator.fetch_all())
+                error = None
+            except Exception as exc:  # the whole batch failed: every job in it failed
+                fetched, error = [None] * len(jobs), _describe(exc)
+            if len(fetched) != len(jobs):
+                raise RuntimeError(
+                    f"objective {name!r}: {type(evaluator).__name__}.fetch_all() returned "
+                    f"{len(fetched)} results for {len(jobs)} sent models"
+                )
+            per_job = (time.perf_counter() - started[name]) / max(1, len(jobs))
+            for (i, budget), value in zip(jobs, fetched):
+                evaluation = outcome(value, per_job)
+                if error is not None:
+                    evaluation.error = error
+                self._settle(name, models, i, budget, evaluation, pending, results)
+                bar.update(1)
+        bar.close()
+        return {name: np.asarray(vals, dtype=np.float64) for name, vals in results.items()}
+
+    def _settle(self, name, models, i, budget, evaluation: Evaluation, pending, results) -> None:
+        model = models[i]
+        key = (name, model.archid, budget_key(budget))
+        for j in pending[key]:
+            results[name][j] = evaluation.number
+            if j != i:
+                models[j].metadata.update(evaluation.metadata)
+        if self.cache_objective_evaluation:
+            self._cache[key] = evaluation
+        for record in self.recorders:
+            record(name, model, budget, evaluation)
+
+    # ---- the cache -------------------------------------------------------------------------
+    def lookup_cache(self, obj_name: str, arch_id: str, budget: Optional[float] = None) -> Optional[float]:
+        """The cached value, or None when not cached or when the cached evaluation failed."""
+        hit = self._cache.get((obj_name, arch_id, budget_key(budget)))
+        return hit.value if hit is not None and hit.ok else None
+
+    def lookup_evaluation(self, obj_name: str, arch_id: str, budget: Optional[float] = None) -> Optional[Evaluation]:
+        return self._cache.get((obj_name, arch_id, budget_key(budget)))
+
+    def preload(self, entries) -> None:
+        """Fill the cache with ``(objective, archid, budget, Evaluation)`` tuples (e.g. from a store)."""
+        for name, archid, budget, evaluation in entries:
+            self._cache[(name, archid, budget_key(budget))] = evaluation
+
+    def save_cache(self, path: str) -> None:
+        """Write the cache as a YAML list of plain records (safe to load anywhere)."""
+        import yaml
+
+        rows = []
+        for (name, archid, bkey), ev in self._cache.items():
+            rows.append({
+                "objective": name, "archid": archid, "budget": float(bkey) if bkey else None,
+                "value": ev.value, "status": ev.status, "error": ev.error, "seconds": round(ev.seconds, 6),
+            })
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(rows, f, sort_keys=False)
+
+    def load_cache(self, path: str) -> None:
+        """Read a file written by ``save_cache``; refuses anything that is not plain records."""
+        import yaml
+
+        with open(path, "r", encoding="utf-8") as f:
+            try:
+                rows = yaml.safe_load(f)
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{path}: not a cache file: {exc}") from None
+        if rows is None:
+            return
+        if not isinstance(rows, list):
+            raise ValueError(f"{path}: a cache file is a list of records, got {type(rows).__name__}")
+        for n, row in enumerate(rows):
+            if not isinstance(row, dict) or not {"objective", "archid", "value"} <= set(row):
+                raise ValueError(f"{path}: record {n} needs objective, archid and value")
+            status = row.get("status", "ok")
+            if status not in ("ok", "failed"):
+                raise ValueError(f"{path}: record {n}: status must be ok or failed, got {status!r}")
+            value = row["value"]
+            if value is not None and not isinstance(value, (int, float)):
+                raise ValueError(f"{path}: record {n}: value must be a number or null")
+            self._cache[(str(row["objective"]), str(row["archid"]), budget_key(row.get("budget")))] = Evaluation(
+                None if value is None else float(value), status, row.get("error"), float(row.get("seconds") or 0.0)
+            )
+
+
+def _check_range(name: str, constraint) -> Optional[Tuple[float, float]]:
+    if constraint is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in constraint)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name!r}: constraint must be a pair [low, high] of numbers, got {constraint!r}") from None
+    if lo > hi:
+        raise ValueError(f"{name!r}: constraint low {lo} is above high {hi}")
+    return (lo, hi)
+
+
+def _run_sync(evaluator: ModelEvaluator, model: ArchaiModel, budget) -> Evaluation:
+    """Evaluate once; keep the metadata the evaluator set (e.g. epochs trained) so a cache hit,
+    or a resumed run, can give it back to the model."""
+    before = dict(model.metadata)
+    start = time.perf_counter()
+    try:
+        value = evaluator.evaluate(model, budget)
+    except Exception as exc:
+        return Evaluation(None, "failed", _describe(exc), time.perf_counter() - start)
+    changed = {k: v for k, v in model.metadata.items() if k not in before or before[k] is not v}
+    return outcome(value, time.perf_counter() - start, _jsonable(changed))
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _jsonable(metadata: dict) -> dict:
+    """The part of a model's metadata that can be stored as JSON (numbers, strings, lists...)."""
+    import json
+
+    kept = {}
+    for key, value in metadata.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            continue
+        kept[str(key)] = value
+    return kept
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="evaluating", unit="eval", leave=False)

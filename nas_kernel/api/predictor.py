@@ -1,0 +1,27 @@
+"""Predictor contract: a surrogate of expensive objectives from architecture encodings."""
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import NamedTuple
+
+import numpy as np
+from overrides import EnforceOverrides
+
+
+class MeanVar(NamedTuple):
+    """Predicted mean and variance, each an array of shape (N, T)."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+
+class Predictor(EnforceOverrides):
+    """Fits (N, F) encodings to (N, T) targets; predicts mean and variance per target."""
+
+    @abstractmethod
+    def fit(self, encoded_archs: np.ndarray, y: np.ndarray):
+        """Train on encodings ``(N, F)`` and targets ``(N, T)`` (a 1-D ``y`` is one target)."""
+
+    @abstractmethod
+    def predict(self, encoded_archs: np.ndarray):
+        """Return ``MeanVar`` with arrays of shape ``(N, T)``."""

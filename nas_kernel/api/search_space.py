@@ -1,0 +1,57 @@
+"""Search-space contracts: what a searcher may ask of a space, by capability."""
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, List
+
+from overrides import EnforceOverrides
+
+from nas_kernel.api.model import ArchaiModel
+
+
+class DiscreteSearchSpace(EnforceOverrides):
+    """A space a searcher can sample from and persist models of.
+
+    ``random_sample`` must draw from the space's own seeded generator, so two spaces built with
+    the same seed give the same samples (the reproducibility every search relies on).
+    """
+
+    @abstractmethod
+    def save_arch(self, model: ArchaiModel, file_path: str):
+        """Write enough to rebuild ``model`` with ``load_arch``; must work when ``model.arch`` is None."""
+
+    @abstractmethod
+    def load_arch(self, file_path: str):
+        """Rebuild a model saved by ``save_arch``; its archid must equal the saved one."""
+
+    @abstractmethod
+    def save_model_weights(self, model: ArchaiModel, file_path: str):
+        """Write the model's weights."""
+
+    @abstractmethod
+    def load_model_weights(self, model: ArchaiModel, file_path: str):
+        """Load weights written by ``save_model_weights`` into ``model`` (safely: no pickles)."""
+
+    @abstractmethod
+    def random_sample(self):
+        """Draw one architecture uniformly (or by the space's own prior)."""
+
+
+class EvolutionarySearchSpace(DiscreteSearchSpace):
+    """A space with neighbourhood moves, for evolutionary and local searchers."""
+
+    @abstractmethod
+    def mutate(self, arch: ArchaiModel):
+        """Return a neighbour of ``arch``; ``arch`` itself must not change."""
+
+    @abstractmethod
+    def crossover(self, arch_list: List[ArchaiModel]):
+        """Combine the parents into a child; the parents must not change."""
+
+
+class BayesOptSearchSpace(DiscreteSearchSpace):
+    """A space whose architectures encode to fixed-length vectors, for predictor-guided searchers."""
+
+    @abstractmethod
+    def encode(self, arch: ArchaiModel):
+        """Return a 1-D numpy array whose length is the same for every architecture of the space."""
