@@ -1,0 +1,115 @@
+"""Rebuild a search's results from its store, and write the Archai-style exports from it:
+``search_state.csv``, ``pareto.json``, ``evaluations.yaml`` (the cache), ``plots/`` and
+``pareto_models/``. ``nas results`` uses the same reader on running or copied runs."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.objectives import SearchObjectives
+from nas_kernel.api.results import SearchResults
+from nas_kernel.store import Store, StoreError, db_path
+
+SEARCH_STATE = "search_state.csv"
+PARETO_JSON = "pareto.json"
+CACHE_YAML = "evaluations.yaml"
+PLOTS = "plots"
+PARETO_MODELS = "pareto_models"
+
+
+@dataclass
+class ObjectiveSchema:
+    """Objective names and directions as stored: enough to rank results without evaluators."""
+
+    specs: List[Dict[str, Any]]
+
+    @property
+    def objective_names(self) -> List[str]:
+        return [s["name"] for s in self.specs]
+
+    @property
+    def higher_is_better(self) -> Dict[str, bool]:
+        return {s["name"]: bool(s["higher_is_better"]) for s in self.specs}
+
+    def is_expensive(self, name: str) -> bool:
+        return any(s["name"] == name and s["compute_intensive"] for s in self.specs)
+
+
+def open_store(output_dir: str) -> Store:
+    return Store(db_path(output_dir), readonly=True)
+
+
+def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
+    """The search state as recorded so far (works while the search is still writing)."""
+    store = open_store(output_dir)
+    try:
+        specs = store.get_json("objectives")
+        if specs is None:
+            raise StoreError(f"{db_path(output_dir)} holds no search yet")
+        schema = ObjectiveSchema(specs)
+        values = store.evaluation_values()
+        candidates = store.candidates()
+    finally:
+        store.close()
+    results = SearchResults(search_space, schema)
+    by_iteration: Dict[int, list] = {}
+    for iteration, archid, bkey, extra, wall in candidates:
+        by_iteration.setdefault(iteration, []).append((archid, bkey, extra, wall))
+    for iteration in sorted(by_iteration):
+        rows = by_iteration[iteration]
+        models = [ArchaiModel(None, archid) for archid, _, _, _ in rows]
+        objective_values: Dict[str, List[float]] = {}
+        for name in schema.objective_names:
+            col = []
+            for archid, bkey, _, _ in rows:
+                value = values.get((name, archid, bkey if schema.is_expensive(name) else ""))
+                col.append(math.nan if value is None else value)
+            objective_values[name] = col
+        extra_keys: List[str] = []
+        for _, _, extra, _ in rows:
+            extra_keys.extend(k for k in extra if k not in extra_keys)
+        extra_cols = {k: [extra.get(k) for _, _, extra, _ in rows] for k in extra_keys}
+        results.add_iteration_results(models, objective_values, extra_cols,
+                                      walltime_hours=[w for _, _, _, w in rows])
+    return results
+
+
+def write_exports(output_dir: str, search_space: Any, live: SearchResults, save_weights: bool = False) -> Dict[str, Any]:
+    """Write every export of a search from its store; Pareto models come from ``live`` (the
+    searcher's in-memory results) because weights only exist in memory."""
+    stored = load_results(output_dir, search_space)
+    paths: Dict[str, Any] = {}
+    paths["search_state"] = os.path.join(output_dir, SEARCH_STATE)
+    stored.save_search_state(paths["search_state"])
+    paths["pareto"] = os.path.join(output_dir, PARETO_JSON)
+    write_pareto_json(stored, paths["pareto"])
+    store = open_store(output_dir)
+    try:
+        cache = SearchObjectives()
+        cache.preload(store.evaluations())
+    finally:
+        store.close()
+    paths["cache"] = os.path.join(output_dir, CACHE_YAML)
+    cache.save_cache(paths["cache"])
+    if len(stored.objectives.objective_names) >= 2:
+        paths["plots"] = stored.save_all_2d_pareto_evolution_plots(os.path.join(output_dir, PLOTS))
+    if search_space is not None:
+        paths["pareto_models"] = live.save_pareto_frontier_models(os.path.join(output_dir, PARETO_MODELS),
+                                                                  save_weights=save_weights)
+    return paths
+
+
+def write_pareto_json(results: SearchResults, path: str) -> None:
+    front = results.get_pareto_frontier()
+    rows = []
+    for pos, model in enumerate(front["models"]):
+        row = {"archid": model.archid, "iteration": int(front["iteration_nums"][pos])}
+        for name, col in front["evaluation_results"].items():
+            row[name] = None if math.isnan(col[pos]) else float(col[pos])
+        rows.append(row)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(rows, f, indent=2)

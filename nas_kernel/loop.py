@@ -1,0 +1,315 @@
+"""The search loop every built-in searcher runs on.
+
+``IterativeSearcher.search()`` runs, for each iteration: the ``on_start_iteration`` hook and
+subscribed callbacks, the algorithm's ``propose``, dedup by (archid, budget) before any module is
+built, constraints, evaluation (cheap objectives first, cache first, async evaluators batched),
+durable recording, the algorithm's ``learn``, and ``on_iteration_end``. At the end it writes the
+exports from the store and fires ``on_search_end``. A concrete algorithm supplies ``propose`` and
+usually ``learn``; it draws every random choice from ``self.rng``.
+
+Resume replays the same seed: stored evaluations are read back into the cache before the first
+iteration, so the replayed iterations cost no evaluation and the search continues where it
+stopped.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sys
+import time
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import numpy as np
+from overrides import overrides
+
+from nas_kernel.api.evaluation import budget_key, normalize_budget
+from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.objectives import SearchObjectives
+from nas_kernel.api.results import SearchResults
+from nas_kernel.api.searcher import Searcher
+from nas_kernel.plugins import call_lifecycle
+from nas_kernel.store import Store
+
+
+class SearchFailed(Exception):
+    """The search cannot go on (too many failed evaluations, nothing valid to evaluate)."""
+
+
+@dataclass
+class Proposal:
+    """What an algorithm asks the loop to evaluate in one iteration.
+
+    ``budgets`` (one per model, or None) reaches the expensive objectives and the cache key;
+    ``extra`` holds searcher columns for the search-state CSV (e.g. ``parent``), one value per model.
+    """
+
+    models: List[ArchaiModel]
+    budgets: Optional[List[Optional[float]]] = None
+    extra: Dict[str, List[Any]] = field(default_factory=dict)
+
+
+class IterativeSearcher(Searcher):
+    """Base class of searchers on the kernel loop; see the module docstring.
+
+    Settings the kernel may change after construction: ``plugin_manager`` (lifecycle hooks),
+    ``resume``, ``fingerprint`` (identifies the experiment in the store), ``progress``,
+    ``max_failures`` (stop when more evaluations than this failed; None = never),
+    ``sampling_patience`` (tries per wanted candidate before giving up on finding valid,
+    unseen ones).
+    """
+
+    def __init__(
+        self,
+        search_space: Any,
+        search_objectives: SearchObjectives,
+        output_dir: str,
+        num_iters: int = 10,
+        seed: int = 1,
+        clear_evaluated_models: bool = True,
+        save_pareto_model_weights: bool = False,
+    ) -> None:
+        super().__init__()
+        if int(num_iters) < 1:
+            raise ValueError(f"num_iters must be at least 1, got {num_iters}")
+        if not isinstance(search_objectives, SearchObjectives):
+            raise TypeError("search_objectives must be a SearchObjectives")
+        self.search_space = search_space
+        self.objectives = search_objectives
+        self.search_objectives = search_objectives
+        self.output_dir = str(output_dir)
+        self.num_iters = int(num_iters)
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clear_evaluated_models = clear_evaluated_models
+        self.save_pareto_model_weights = save_pareto_model_weights
+        self.plugin_manager = None
+        self.resume = False
+        self.fingerprint: Optional[str] = None
+        self.progress = True
+        self.max_failures: Optional[int] = None
+        self.sampling_patience = 20
+        self.results: Optional[SearchResults] = None
+        self.stop_reason: Optional[str] = None
+        self._seen: Set[Tuple[str, str]] = set()
+        self._failures = 0
+        self._store: Optional[Store] = None
+
+    # ---- what an algorithm implements ------------------------------------------------------
+    @abstractmethod
+    def propose(self, iteration: int):
+        """Candidates for this (1-based) iteration; empty ends the search."""
+
+    def learn(self, iteration: int, models: List[ArchaiModel], results: Dict[str, np.ndarray]):
+        """Take this iteration's evaluated models and values (NaN = failed) into account."""
+
+    # ---- helpers for algorithms ------------------------------------------------------------
+    def is_seen(self, archid: str, budget: Optional[float] = None) -> bool:
+        """True when (archid, budget) was evaluated or already proposed in this search."""
+        return (archid, budget_key(normalize_budget(budget))) in self._seen
+
+    def sample_candidates(
+        self,
+        make: Callable[[], Optional[ArchaiModel]],
+        n: int,
+        *,
+        budget: Optional[float] = None,
+        patience: Optional[int] = None,
+    ) -> List[ArchaiModel]:
+        """Call ``make()`` until ``n`` valid, unseen, distinct models are found, or until
+        ``n * patience`` tries: the bound that keeps a search whose constraints reject everything
+        from looping forever. ``make`` may return None for "no candidate this try"."""
+        patience = self.sampling_patience if patience is None else patience
+        found: List[ArchaiModel] = []
+        batch: Set[str] = set()
+        tries = 0
+        while len(found) < n and tries < max(1, n) * patience:
+            tries += 1
+            model = make()
+            if model is None or model.archid in batch or self.is_seen(model.archid, budget):
+                continue
+            if not self.objectives.is_model_valid(model):
+                continue
+            batch.add(model.archid)
+            found.append(model)
+        return found
+
+    def objective_values(self, name: str, models: Sequence[ArchaiModel], budget: Optional[float] = None) -> np.ndarray:
+        """Cached values of one objective (NaN where missing or failed): for learning from history."""
+        out = np.full(len(models), np.nan)
+        for i, model in enumerate(models):
+            value = self.objectives.lookup_cache(name, model.archid, budget)
+            if value is not None:
+                out[i] = value
+        return out
+
+    # ---- the loop --------------------------------------------------------------------------
+    @overrides
+    def search(self):
+        self._failures = 0
+        self._seen = set()
+        self.stop_reason = None
+        store = Store.open_for_search(self.output_dir, self._fingerprint(), resume=self.resume,
+                                      describe=self._describe())
+        self._store = store
+        self._save_schema(store)
+        if self.resume:
+            self.objectives.preload(store.evaluations())
+        walltime_offset = store.max_walltime()
+        started = time.time()
+        recorder = self._make_recorder(store)
+        self.objectives.recorders.append(recorder)
+        results = SearchResults(self.search_space, self.objectives)
+        self.results = results
+        bar = _iteration_bar(self.progress, self.num_iters)
+        try:
+            call_lifecycle(self.plugin_manager, "on_search_start", searcher=self)
+            for iteration in range(1, self.num_iters + 1):
+                store.iteration = iteration - 1
+                self.on_start_iteration(iteration)
+                call_lifecycle(self.plugin_manager, "on_start_iteration", searcher=self, iteration=iteration)
+                models, budgets, extra = self._take_proposal(self.propose(iteration))
+                if not models:
+                    self.stop_reason = self.stop_reason or "the searcher has nothing new to evaluate"
+                    break
+                values = self._evaluate(models, budgets)
+                walltimes = store.iteration_walltimes(iteration - 1)
+                if walltimes is None or len(walltimes) != len(models):
+                    now = walltime_offset + (time.time() - started) / 3600
+                    walltimes = [now] * len(models)
+                columns = dict(extra)
+                if any(b is not None for b in budgets):
+                    columns["budget"] = list(budgets)
+                results.add_iteration_results(models, values, columns, walltime_hours=walltimes)
+                store.record_iteration(iteration - 1, [m.archid for m in models], budgets,
+                                       _rows(columns, len(models)), walltimes)
+                self.learn(iteration, models, values)
+                call_lifecycle(self.plugin_manager, "on_iteration_end", searcher=self, iteration=iteration,
+                               models=models, results=values)
+                if self.clear_evaluated_models:
+                    keep = set() if not self.save_pareto_model_weights else {
+                        m.archid for m in results.get_pareto_frontier()["models"]}
+                    for model in models:
+                        if model.archid not in keep:
+                            model.clear()
+                bar.update(1)
+                bar.set_postfix_str(_best_text(results), refresh=False)
+                self._check_failures()
+            if results.iteration_num == 0 or not any(len(r["archid"]) for r in results.results):
+                raise SearchFailed(
+                    "no candidate could be evaluated: " + (self.stop_reason or "every proposal was empty")
+                    + ". Check the constraints and the search space.")
+            from nas_kernel.exports import write_exports
+
+            write_exports(self.output_dir, self.search_space, results, self.save_pareto_model_weights)
+            store.set_meta("status", "finished")
+            call_lifecycle(self.plugin_manager, "on_search_end", searcher=self, results=results)
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.set_meta("status", status)
+            raise
+        finally:
+            bar.close()
+            self.objectives.recorders.remove(recorder)
+            store.close()
+            self._store = None
+        return results
+
+    def _take_proposal(self, proposal) -> Tuple[List[ArchaiModel], List[Optional[float]], Dict[str, List[Any]]]:
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal(list(proposal or []))
+        n = len(proposal.models)
+        budgets = [normalize_budget(b) for b in (proposal.budgets or [None] * n)]
+        if len(budgets) != n:
+            raise ValueError(f"{type(self).__name__}.propose gave {len(budgets)} budgets for {n} models")
+        for key, col in proposal.extra.items():
+            if len(col) != n:
+                raise ValueError(f"{type(self).__name__}.propose gave {len(col)} values of {key!r} for {n} models")
+        keep: List[int] = []
+        for i, (model, budget) in enumerate(zip(proposal.models, budgets)):
+            key = (model.archid, budget_key(budget))
+            if key in self._seen:  # dropped before its module is ever built
+                continue
+            self._seen.add(key)
+            keep.append(i)
+        models = [proposal.models[i] for i in keep]
+        if models and self.objectives._all_constraints():
+            _, valid = self.objectives.validate_constraints(models)
+            keep = [keep[i] for i in valid]
+            models = [proposal.models[i] for i in keep]
+        extra = {k: [col[i] for i in keep] for k, col in proposal.extra.items()}
+        return models, [budgets[i] for i in keep], extra
+
+    def _evaluate(self, models: List[ArchaiModel], budgets: List[Optional[float]]) -> Dict[str, np.ndarray]:
+        """Cheap objectives first (budget None), then expensive ones at the proposal's budgets."""
+        values = self.objectives.eval_cheap_objs(models, progress_bar=False)
+        expensive = self.objectives.expensive_objective_names
+        per_obj = {name: budgets for name in expensive}
+        values.update(self.objectives.eval_expensive_objs(models, per_obj, progress_bar=self.progress))
+        return {name: values[name] for name in self.objectives.objective_names}
+
+    def _make_recorder(self, store: Store):
+        def record(name, model, budget, evaluation) -> None:
+            store.record_evaluation(name, model.archid, budget, evaluation)
+            if not evaluation.ok:
+                self._failures += 1
+                if self.progress:
+                    print(f"nas: evaluation failed: {name} of {model.archid}: {evaluation.error}", file=sys.stderr)
+
+        return record
+
+    def _check_failures(self) -> None:
+        if self.max_failures is not None and self._failures > self.max_failures:
+            raise SearchFailed(
+                f"{self._failures} evaluations failed (max_failures is {self.max_failures}); "
+                "stopping. The failures are listed by 'nas results show'.")
+
+    def _fingerprint(self) -> str:
+        if self.fingerprint:
+            return self.fingerprint
+        text = f"{self._describe()}|seed={self.seed}|objectives={self.objectives.objective_names}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _describe(self) -> str:
+        return f"{type(self).__name__} on {type(self.search_space).__name__}, seed {self.seed}"
+
+    def _save_schema(self, store: Store) -> None:
+        store.set_json("objectives", [
+            {"name": n, "higher_is_better": o["higher_is_better"], "compute_intensive": o["compute_intensive"]}
+            for n, o in self.objectives.objectives.items()])
+
+
+def _rows(columns: Dict[str, List[Any]], n: int) -> List[Dict[str, Any]]:
+    return [{k: col[i] for k, col in columns.items()} for i in range(n)]
+
+
+def _best_text(results: SearchResults) -> str:
+    parts = []
+    if results.objectives is None:
+        return ""
+    for name, hib in results.objectives.higher_is_better.items():
+        col = np.asarray(results.results[-1][name], dtype=float) if results.results else np.array([])
+        if col.size and not np.isnan(col).all():
+            parts.append(f"{name}={np.nanmax(col) if hib else np.nanmin(col):.4g}")
+    return " ".join(parts)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _iteration_bar(enabled: bool, total: int):
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="search", unit="iter")

@@ -1,0 +1,196 @@
+"""The durable results store: one SQLite database (WAL) per output directory.
+
+The driver process is the only writer. Every evaluation is committed as it finishes, keyed by
+(objective, archid, budget), so a run killed at any instant loses at most what was in flight.
+Readers (``nas results show``) open it read-only and never block the writer.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from nas_kernel.api.evaluation import Evaluation, budget_key
+
+DB_NAME = "results.db"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS evaluations (
+    objective TEXT NOT NULL, archid TEXT NOT NULL, budget_key TEXT NOT NULL, budget REAL,
+    value REAL, status TEXT NOT NULL, error TEXT, seconds REAL NOT NULL, metadata TEXT NOT NULL,
+    iteration INTEGER, created REAL NOT NULL,
+    PRIMARY KEY (objective, archid, budget_key));
+CREATE TABLE IF NOT EXISTS candidates (
+    iteration INTEGER NOT NULL, position INTEGER NOT NULL, archid TEXT NOT NULL,
+    budget_key TEXT NOT NULL, extra TEXT NOT NULL, walltime_hours REAL NOT NULL,
+    PRIMARY KEY (iteration, position));
+"""
+
+
+class StoreError(Exception):
+    """The output directory's store cannot be used as asked (exists, missing, or mismatched)."""
+
+
+def db_path(output_dir: str) -> str:
+    return os.path.join(output_dir, DB_NAME)
+
+
+class Store:
+    """Read/write access to ``OUTPUT_DIR/results.db``."""
+
+    def __init__(self, path: str, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        if readonly:
+            if not os.path.exists(path):
+                raise StoreError(f"no results store at {path}")
+            uri = "file:" + os.path.abspath(path) + "?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+        else:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            self.conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
+            self.conn.executescript(_SCHEMA)
+        self.iteration: Optional[int] = None
+
+    # ---- opening for a search --------------------------------------------------------------
+    @classmethod
+    def open_for_search(cls, output_dir: str, fingerprint: str, *, resume: bool, describe: str = "") -> "Store":
+        """Open the store a search writes to; refuse to mix runs.
+
+        Without ``resume`` the directory must not hold evaluations already; with it, the store must
+        exist and come from the same experiment (same fingerprint)."""
+        path = db_path(output_dir)
+        exists = os.path.exists(path)
+        if resume and not exists:
+            raise StoreError(f"nothing to resume: {path} does not exist")
+        if not resume and exists:
+            probe = cls(path, readonly=True)
+            try:
+                count = probe.count_evaluations()
+            finally:
+                probe.close()
+            if count:
+                raise StoreError(
+                    f"{output_dir} already holds a search ({count} evaluations). "
+                    "Use --resume to continue it, or choose another output directory with -o.")
+        store = cls(path)
+        stored = store.get_meta("fingerprint")
+        if stored is not None and stored != fingerprint:
+            store.close()
+            raise StoreError(
+                f"the store in {output_dir} was written by a different experiment "
+                f"({store_describe(path)}); refusing to mix results. Use another output directory.")
+        if stored is None:
+            store.set_meta("fingerprint", fingerprint)
+            store.set_meta("schema", SCHEMA_VERSION)
+            store.set_meta("created", repr(time.time()))
+            store.set_meta("describe", describe)
+        store.set_meta("status", "running")
+        return store
+
+    # ---- meta ------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> Optional[str]:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        text = self.get_meta(key)
+        return default if text is None else json.loads(text)
+
+    def set_json(self, key: str, value: Any) -> None:
+        self.set_meta(key, json.dumps(value, sort_keys=True))
+
+    # ---- evaluations -----------------------------------------------------------------------
+    def record_evaluation(self, objective: str, archid: str, budget: Optional[float], ev: Evaluation) -> None:
+        """Commit one finished evaluation (autocommit: durable when this returns)."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (objective, archid, budget_key(budget), budget, ev.value, ev.status, ev.error, ev.seconds,
+             json.dumps(ev.metadata, sort_keys=True), self.iteration, time.time()),
+        )
+
+    def evaluations(self) -> Iterator[Tuple[str, str, Optional[float], Evaluation]]:
+        for objective, archid, budget, value, status, error, seconds, meta in self.conn.execute(
+            "SELECT objective, archid, budget, value, status, error, seconds, metadata FROM evaluations"
+        ):
+            yield objective, archid, budget, Evaluation(value, status, error, seconds, json.loads(meta))
+
+    def count_evaluations(self, status: Optional[str] = None) -> int:
+        if status is None:
+            return self.conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM evaluations WHERE status=?", (status,)).fetchone()[0]
+
+    def failures(self) -> List[Dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT objective, archid, budget, error, iteration FROM evaluations WHERE status='failed' "
+            "ORDER BY created")
+        return [dict(zip(("objective", "archid", "budget", "error", "iteration"), r)) for r in rows]
+
+    # ---- candidates (the per-iteration rows of the search state) ---------------------------
+    def record_iteration(self, iteration: int, archids: List[str], budgets: List[Optional[float]],
+                         extra: List[Dict[str, Any]], walltimes: List[float]) -> None:
+        with self.conn:  # one transaction: an iteration's rows appear together or not at all
+            self.conn.execute("BEGIN")
+            self.conn.execute("DELETE FROM candidates WHERE iteration=?", (iteration,))
+            self.conn.executemany(
+                "INSERT INTO candidates VALUES (?,?,?,?,?,?)",
+                [(iteration, i, a, budget_key(b), json.dumps(e, sort_keys=True, default=_plain), w)
+                 for i, (a, b, e, w) in enumerate(zip(archids, budgets, extra, walltimes))],
+            )
+
+    def iteration_walltimes(self, iteration: int) -> Optional[List[float]]:
+        rows = self.conn.execute(
+            "SELECT walltime_hours FROM candidates WHERE iteration=? ORDER BY position", (iteration,)).fetchall()
+        return [r[0] for r in rows] or None
+
+    def max_walltime(self) -> float:
+        row = self.conn.execute("SELECT MAX(walltime_hours) FROM candidates").fetchone()
+        return float(row[0] or 0.0)
+
+    def candidates(self) -> List[Tuple[int, str, str, Dict[str, Any], float]]:
+        return [
+            (it, archid, bkey, json.loads(extra), wall)
+            for it, archid, bkey, extra, wall in self.conn.execute(
+                "SELECT iteration, archid, budget_key, extra, walltime_hours FROM candidates "
+                "ORDER BY iteration, position")
+        ]
+
+    def evaluation_values(self) -> Dict[Tuple[str, str, str], Optional[float]]:
+        return {
+            (o, a, b): (v if s == "ok" else None)
+            for o, a, b, v, s in self.conn.execute(
+                "SELECT objective, archid, budget_key, value, status FROM evaluations")
+        }
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def store_describe(path: str) -> str:
+    try:
+        store = Store(path, readonly=True)
+        try:
+            return store.get_meta("describe") or "unknown experiment"
+        finally:
+            store.close()
+    except (StoreError, sqlite3.Error):
+        return "unreadable"
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for numpy scalars and other simple objects in searcher columns."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

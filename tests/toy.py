@@ -1,0 +1,172 @@
+"""A tiny search space, evaluators and searcher that cost nothing: kernel tests and benchmarks
+exercise the loop, the store and the CLI with them, without torch."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+from overrides import overrides
+
+from nas_kernel import (ArchaiModel, AsyncModelEvaluator, BayesOptSearchSpace, EvolutionarySearchSpace,
+                        ModelEvaluator, hookimpl)
+from nas_kernel.loop import IterativeSearcher, Proposal
+
+SIZE = 10_000
+
+
+def _model(x: int, parent=None) -> ArchaiModel:
+    meta = {} if parent is None else {"parent": parent}
+    return ArchaiModel(None, f"x{x}", meta, builder=lambda: {"x": x})
+
+
+def value_of(model: ArchaiModel) -> int:
+    return int(model.archid[1:])
+
+
+class ToySpace(EvolutionarySearchSpace, BayesOptSearchSpace):
+    """Integers 0..size-1; a neighbour differs by at most 5."""
+
+    def __init__(self, size: int = SIZE, seed: int = 1) -> None:
+        if size < 2:
+            raise ValueError("size must be at least 2")
+        self.size = size
+        self.rng = random.Random(seed)
+        self.built = 0
+
+    @overrides
+    def random_sample(self):
+        return _model(self.rng.randrange(self.size))
+
+    @overrides
+    def mutate(self, arch):
+        x = value_of(arch)
+        return _model(min(self.size - 1, max(0, x + self.rng.randint(-5, 5))), parent=arch.archid)
+
+    @overrides
+    def crossover(self, arch_list):
+        return _model(sum(value_of(a) for a in arch_list) // len(arch_list))
+
+    @overrides
+    def encode(self, arch):
+        return np.array([value_of(arch) / self.size])
+
+    @overrides
+    def save_arch(self, model, file_path):
+        with open(file_path, "w", encoding="utf-8") as f:
+            json.dump({"archid": model.archid}, f)
+
+    @overrides
+    def load_arch(self, file_path):
+        with open(file_path, encoding="utf-8") as f:
+            return _model(int(json.load(f)["archid"][1:]))
+
+    @overrides
+    def save_model_weights(self, model, file_path):
+        with open(file_path, "w", encoding="utf-8") as f:
+            json.dump(model.arch, f)
+
+    @overrides
+    def load_model_weights(self, model, file_path):
+        with open(file_path, encoding="utf-8") as f:
+            model.arch = json.load(f)
+
+
+class Distance(ModelEvaluator):
+    """Squared distance to a target, scaled by the budget: the expensive objective."""
+
+    def __init__(self, target: int = 5000, fail_every: int = 0) -> None:
+        self.target = target
+        self.fail_every = fail_every
+        self.calls = 0
+
+    @overrides
+    def evaluate(self, model, budget=None):
+        self.calls += 1
+        x = value_of(model)
+        if self.fail_every and x % self.fail_every == 0:
+            raise RuntimeError(f"toy failure on {model.archid}")
+        return float((x - self.target) ** 2) / (1.0 if budget is None else float(budget))
+
+
+class Size(ModelEvaluator):
+    """The integer itself: a cheap objective usable as a constraint."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @overrides
+    def evaluate(self, model, budget=None):
+        self.calls += 1
+        return float(value_of(model))
+
+
+class AsyncDistance(AsyncModelEvaluator):
+    def __init__(self, target: int = 5000) -> None:
+        self.inner = Distance(target)
+        self.queue = []
+
+    @overrides
+    def send(self, model, budget=None):
+        self.queue.append((model, budget))
+
+    @overrides
+    def fetch_all(self):
+        out = [self.inner.evaluate(m, b) for m, b in self.queue]
+        self.queue = []
+        return out
+
+
+class ToyRandom(IterativeSearcher):
+    """Random sampling: the smallest algorithm on the kernel loop."""
+
+    def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 5,
+                 samples_per_iter: int = 10, seed: int = 1) -> None:
+        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
+        self.samples_per_iter = samples_per_iter
+
+    @overrides
+    def propose(self, iteration):
+        return self.sample_candidates(self.search_space.random_sample, self.samples_per_iter)
+
+
+class ToyEvolution(IterativeSearcher):
+    """Mutates the current front, using self.rng: exercises learn() and searcher columns."""
+
+    def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 5,
+                 population: int = 8, seed: int = 1) -> None:
+        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
+        self.population = population
+        self.parents = []
+
+    @overrides
+    def propose(self, iteration):
+        if not self.parents:
+            models = self.sample_candidates(self.search_space.random_sample, self.population)
+            return Proposal(models, extra={"parent": [None] * len(models)})
+        models = self.sample_candidates(
+            lambda: self.search_space.mutate(self.rng.choice(self.parents)), self.population)
+        return Proposal(models, extra={"parent": [m.metadata.get("parent") for m in models]})
+
+    @overrides
+    def learn(self, iteration, models, results):
+        self.parents = self.results.get_pareto_frontier()["models"]
+
+
+class ToyPlugin:
+    """Registers the toy components, as a third-party plugin would."""
+
+    @hookimpl
+    def register_search_spaces(self, register):
+        register("toy", ToySpace)
+
+    @hookimpl
+    def register_evaluators(self, register):
+        register("distance", Distance)
+        register("size", Size)
+        register("async_distance", AsyncDistance)
+
+    @hookimpl
+    def register_searchers(self, register):
+        register("toy_random", ToyRandom)
+        register("toy_evolution", ToyEvolution)
