@@ -309,6 +309,7 @@ class NasPluginManager(pluggy.PluginManager):
             record.components = {k: v for k, v in record.components.items() if k == "commands"}
             record.conflicts = []
         for (kind, name), found in owners.items():
+            found.sort(key=lambda pair: pair[0].name)  # messages name the plugins in a stable order
             for record, _ in found:
                 label = f"{name} (conflict)" if len(found) > 1 else name
                 record.components.setdefault(kind, []).append(label)

@@ -61,32 +61,10 @@ class Store:
     # ---- opening for a search --------------------------------------------------------------
     @classmethod
     def open_for_search(cls, output_dir: str, fingerprint: str, *, resume: bool, describe: str = "") -> "Store":
-        """Open the store a search writes to; refuse to mix runs.
-
-        Without ``resume`` the directory must not hold evaluations already; with it, the store must
-        exist and come from the same experiment (same fingerprint)."""
-        path = db_path(output_dir)
-        exists = os.path.exists(path)
-        if resume and not exists:
-            raise StoreError(f"nothing to resume: {path} does not exist")
-        if not resume and exists:
-            probe = cls(path, readonly=True)
-            try:
-                count = probe.count_evaluations()
-            finally:
-                probe.close()
-            if count:
-                raise StoreError(
-                    f"{output_dir} already holds a search ({count} evaluations). "
-                    "Use --resume to continue it, or choose another output directory with -o.")
-        store = cls(path)
-        stored = store.get_meta("fingerprint")
-        if stored is not None and stored != fingerprint:
-            store.close()
-            raise StoreError(
-                f"the store in {output_dir} was written by a different experiment "
-                f"({store_describe(path)}); refusing to mix results. Use another output directory.")
-        if stored is None:
+        """Open the store a search writes to, after ``preflight`` accepted it."""
+        preflight(output_dir, fingerprint, resume=resume)
+        store = cls(db_path(output_dir))
+        if store.get_meta("fingerprint") is None:
             store.set_meta("fingerprint", fingerprint)
             store.set_meta("schema", SCHEMA_VERSION)
             store.set_meta("created", repr(time.time()))
@@ -176,6 +154,36 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def preflight(output_dir: str, fingerprint: str, *, resume: bool) -> None:
+    """Refuse to mix runs, writing nothing: without ``resume`` the directory must hold no
+    evaluations; with it, the store must exist and come from the same experiment."""
+    path = db_path(output_dir)
+    exists = os.path.exists(path)
+    if resume and not exists:
+        raise StoreError(f"nothing to resume: {path} does not exist")
+    if not exists:
+        return
+    try:
+        probe = Store(path, readonly=True)
+        try:
+            has_meta = probe.conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name='meta'").fetchone()[0]
+            stored = probe.get_meta("fingerprint") if has_meta else None
+            count = probe.count_evaluations() if has_meta else 0
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a results store ({exc}); refusing to touch it") from None
+    if not resume and count:
+        raise StoreError(
+            f"{output_dir} already holds a search ({count} evaluations). "
+            "Use --resume to continue it, or choose another output directory with -o.")
+    if stored is not None and stored != fingerprint:
+        raise StoreError(
+            f"the store in {output_dir} was written by a different experiment "
+            f"({store_describe(path)}); refusing to mix results. Use another output directory.")
 
 
 def store_describe(path: str) -> str:

@@ -153,20 +153,44 @@ class ToyEvolution(IterativeSearcher):
         self.parents = self.results.get_pareto_frontier()["models"]
 
 
-class ToyPlugin:
-    """Registers the toy components, as a third-party plugin would."""
+class SlowDistance(Distance):
+    """Distance that sleeps and logs every computation: lets tests kill a run mid-search and
+    prove that a resumed run recomputes nothing that was stored."""
 
-    @hookimpl
-    def register_search_spaces(self, register):
-        register("toy", ToySpace)
+    def __init__(self, target: int = 5000, sleep: float = 0.05, log: str = "") -> None:
+        super().__init__(target)
+        self.sleep = sleep
+        self.log = log
 
-    @hookimpl
-    def register_evaluators(self, register):
-        register("distance", Distance)
-        register("size", Size)
-        register("async_distance", AsyncDistance)
+    @overrides
+    def evaluate(self, model, budget=None):
+        import time
 
-    @hookimpl
-    def register_searchers(self, register):
-        register("toy_random", ToyRandom)
-        register("toy_evolution", ToyEvolution)
+        time.sleep(self.sleep)
+        value = super().evaluate(model, budget)
+        if self.log:
+            with open(self.log, "a", encoding="utf-8") as f:
+                f.write(f"{model.archid}\n")
+        return value
+
+
+# ---- the plugin: this module is registered as is (module-level hookimpls) ----
+
+
+@hookimpl
+def register_search_spaces(register):
+    register("toy", ToySpace)
+
+
+@hookimpl
+def register_evaluators(register):
+    register("distance", Distance)
+    register("size", Size)
+    register("async_distance", AsyncDistance)
+    register("slow_distance", SlowDistance)
+
+
+@hookimpl
+def register_searchers(register):
+    register("toy_random", ToyRandom)
+    register("toy_evolution", ToyEvolution)

@@ -1,0 +1,76 @@
+"""``nas results show`` and ``nas results plot``: read-only views of a store, safe while the
+search is still writing (SQLite WAL readers never block the writer)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import click
+
+from nas_kernel.exports import load_results, open_store
+from nas_kernel.store import StoreError
+from nas_kernel.tables import number, render
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def front_table(results, only_front: bool = True) -> str:
+    names = list(results.objectives.objective_names)
+    if only_front:
+        front = results.get_pareto_frontier()
+        models = front["models"]
+        columns = front["evaluation_results"]
+        iters = front["iteration_nums"]
+        order = sorted(range(len(models)), key=lambda i: tuple(
+            -columns[n][i] if results.objectives.higher_is_better[n] else columns[n][i] for n in names))
+        rows = [[models[i].archid] + [number(columns[n][i]) for n in names] + [str(iters[i])] for i in order]
+    else:
+        rows = []
+        for it, entry in enumerate(results.results):
+            for j, archid in enumerate(entry["archid"]):
+                rows.append([archid] + [number(float(entry[n][j])) for n in names] + [str(it)])
+    return render(["archid"] + names + ["iteration"], rows)
+
+
+def show(directory: str, show_all: bool = False) -> int:
+    try:
+        results = load_results(directory)
+        store = open_store(directory)
+        try:
+            status = store.get_meta("status") or "unknown"
+            describe = store.get_meta("describe") or ""
+            total, failed = store.count_evaluations(), store.count_evaluations("failed")
+            failures = store.failures()
+        finally:
+            store.close()
+    except (StoreError, sqlite3.Error) as exc:
+        click.echo(f"nas: error: {directory}: {exc}", err=True)
+        return EXIT_BAD_INPUT
+    models = sum(len(r["archid"]) for r in results.results)
+    click.echo(f"{directory}: {status}; {describe}")
+    click.echo(f"{results.iteration_num} iterations, {models} models, {total} evaluations ({failed} failed)")
+    if models:
+        label = "All models" if show_all else f"Pareto front ({len(results.get_pareto_frontier()['models'])} models)"
+        click.echo(f"\n{label}:")
+        click.echo(front_table(results, only_front=not show_all))
+    if failures:
+        click.echo(f"\nFailed evaluations ({len(failures)}):")
+        click.echo(render(["objective", "archid", "budget", "error"],
+                          [[f["objective"], f["archid"], "-" if f["budget"] is None else number(f["budget"]),
+                            (f["error"] or "")[:120]] for f in failures]))
+    return EXIT_OK
+
+
+def plot(directory: str, out: str = None) -> int:
+    try:
+        results = load_results(directory)
+    except (StoreError, sqlite3.Error) as exc:
+        click.echo(f"nas: error: {directory}: {exc}", err=True)
+        return EXIT_BAD_INPUT
+    if len(results.objectives.objective_names) < 2:
+        click.echo("nas: error: Pareto plots need at least two objectives", err=True)
+        return EXIT_BAD_INPUT
+    paths = results.save_all_2d_pareto_evolution_plots(out or os.path.join(directory, "plots"))
+    for path in paths:
+        click.echo(path)
+    return EXIT_OK

@@ -1,0 +1,79 @@
+"""``nas search``: experiment file -> checks -> search -> summary, with the exit codes of DESIGN."""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import traceback
+from typing import List, Optional
+
+import click
+
+from nas_kernel.config import SAVED_EXPERIMENT, ConfigError, load_experiment, save_experiment
+from nas_kernel.plugins import NasPluginManager, PluginError
+from nas_kernel.store import StoreError, preflight
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Optional[str], resume: bool,
+               seed: Optional[int], sets: List[str], quiet: bool) -> int:
+    if path is None and resume and output_dir and os.path.exists(os.path.join(output_dir, SAVED_EXPERIMENT)):
+        path = os.path.join(output_dir, SAVED_EXPERIMENT)
+    try:
+        experiment = load_experiment(path, manager, sets=sets, seed=seed, output_dir=output_dir)
+        preflight(experiment.output_dir, experiment.searcher.fingerprint, resume=resume)
+    except (ConfigError, StoreError) as exc:
+        return _error(str(exc), EXIT_BAD_INPUT)
+    except PluginError as exc:
+        return _error(str(exc), EXIT_FAILED)
+    searcher = experiment.searcher
+    for attr, value in (("resume", resume), ("progress", not quiet)):
+        if hasattr(searcher, attr):
+            setattr(searcher, attr, value)
+    save_experiment(experiment)
+    resume_hint = _resume_command(path, experiment.output_dir)
+    from nas_kernel.cli import install_sigterm
+    from nas_kernel.loop import SearchFailed
+
+    install_sigterm()
+    try:
+        results = searcher.search()
+    except KeyboardInterrupt:
+        click.echo(f"\nnas: search interrupted; everything evaluated so far is stored in "
+                   f"{experiment.output_dir}.\nResume with: {resume_hint}", err=True)
+        return EXIT_INTERRUPTED
+    except SearchFailed as exc:
+        return _error(f"search failed: {exc}", EXIT_FAILED)
+    except StoreError as exc:
+        return _error(str(exc), EXIT_BAD_INPUT)
+    except Exception as exc:
+        log = os.path.join(experiment.output_dir, "error.log")
+        with open(log, "w", encoding="utf-8") as f:
+            traceback.print_exc(file=f)
+        return _error(f"search failed: {type(exc).__name__}: {exc} (traceback in {log}; "
+                      f"resume with: {resume_hint})", EXIT_FAILED)
+    _summary(results, experiment.output_dir)
+    return EXIT_OK
+
+
+def _summary(results, output_dir: str) -> None:
+    from nas_kernel.results_command import front_table
+
+    click.echo(f"\nPareto front ({len(results.get_pareto_frontier()['models'])} models):")
+    click.echo(front_table(results))
+    for label, name in (("search state", "search_state.csv"), ("Pareto front", "pareto.json"),
+                        ("plots", "plots"), ("Pareto models", "pareto_models"), ("store", "results.db")):
+        path = os.path.join(output_dir, name)
+        if os.path.exists(path):
+            click.echo(f"{label + ':':14} {path}")
+
+
+def _resume_command(path: Optional[str], output_dir: str) -> str:
+    parts = ["nas", "search"] + ([path] if path else []) + ["-o", output_dir, "--resume"]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _error(message: str, code: int) -> int:
+    click.echo(f"nas: error: {message}", err=True)
+    return code
