@@ -57,30 +57,43 @@ def _front_with_duplicates(points: np.ndarray) -> List[int]:
 
 
 class ParetoArchive:
-    """The current non-dominated set, updated one point at a time (minimisation)."""
+    """The current non-dominated set, updated one point at a time (minimisation).
+
+    Points live in a preallocated array that doubles when full, so adding costs one vectorised
+    pass over the front, however long the history."""
 
     def __init__(self, num_objectives: int) -> None:
-        self._points = np.zeros((0, num_objectives))
-        self._indices: List[int] = []
+        self._points = np.empty((16, num_objectives))
+        self._ids = np.empty(16, dtype=np.int64)
+        self._size = 0
 
     @property
     def indices(self) -> List[int]:
-        return list(self._indices)
+        return self._ids[: self._size].tolist()
 
     def __len__(self) -> int:
-        return len(self._indices)
+        return self._size
 
     def add(self, index: int, point: Sequence[float]) -> bool:
         """Offer a point; returns whether it joined the front (dominated members are dropped)."""
         p = np.asarray(point, dtype=np.float64)
         if np.isnan(p).any():
             return False
-        if len(self._indices):
-            if np.all(self._points <= p, axis=1).any():  # dominated by, or equal to, a member
+        n = self._size
+        if n:
+            front = self._points[:n]
+            if (front <= p).all(axis=1).any():  # dominated by, or equal to, a member
                 return False
-            survivors = ~np.all(p <= self._points, axis=1)
-            self._points = self._points[survivors]
-            self._indices = [i for i, keep in zip(self._indices, survivors) if keep]
-        self._points = np.vstack([self._points, p[None, :]])
-        self._indices.append(index)
+            beaten = (p <= front).all(axis=1)
+            if beaten.any():
+                keep = ~beaten
+                n = int(keep.sum())
+                self._points[:n] = front[keep]
+                self._ids[:n] = self._ids[: self._size][keep]
+        if n == len(self._ids):
+            self._points = np.concatenate([self._points, np.empty_like(self._points)])
+            self._ids = np.concatenate([self._ids, np.empty_like(self._ids)])
+        self._points[n] = p
+        self._ids[n] = index
+        self._size = n + 1
         return True

@@ -93,7 +93,7 @@ class Store:
         self.conn.execute(
             "INSERT OR REPLACE INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (objective, archid, budget_key(budget), budget, ev.value, ev.status, ev.error, ev.seconds,
-             json.dumps(ev.metadata, sort_keys=True), self.iteration, time.time()),
+             json.dumps(ev.metadata, sort_keys=True) if ev.metadata else "{}", self.iteration, time.time()),
         )
 
     def evaluations(self) -> Iterator[Tuple[str, str, Optional[float], Evaluation]]:

@@ -25,12 +25,13 @@ def value_of(model: ArchaiModel) -> int:
 
 
 class ToySpace(EvolutionarySearchSpace, BayesOptSearchSpace):
-    """Integers 0..size-1; a neighbour differs by at most 5."""
+    """Integers 0..size-1; a neighbour differs by at most ``step``."""
 
-    def __init__(self, size: int = SIZE, seed: int = 1) -> None:
+    def __init__(self, size: int = SIZE, step: int = 5, seed: int = 1) -> None:
         if size < 2:
             raise ValueError("size must be at least 2")
         self.size = size
+        self.step = step
         self.rng = random.Random(seed)
         self.built = 0
 
@@ -41,7 +42,7 @@ class ToySpace(EvolutionarySearchSpace, BayesOptSearchSpace):
     @overrides
     def mutate(self, arch):
         x = value_of(arch)
-        return _model(min(self.size - 1, max(0, x + self.rng.randint(-5, 5))), parent=arch.archid)
+        return _model(min(self.size - 1, max(0, x + self.rng.randint(-self.step, self.step))), parent=arch.archid)
 
     @overrides
     def crossover(self, arch_list):
@@ -99,6 +100,17 @@ class Size(ModelEvaluator):
     def evaluate(self, model, budget=None):
         self.calls += 1
         return float(value_of(model))
+
+
+class Noise(ModelEvaluator):
+    """A fixed pseudo-random value per archid: a second objective whose Pareto front stays small
+    (about log N points), as real accuracy/cost fronts do."""
+
+    @overrides
+    def evaluate(self, model, budget=None):
+        import zlib
+
+        return zlib.crc32(model.archid.encode()) / 2**32
 
 
 class AsyncDistance(AsyncModelEvaluator):
@@ -186,6 +198,7 @@ def register_search_spaces(register):
 def register_evaluators(register):
     register("distance", Distance)
     register("size", Size)
+    register("noise", Noise)
     register("async_distance", AsyncDistance)
     register("slow_distance", SlowDistance)
 

@@ -130,7 +130,22 @@ class SearchObjectives:
         return values, np.nonzero(valid)[0]
 
     def is_model_valid(self, model: ArchaiModel) -> bool:
-        return len(self.validate_constraints([model])[1]) > 0
+        """Same answer as ``validate_constraints([model])``, without building arrays: searchers
+        call it for every candidate they try."""
+        for name, spec in self._all_constraints().items():
+            hit = self._cache.get((name, model.archid, "")) if self.cache_objective_evaluation else None
+            if hit is not None:
+                value = hit.number
+            elif isinstance(spec["evaluator"], AsyncModelEvaluator):
+                value = self._eval_objs({name: spec}, [model])[name][0]
+            else:
+                evaluation = _run_sync(spec["evaluator"], model, None)
+                self._settle(name, [model], 0, None, evaluation, {(name, model.archid, ""): [0]}, {name: [0.0]})
+                value = evaluation.number
+            lo, hi = spec["constraint"]
+            if not lo <= value <= hi:  # False for NaN too
+                return False
+        return True
 
     def eval_cheap_objs(self, models, budgets=None, progress_bar=False) -> Dict[str, np.ndarray]:
         return self._eval_objs(self.cheap_objectives, models, budgets, progress_bar)

@@ -30,6 +30,7 @@ class SearchResults:
         self.search_walltimes: List[float] = []
         self.results: List[Dict[str, list]] = []
         self._archive: Optional[ParetoArchive] = None
+        self._locations: List[Tuple[int, int]] = []  # global index -> (iteration, position)
         self._count = 0
 
     # ---- recording -------------------------------------------------------------------------
@@ -75,8 +76,10 @@ class SearchResults:
         if self._archive is None:
             self._archive = ParetoArchive(len(hib))
         points = to_minimization({k: evaluation_results[k] for k in hib}, hib) if hib else np.zeros((n, 0))
+        iteration = len(self.results) - 1
         for offset in range(n):
             self._archive.add(self._count + offset, points[offset])
+            self._locations.append((iteration, offset))
         self._count += n
 
     # ---- reading ---------------------------------------------------------------------------
@@ -102,16 +105,28 @@ class SearchResults:
     def get_pareto_frontier(self, start_iteration: int = 0, end_iteration: Optional[int] = None) -> Dict[str, Any]:
         """The front over iterations ``[start, end)`` (``end`` None or 0 means all)."""
         end = end_iteration or self.iteration_num
-        models, values, iters = self._flat(start_iteration, end)
         if start_iteration == 0 and end == self.iteration_num and self._archive is not None:
-            indices = sorted(self._archive.indices)
-        else:
-            indices = pareto_front_indices(to_minimization(values, self._higher_is_better()))
+            return self._current_front()
+        models, values, iters = self._flat(start_iteration, end)
+        indices = pareto_front_indices(to_minimization(values, self._higher_is_better()))
         return {
             "models": [models[i] for i in indices],
             "evaluation_results": {k: v[indices] for k, v in values.items()},
             "indices": np.asarray(indices, dtype=int),
             "iteration_nums": np.asarray([iters[i] for i in indices], dtype=int),
+        }
+
+    def _current_front(self) -> Dict[str, Any]:
+        """The front over everything, read from the archive: cost proportional to the front."""
+        indices = sorted(self._archive.indices)
+        where = [self._locations[i] for i in indices]
+        names = list(self._higher_is_better())
+        return {
+            "models": [self.results[it]["models"][pos] for it, pos in where],
+            "evaluation_results": {k: np.asarray([self.results[it][k][pos] for it, pos in where], dtype=np.float64)
+                                   for k in names},
+            "indices": np.asarray(indices, dtype=int),
+            "iteration_nums": np.asarray([it for it, _ in where], dtype=int),
         }
 
     def get_search_state_df(self):

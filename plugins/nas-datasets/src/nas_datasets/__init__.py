@@ -1,0 +1,29 @@
+"""Dataset providers for NAS Kernel.
+
+Every provider is an :class:`ArrayDataset`: ``get_train()``, ``get_val()``, ``get_test()`` return
+``(X, y)`` torch tensors, plus ``num_classes`` and ``input_shape``. Names are imported on first use
+so that ``import nas_datasets`` stays cheap (no torch).
+"""
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ArrayDataset": "nas_datasets.provider",
+    "Digits": "nas_datasets.digits",
+    "Synthetic": "nas_datasets.synthetic",
+    "Cifar10": "nas_datasets.cifar10",
+    "Mnist": "nas_datasets.mnist",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nas_datasets' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

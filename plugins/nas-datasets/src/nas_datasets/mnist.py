@@ -1,0 +1,67 @@
+"""MNIST from the IDX files a user already has (no download code); ``.gz`` copies work too.
+
+Expected files in ``root``: ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte`` (each optionally ending in ``.gz``).
+IDX is a plain binary format (big-endian header, then raw bytes), so nothing here can run code.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from typing import Optional
+
+import numpy as np
+
+from nas_datasets.provider import ArrayDataset
+from nas_datasets.splits import make_splits
+
+FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+         "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+
+
+def locate(root: str, name: str) -> str:
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(root, candidate)
+        if os.path.isfile(path):
+            return path
+    raise FileNotFoundError(
+        f"MNIST file {name!r} (or {name}.gz) not found in {root!r}: expected {', '.join(FILES.values())}. "
+        "Download them yourself; this plugin never downloads.")
+
+
+def read_idx(path: str, ndim: int) -> np.ndarray:
+    """A uint8 IDX array with ``ndim`` dimensions (3 for images, 1 for labels)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 + 4 * ndim or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != ndim:
+        raise ValueError(f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s)")
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: header says {dims} but holds {body.size} bytes")
+    return body.reshape(dims)
+
+
+class Mnist(ArrayDataset):
+    """MNIST as 1x28x28 standardised images; the official t10k set is the test split.
+
+    Args:
+        root: folder with the four IDX files.
+        seed: shuffles the train / validation split of the 60,000 training images.
+        val_fraction: share of the training images used for validation.
+        max_train: keep only this many training images (None for all).
+    """
+
+    def __init__(self, root: str = "data/mnist", seed: int = 1, val_fraction: float = 0.2,
+                 max_train: Optional[int] = None) -> None:
+        root = os.path.expanduser(root)
+        paths = {k: locate(root, v) for k, v in FILES.items()}
+        X, y = read_idx(paths["train_images"], 3), read_idx(paths["train_labels"], 1)
+        Xt, yt = read_idx(paths["test_images"], 3), read_idx(paths["test_labels"], 1)
+        for images, labels, which in ((X, y, "train"), (Xt, yt, "t10k")):
+            if len(images) != len(labels):
+                raise ValueError(f"MNIST {which}: {len(images)} images but {len(labels)} labels")
+        super().__init__(num_classes=10, name="mnist",
+                         **make_splits(X[:, None], y, val_fraction=val_fraction, seed=seed,
+                                       test=(Xt[:, None], yt), max_train=max_train))

@@ -1,0 +1,10 @@
+"""Registers this distribution's dataset providers with NAS Kernel (lazy references only)."""
+from nas_kernel import hookimpl
+
+
+@hookimpl
+def register_datasets(register):
+    register("digits", "nas_datasets.digits:Digits")
+    register("synthetic", "nas_datasets.synthetic:Synthetic")
+    register("cifar10", "nas_datasets.cifar10:Cifar10")
+    register("mnist", "nas_datasets.mnist:Mnist")

@@ -1,0 +1,39 @@
+"""Evaluators for NAS Kernel. Class names follow Archai's where Archai has the same evaluator.
+
+Names are imported on first use so ``import nas_evaluators`` does not import torch.
+"""
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "EvaluationFunction": "function",
+    "TorchNumParameters": "num_params",
+    "TorchFlops": "flops",
+    "TorchMacs": "flops",
+    "TorchLatency": "latency",
+    "TorchPeakCpuMemory": "memory",
+    "AvgOnnxLatency": "onnx_latency",
+    "PartialTraining": "training",
+    "ProgressiveTraining": "progressive",
+    "act_threshold": "act",
+    "Synflow": "zero_cost",
+    "Naswot": "zero_cost",
+    "GradNorm": "zero_cost",
+    "Snip": "zero_cost",
+    "Jacov": "zero_cost",
+    "ProcessPoolEvaluator": "process_pool",
+    "RayParallelEvaluator": "ray_evaluator",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(f"nas_evaluators.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'nas_evaluators' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

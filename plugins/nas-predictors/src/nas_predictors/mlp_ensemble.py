@@ -1,0 +1,113 @@
+"""An ensemble of small MLPs: the mean across members is the prediction, their spread the
+variance. Members train together as one batched network (one matrix product per layer for all
+members), which is what makes the ensemble affordable on a CPU."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Optional
+
+import numpy as np
+from overrides import overrides
+
+from nas_kernel import MeanVar, Predictor
+from nas_predictors.data import Standardizer, check_positive_float, check_positive_int, check_x, check_xy
+
+
+class PredictiveDNNEnsemble(Predictor):
+    """Archai's predictor, same parameters; runs on CPU when no GPU is present.
+
+    Each member is ``num_layers`` hidden ReLU layers of ``width`` units and a linear output per
+    target, trained full-batch with Adam on the sum of squared errors of z-scored data for
+    ``num_tr_steps`` steps. ``device=None`` picks CUDA when available, else CPU; asking for
+    ``"cuda"`` without a GPU falls back to CPU with a warning instead of failing.
+    """
+
+    def __init__(self, num_ensemble_members: int = 5, num_layers: int = 5, width: int = 64, lr: float = 1e-4,
+                 num_tr_steps: int = 2000, replace_nan_value: float = -1.0, device: Optional[str] = None,
+                 seed: int = 1) -> None:
+        self.num_ensemble_members = check_positive_int("num_ensemble_members", num_ensemble_members)
+        self.num_layers = check_positive_int("num_layers", num_layers, minimum=0)
+        self.width = check_positive_int("width", width)
+        self.lr = check_positive_float("lr", lr)
+        self.num_tr_steps = check_positive_int("num_tr_steps", num_tr_steps)
+        self.replace_nan_value = float(replace_nan_value)
+        if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
+            raise ValueError(f"device must be None, 'cpu' or 'cuda[:N]', got {device!r}")
+        self.device = device
+        self.seed = seed
+        self._weights = None
+        self._x_scale: Optional[Standardizer] = None
+        self._y_scale: Optional[Standardizer] = None
+
+    def _torch_device(self):
+        import torch
+
+        if self.device is None:
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            warnings.warn("PredictiveDNNEnsemble: no CUDA device, training on CPU", RuntimeWarning, stacklevel=3)
+            return torch.device("cpu")
+        return torch.device(self.device)
+
+    def to_cpu(self) -> None:
+        self.device = "cpu"
+
+    def to_cuda(self) -> None:
+        self.device = "cuda"
+
+    @overrides
+    def fit(self, encoded_archs, y):
+        import torch
+
+        x, y = check_xy(encoded_archs, y, self.replace_nan_value)
+        self._x_scale, self._y_scale = Standardizer(x), Standardizer(y)
+        device = self._torch_device()
+        gen = torch.Generator().manual_seed(int(self.seed))
+        sizes = [x.shape[1]] + [self.width] * self.num_layers + [y.shape[1]]
+        m = self.num_ensemble_members
+        weights = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = 1.0 / math.sqrt(fan_in)
+            w = (torch.rand(m, fan_in, fan_out, generator=gen) * 2 - 1) * bound
+            b = (torch.rand(m, 1, fan_out, generator=gen) * 2 - 1) * bound
+            weights += [w.to(device).requires_grad_(), b.to(device).requires_grad_()]
+        xt = torch.as_tensor(self._x_scale.forward(x), dtype=torch.float32, device=device)
+        yt = torch.as_tensor(self._y_scale.forward(y), dtype=torch.float32, device=device)
+        xt = xt.unsqueeze(0).expand(m, -1, -1)
+        optimizer = torch.optim.Adam(weights, lr=self.lr)
+        for _ in range(self.num_tr_steps):
+            optimizer.zero_grad(set_to_none=True)
+            loss = ((self._forward(weights, xt) - yt) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+        self._weights = [w.detach() for w in weights]
+        return self
+
+    @staticmethod
+    def _forward(weights, x):
+        import torch
+
+        h = x
+        last = len(weights) // 2 - 1
+        for layer in range(last + 1):
+            h = torch.baddbmm(weights[2 * layer + 1], h, weights[2 * layer])
+            if layer < last:
+                h = torch.relu(h)
+        return h
+
+    @overrides
+    def predict(self, encoded_archs):
+        import torch
+
+        if self._weights is None:
+            raise RuntimeError("PredictiveDNNEnsemble.predict called before fit")
+        x = check_x(encoded_archs, self.replace_nan_value)
+        device = self._weights[0].device
+        xt = torch.as_tensor(self._x_scale.forward(x), dtype=torch.float32, device=device)
+        with torch.no_grad():
+            out = self._forward(self._weights, xt.unsqueeze(0).expand(self.num_ensemble_members, -1, -1))
+        out = out.cpu().numpy().astype(np.float64)  # (M, N, T)
+        mean = self._y_scale.mean_back(out.mean(axis=0))
+        var = self._y_scale.var_back(out.var(axis=0))
+        return MeanVar(mean, np.maximum(var, 0.0))

@@ -1,0 +1,113 @@
+"""Every predictor: (N, T) shapes, non-negative variance, seeded, better than predicting the
+mean on a smooth function, failed (NaN) targets ignored, bad parameters refused."""
+import numpy as np
+import pytest
+
+from nas_kernel import MeanVar, Predictor
+from nas_kernel.plugins import make_plugin_manager
+from nas_predictors import GaussianProcessPredictor, PredictiveDNNEnsemble, RandomForestPredictor
+
+FAST = {
+    "mlp_ensemble": lambda seed=1: PredictiveDNNEnsemble(num_ensemble_members=4, num_layers=2, width=32, lr=3e-3,
+                                                         num_tr_steps=300, seed=seed),
+    "gaussian_process": lambda seed=1: GaussianProcessPredictor(seed=seed),
+    "random_forest": lambda seed=1: RandomForestPredictor(n_estimators=30, seed=seed),
+}
+
+
+def data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(n, 4))
+    y = np.stack([np.sin(2 * x[:, 0]) + x[:, 1] ** 2, x[:, 2] - 0.5 * x[:, 3]], axis=1)
+    return x, y
+
+
+@pytest.fixture(params=sorted(FAST))
+def make(request):
+    return FAST[request.param]
+
+
+def test_shapes_and_variance(make):
+    x, y = data(60)
+    out = make().fit(x, y).predict(x[:7])
+    assert isinstance(out, MeanVar)
+    assert out.mean.shape == (7, 2) and out.var.shape == (7, 2)
+    assert (out.var >= 0).all() and np.isfinite(out.mean).all()
+
+
+def test_one_dimensional_target_gives_one_column(make):
+    x, y = data(40)
+    out = make().fit(x, y[:, 0]).predict(x[:3])
+    assert out.mean.shape == (3, 1) and out.var.shape == (3, 1)
+
+
+def test_same_seed_same_prediction(make):
+    x, y = data(50)
+    a = make(seed=3).fit(x, y).predict(x[:5])
+    b = make(seed=3).fit(x, y).predict(x[:5])
+    np.testing.assert_allclose(a.mean, b.mean)
+    np.testing.assert_allclose(a.var, b.var)
+
+
+def test_beats_the_mean_predictor(make):
+    x, y = data(150)
+    xt, yt = data(100, seed=1)
+    mean = make().fit(x, y).predict(xt).mean
+    model_mse = ((mean - yt) ** 2).mean(axis=0)
+    baseline_mse = ((y.mean(axis=0) - yt) ** 2).mean(axis=0)
+    assert (model_mse < 0.5 * baseline_mse).all(), (model_mse, baseline_mse)
+
+
+def test_failed_targets_are_ignored(make):
+    x, y = data(50)
+    y = y.copy()
+    y[::5, 1] = np.nan
+    out = make().fit(x, y).predict(x)
+    assert np.isfinite(out.mean).all() and np.isfinite(out.var).all()
+
+
+def test_predict_before_fit_is_an_error(make):
+    with pytest.raises(RuntimeError, match="before fit"):
+        make().predict(np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("factory,kwargs,param", [
+    (PredictiveDNNEnsemble, {"num_ensemble_members": 0}, "num_ensemble_members"),
+    (PredictiveDNNEnsemble, {"lr": -1}, "lr"),
+    (PredictiveDNNEnsemble, {"device": "tpu"}, "device"),
+    (GaussianProcessPredictor, {"nu": 3}, "nu"),
+    (RandomForestPredictor, {"n_estimators": 1}, "n_estimators"),
+    (RandomForestPredictor, {"max_features": 2.0}, "max_features"),
+])
+def test_bad_parameters_name_the_parameter(factory, kwargs, param):
+    with pytest.raises(ValueError, match=param):
+        factory(**kwargs)
+
+
+def test_mlp_ensemble_asked_for_cuda_runs_on_cpu():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    x, y = data(30)
+    with pytest.warns(RuntimeWarning, match="CPU"):
+        out = PredictiveDNNEnsemble(num_tr_steps=5, device="cuda").fit(x, y).predict(x)
+    assert out.mean.shape == (30, 2)
+
+
+def test_defaults_work():
+    x, y = data(20)
+    for factory in (GaussianProcessPredictor, RandomForestPredictor):
+        assert factory().fit(x, y).predict(x).mean.shape == (20, 2)
+
+
+def test_plugin_registers_every_predictor():
+    import nas_predictors.plugin as plugin
+
+    manager = make_plugin_manager(entrypoints=False)
+    manager.register(plugin, name="predictors")
+    names = manager.registry.names("predictors")
+    assert names == ["gaussian_process", "mlp_ensemble", "random_forest"]
+    for name in names:
+        factory = manager.registry.get("predictors", name).load()
+        assert isinstance(factory(), Predictor)

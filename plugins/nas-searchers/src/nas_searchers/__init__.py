@@ -1,0 +1,21 @@
+"""Search algorithms on the NAS Kernel loop, under Archai's class names. Classes load on first
+use, so importing the package stays cheap."""
+from importlib import import_module
+
+_LAZY = {
+    "RandomSearch": "nas_searchers.random_search",
+    "RegularizedEvolutionSearch": "nas_searchers.regularized_evolution",
+    "EvolutionParetoSearch": "nas_searchers.evolution_pareto",
+    "LocalSearch": "nas_searchers.local_search",
+    "SuccessiveHalvingSearch": "nas_searchers.successive_halving",
+    "MoBananasSearch": "nas_searchers.bananas",
+    "BeeColonySearch": "nas_searchers.bee_colony",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nas_searchers' has no attribute {name!r}")

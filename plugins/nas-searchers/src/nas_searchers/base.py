@@ -1,0 +1,110 @@
+"""What the searchers of this package share on top of the kernel loop: argument checks, the
+evaluated history as arrays, ranking, and initial populations."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from nas_kernel import ArchaiModel
+from nas_kernel.loop import IterativeSearcher
+from nas_searchers.ranking import minimisation_points, pareto_indices, ranked_indices
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any, low: float, high: float = float("inf"), *, low_open: bool = False) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if number < low or number > high or (low_open and number == low):
+        bounds = f"{'(' if low_open else '['}{low}, {high}]"
+        raise ValueError(f"{name} must be in {bounds}, got {value!r}")
+    return number
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def require(space: Any, capability: str, searcher: str) -> None:
+    """Fail at construction, not mid-search, when the space lacks a method the algorithm uses."""
+    if not callable(getattr(space, capability, None)):
+        raise TypeError(f"{searcher} needs a search space with {capability}(); "
+                        f"{type(space).__name__} has none")
+
+
+class AlgorithmSearcher(IterativeSearcher):
+    """An ``IterativeSearcher`` with the history helpers the algorithms of this package use."""
+
+    def history(self, budget: Optional[float] = None, *, latest: bool = False
+                ) -> Tuple[List[ArchaiModel], Dict[str, np.ndarray]]:
+        """Every evaluated model (in evaluation order) and its objective values. Rows evaluated at
+        several budgets appear once per budget unless ``latest``: then only each archid's last row."""
+        models: List[ArchaiModel] = []
+        values: Dict[str, list] = {name: [] for name in self.objectives.objective_names}
+        for entry in (self.results.results if self.results is not None else []):
+            budgets = entry.get("budget") or [None] * len(entry["models"])
+            for pos, model in enumerate(entry["models"]):
+                if budget is not None and budgets[pos] != budget:
+                    continue
+                models.append(model)
+                for name in values:
+                    values[name].append(entry[name][pos])
+        arrays = {name: np.asarray(col, dtype=np.float64) for name, col in values.items()}
+        if latest and models:
+            last: Dict[str, int] = {}
+            for i, model in enumerate(models):
+                last[model.archid] = i
+            keep = sorted(last.values())
+            models = [models[i] for i in keep]
+            arrays = {name: col[keep] for name, col in arrays.items()}
+        return models, arrays
+
+    def points(self, values: Dict[str, np.ndarray], names: Optional[Sequence[str]] = None) -> np.ndarray:
+        hib = self.objectives.higher_is_better
+        names = list(names) if names is not None else list(hib)
+        return minimisation_points({n: values[n] for n in names}, {n: hib[n] for n in names})
+
+    def ranked(self, models: Sequence[ArchaiModel], values: Dict[str, np.ndarray], *, shuffle: bool = True
+               ) -> List[ArchaiModel]:
+        """Models best first by non-dominated front (ties shuffled with ``self.rng``); failed ones dropped."""
+        return [models[i] for i in ranked_indices(self.points(values), self.rng if shuffle else None)]
+
+    def front(self, models: Sequence[ArchaiModel], values: Dict[str, np.ndarray]) -> List[ArchaiModel]:
+        return [models[i] for i in pareto_indices(self.points(values))]
+
+    def random_models(self, n: int, budget: Optional[float] = None) -> List[ArchaiModel]:
+        return self.sample_candidates(self.search_space.random_sample, n, budget=budget)
+
+    def initial_models(self, n: int, paths: Optional[Sequence[str]] = None) -> List[ArchaiModel]:
+        """``paths`` (Archai's ``initial_population_paths``) loaded with ``load_arch``, else random."""
+        if paths:
+            loaded = [self.search_space.load_arch(p) for p in paths]
+            distinct = {m.archid: m for m in loaded if not self.is_seen(m.archid)}
+            return [m for m in distinct.values() if self.objectives.is_model_valid(m)]
+        return self.random_models(n)
+
+    def mutations(self, parents: Sequence[ArchaiModel], per_parent: int, budget: Optional[float] = None
+                  ) -> Tuple[List[ArchaiModel], List[str]]:
+        """Up to ``per_parent`` valid, unseen, distinct mutations of each parent, with parent ids."""
+        children: List[ArchaiModel] = []
+        parent_ids: List[str] = []
+        taken = set()
+        for parent in parents:
+            found = self.sample_candidates(lambda p=parent: self.search_space.mutate(p), per_parent, budget=budget)
+            for child in found:
+                if child.archid not in taken:
+                    taken.add(child.archid)
+                    children.append(child)
+                    parent_ids.append(parent.archid)
+        return children, parent_ids

@@ -1,0 +1,77 @@
+"""Regularized (aging) evolution: tournaments among the most recent models, so old models age
+out of the population however good they were (Real et al., 2019)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import numpy as np
+from overrides import overrides
+
+from nas_kernel.loop import Proposal
+from nas_searchers.base import AlgorithmSearcher, check_int, check_number, require
+
+
+class RegularizedEvolutionSearch(AlgorithmSearcher):
+    """Each iteration runs ``tournaments_per_iter`` tournaments: draw ``pareto_sample_size`` models
+    from the last ``history_size`` evaluated, take the sample's Pareto front (with one objective:
+    its best model) and mutate each winner once; with probability ``crossover_prob`` a child is
+    instead the crossover of two winners (or of a winner and another sampled model).
+
+    Archai's defaults crash when the sample is larger than the population; here the sample is
+    capped by the population, so any combination of sizes works.
+    """
+
+    def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
+                 init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
+                 pareto_sample_size: int = 40, history_size: int = 100, tournaments_per_iter: int = 1,
+                 crossover_prob: float = 0.0, clear_evaluated_models: bool = True,
+                 save_pareto_model_weights: bool = False, seed: int = 1) -> None:
+        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
+                         clear_evaluated_models=clear_evaluated_models,
+                         save_pareto_model_weights=save_pareto_model_weights)
+        require(search_space, "mutate", type(self).__name__)
+        self.init_num_models = check_int("init_num_models", init_num_models)
+        self.initial_population_paths = initial_population_paths
+        self.pareto_sample_size = check_int("pareto_sample_size", pareto_sample_size)
+        self.history_size = check_int("history_size", history_size)
+        self.tournaments_per_iter = check_int("tournaments_per_iter", tournaments_per_iter)
+        self.crossover_prob = check_number("crossover_prob", crossover_prob, 0.0, 1.0)
+        if self.crossover_prob > 0:
+            require(search_space, "crossover", type(self).__name__)
+
+    @overrides
+    def propose(self, iteration):
+        if iteration == 1:
+            models = self.initial_models(self.init_num_models, self.initial_population_paths)
+            return Proposal(models, extra={"parent": [None] * len(models)})
+        models, values = self.history()
+        failed = np.isnan(self.points(values)).any(axis=1)
+        keep = [i for i in range(len(models)) if not failed[i]][-self.history_size:]
+        if not keep:
+            return Proposal(self.random_models(self.tournaments_per_iter),
+                            extra={"parent": [None] * self.tournaments_per_iter})
+        population = [models[i] for i in keep]
+        pop_values = {n: col[keep] for n, col in values.items()}
+        children, parents = [], []
+        for _ in range(self.tournaments_per_iter):
+            sample = self.rng.sample(range(len(population)), min(self.pareto_sample_size, len(population)))
+            winners = self.front([population[i] for i in sample], {n: c[sample] for n, c in pop_values.items()})
+            for winner in winners:
+                child, parent = self._child(winner, winners, population)
+                if child is not None and all(c.archid != child.archid for c in children):
+                    children.append(child)
+                    parents.append(parent)
+        if not children:  # every winner's neighbourhood is exhausted: explore instead of stopping
+            children = self.random_models(self.tournaments_per_iter)
+            parents = [None] * len(children)
+        return Proposal(children, extra={"parent": parents})
+
+    def _child(self, winner, winners, population):
+        if self.crossover_prob > 0 and self.rng.random() < self.crossover_prob:
+            others = [w for w in winners if w.archid != winner.archid] or population
+            mate = self.rng.choice(others)
+            found = self.sample_candidates(lambda: self.search_space.crossover([winner, mate]), 1)
+            if found:
+                return found[0], f"{winner.archid}+{mate.archid}"
+        found = self.sample_candidates(lambda: self.search_space.mutate(winner), 1)
+        return (found[0], winner.archid) if found else (None, None)

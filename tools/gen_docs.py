@@ -1,0 +1,135 @@
+"""Generate the reference pages from the code, so docs never drift from it:
+
+- docs/plugins/hooks.md      from the hookspec docstrings (with the built-in plugins implementing each)
+- docs/reference/cli.md      from `nas ... --help`
+- docs/reference/components.md from the registries of the installed plugins
+
+`python tools/gen_docs.py` rewrites them; `--check` exits 1 when a page is stale (tests run it).
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hooks_page() -> str:
+    from nas_kernel import hookspecs
+    from nas_kernel.plugins import make_plugin_manager
+
+    manager = make_plugin_manager()
+    implemented = {}
+    for record in sorted(manager.records.values(), key=lambda r: r.name):
+        if record.distribution and record.distribution.startswith("nas-") and not record.broken:
+            for hook in record.hooks:
+                implemented.setdefault(hook, []).append(f"`{record.name}` ({record.distribution})")
+    source = inspect.getsource(hookspecs)
+    lines = ["# Hook reference", "",
+             "Generated from `nas_kernel/hookspecs.py` by `tools/gen_docs.py`; do not edit by hand.", "",
+             inspect.getdoc(hookspecs), ""]
+    sections = [("Registration hooks", "called once per plugin manager, after every plugin has loaded"),
+                ("Lifecycle hooks", "called by `nas_kernel.loop` during a search")]
+    order = sorted((source.index(f"def {name}("), name) for name, fn in vars(hookspecs).items()
+                   if callable(fn) and hasattr(fn, "nas_kernel_spec"))
+    split = source.index("# ---- Lifecycle hooks")
+    for title, when in sections:
+        lines += [f"# {title}", "", f"*{when.capitalize()}.*", ""]
+        for pos, name in order:
+            if (pos < split) != (title == "Registration hooks"):
+                continue
+            fn = getattr(hookspecs, name)
+            args = ", ".join(inspect.signature(fn).parameters)
+            lines += [f"## `{name}({args})`", "", _indent_code(inspect.getdoc(fn)), ""]
+            users = implemented.get(name)
+            lines += [f"Implemented by: {', '.join(users) if users else 'no built-in plugin'}.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _indent_code(doc: str) -> str:
+    """Turn the docstring's indented Example block into a fenced code block."""
+    out, in_example = [], False
+    for line in doc.splitlines():
+        if line.strip() == "Example:":
+            out += ["Example:", "", "```python"]
+            in_example = True
+            continue
+        if in_example and line and not line.startswith("    "):
+            out += ["```", ""]
+            in_example = False
+        out.append(line[4:] if in_example else line)
+    if in_example:
+        out.append("```")
+    return "\n".join(out)
+
+
+def cli_page() -> str:
+    from click.testing import CliRunner
+
+    from nas_kernel.cli import make_cli
+
+    cli = make_cli()
+    runner = CliRunner()
+    commands = [[], ["plugins"], ["plugins", "list"], ["plugins", "new"], ["components"], ["search"],
+                ["results"], ["results", "show"], ["results", "plot"]]
+    lines = ["# CLI reference", "", "Generated from `nas ... --help` by `tools/gen_docs.py`; do not edit by hand.",
+             "Plugins may add commands (`register_commands`); `nas --help` lists what is installed.", "",
+             "Exit codes: 0 ok, 1 the search failed, 2 bad input (file, key, value, unknown component), "
+             "130 interrupted (the store keeps everything finished; resume with `--resume`).", ""]
+    for words in commands:
+        result = runner.invoke(cli, words + ["--help"], prog_name="nas", obj=None)
+        lines += [f"## `nas {' '.join(words)}`".replace("`nas `", "`nas`"), "", "```", result.output.rstrip(), "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def components_page() -> str:
+    from nas_kernel.plugin_listing import component_rows
+    from nas_kernel.plugins import KINDS, make_plugin_manager
+
+    manager = make_plugin_manager()
+    rows = component_rows(manager, list(KINDS))
+    lines = ["# Built-in components", "",
+             "Generated from the plugin registries by `tools/gen_docs.py` (`nas components --json` shows the "
+             "same for whatever is installed); do not edit by hand.", ""]
+    for kind in KINDS:
+        kind_rows = [r for r in rows if r["kind"] == kind and (r["distribution"] or "").startswith("nas-")]
+        if not kind_rows:
+            continue
+        lines += [f"## {kind.replace('_', ' ')}", "", "| name | plugin | summary | parameters |", "|---|---|---|---|"]
+        for r in kind_rows:
+            params = ", ".join(f"`{p['name']}`" if p["required"] else f"`{p['name']}={p['default']!r}`"
+                               for p in r["parameters"]) or "-"
+            summary = (r.get("summary") or "").replace("|", "\\|")
+            lines.append(f"| `{r['name']}` | {r['distribution']} | {summary} | {params} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+PAGES = {"docs/plugins/hooks.md": hooks_page, "docs/reference/cli.md": cli_page,
+         "docs/reference/components.md": components_page}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page is out of date")
+    parser.add_argument("pages", nargs="*", default=list(PAGES))
+    args = parser.parse_args()
+    stale = []
+    for rel in args.pages:
+        text = PAGES[rel]()
+        path = ROOT / rel
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(rel)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    for rel in stale:
+        print(f"stale: {rel} (run: python tools/gen_docs.py)", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
