@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import TESTS, run_nas
+from support import TESTS, run_nas
 from nas_kernel import hookimpl
 from nas_kernel.cli import make_cli
 from nas_kernel.plugins import call_register_commands

@@ -2,6 +2,7 @@
 evaluated history as arrays, ranking, and initial populations."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -82,6 +83,21 @@ class AlgorithmSearcher(IterativeSearcher):
 
     def front(self, models: Sequence[ArchaiModel], values: Dict[str, np.ndarray]) -> List[ArchaiModel]:
         return [models[i] for i in pareto_indices(self.points(values))]
+
+    def rebuilt(self, model: ArchaiModel) -> ArchaiModel:
+        """``model`` itself, or - when the loop cleared it after evaluation - a fresh copy made
+        through ``save_arch``/``load_arch`` (which work from the archid alone), so an evaluator
+        asked to continue training at a higher budget gets a real architecture again."""
+        if not model.is_built or model.arch is not None:
+            return model
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "arch")
+            self.search_space.save_arch(model, path)
+            copy = self.search_space.load_arch(path)
+        copy.metadata.update(model.metadata)
+        return copy
 
     def random_models(self, n: int, budget: Optional[float] = None) -> List[ArchaiModel]:
         return self.sample_candidates(self.search_space.random_sample, n, budget=budget)

@@ -9,7 +9,7 @@ not run at all (it hands evaluators a scalar where a list is expected).
 from __future__ import annotations
 
 import math
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 from overrides import overrides
@@ -25,7 +25,7 @@ class SuccessiveHalvingSearch(AlgorithmSearcher):
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, init_budget: float = 1.0, budget_multiplier: float = 2.0,
-                 max_budget: float = None, clear_evaluated_models: bool = True,
+                 max_budget: Optional[float] = None, clear_evaluated_models: bool = True,
                  save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
@@ -50,7 +50,7 @@ class SuccessiveHalvingSearch(AlgorithmSearcher):
             self._budget = self.init_budget
             models = self.random_models(self.init_num_models, budget=self._budget)
         else:
-            models = [m for m in self._survivors if not self.is_seen(m.archid, self._budget)]
+            models = [self.rebuilt(m) for m in self._survivors if not self.is_seen(m.archid, self._budget)]
         n = len(models)
         return Proposal(models, budgets=[self._budget] * n,
                         extra={"bracket": [self.bracket] * n, "budget_round": [self._round()] * n})

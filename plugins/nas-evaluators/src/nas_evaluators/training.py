@@ -1,0 +1,185 @@
+"""Partial training: train a candidate for a few epochs and report its validation accuracy.
+
+This is the evaluator behind ``partial_training``. It trains a copy of ``model.arch`` (so the
+same model and budget always give the same value, in this process or in a worker), for
+``epochs x budget`` epochs, deterministically from ``seed``: the batch order and any dropout of
+epoch ``e`` depend only on ``(seed, e)``, which also makes a run resumed from a checkpoint equal
+to one trained straight through.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Optional
+
+from overrides import overrides
+
+from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_evaluators.act import act_threshold
+from nas_evaluators.checkpoints import load_checkpoint, save_checkpoint
+from nas_evaluators.inputs import check_positive_int, check_threads, torch_threads
+from nas_evaluators.schedules import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
+
+METRICS = ("accuracy", "loss")
+SPLITS = ("val", "test")
+
+
+class PartialTraining(ModelEvaluator):
+    """Train ``model.arch`` (a classifier returning logits) and return its accuracy or loss.
+
+    Args:
+        dataset: a dataset provider (``get_train()``, ``get_val()``, ``get_test()`` returning
+            ``(X, y)`` tensors, and ``num_classes``); in YAML ``dataset: {name: digits}``. None
+            means the embedded digits from ``nas-datasets`` split with ``seed``.
+        epochs: epochs at budget 1; a call trains ``max(1, round(epochs * budget))`` epochs
+            (budget None = 1).
+        metric: ``"accuracy"`` (higher is better) or ``"loss"`` (cross-entropy, lower is better).
+        eval_split: ``"val"`` (the fitness) or ``"test"`` (a reported, non-optimised figure).
+        optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (Nesterov when ``momentum`` > 0).
+        lr, final_lr, lr_schedule: the learning rate goes from ``lr`` to ``final_lr`` (default
+            ``lr / 100``) over ``epochs`` epochs, ``"constant"``, ``"exponential"`` or ``"cosine"``.
+        momentum, weight_decay: optimizer settings.
+        batch_size: training minibatch size.
+        act_beta, act_zeta: HiveNAS ACT early stop (see ``nas_evaluators.act``); ``act_beta`` 0
+            turns it off. The epochs actually trained go to ``model.metadata["epochs_trained"]``.
+        checkpoint_dir: if set, one checkpoint per archid is kept there and a later call with a
+            larger budget continues from it instead of restarting.
+        torch_threads: intra-op threads while training (restored afterwards); None keeps torch's.
+        progress_bar: a tqdm bar per model (to stderr).
+        seed: batch order, dropout and the default dataset split.
+    """
+
+    def __init__(self, dataset: Any = None, epochs: int = 1, metric: str = "accuracy", eval_split: str = "val",
+                 optimizer: str = "adam", lr: float = 3e-3, final_lr: Optional[float] = None,
+                 lr_schedule: str = "constant", momentum: float = 0.9, weight_decay: float = 0.0,
+                 batch_size: int = 64, act_beta: float = 0.0, act_zeta: float = 0.25,
+                 checkpoint_dir: Optional[str] = None, torch_threads: Optional[int] = 1,
+                 progress_bar: bool = True, seed: int = 1) -> None:
+        if dataset is not None:
+            missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
+            if missing:
+                raise ValueError(f"dataset must be a dataset provider; {type(dataset).__name__} lacks {', '.join(missing)}")
+        self.dataset = dataset
+        self.epochs = check_positive_int(epochs, "epochs")
+        for name, value, allowed in (("metric", metric, METRICS), ("eval_split", eval_split, SPLITS),
+                                     ("optimizer", optimizer, OPTIMIZERS), ("lr_schedule", lr_schedule, SCHEDULES)):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        self.metric, self.eval_split, self.optimizer, self.lr_schedule = metric, eval_split, optimizer, lr_schedule
+        if not float(lr) > 0 or (final_lr is not None and not float(final_lr) > 0):
+            raise ValueError(f"lr and final_lr must be positive, got lr={lr}, final_lr={final_lr}")
+        self.lr, self.final_lr = float(lr), None if final_lr is None else float(final_lr)
+        if not 0 <= float(momentum) < 1 or float(weight_decay) < 0:
+            raise ValueError(f"need 0 <= momentum < 1 and weight_decay >= 0, got {momentum}, {weight_decay}")
+        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        if not 0 <= float(act_beta) < 1:
+            raise ValueError(f"act_beta must be in [0, 1) (0 disables ACT), got {act_beta}")
+        if float(act_zeta) < 0:
+            raise ValueError(f"act_zeta must be >= 0, got {act_zeta}")
+        self.act_beta, self.act_zeta = float(act_beta), float(act_zeta)
+        self.checkpoint_dir = None if checkpoint_dir is None else str(checkpoint_dir)
+        self.torch_threads = check_threads(torch_threads, "torch_threads")
+        self.progress_bar = bool(progress_bar)
+        self.seed = int(seed)
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def target_epochs(self, budget: Optional[float]) -> int:
+        if budget is None:
+            return self.epochs
+        if not float(budget) > 0:
+            raise ValueError(f"budget must be positive, got {budget}")
+        return max(1, int(round(self.epochs * float(budget))))
+
+    def provider(self):
+        if self.dataset is None:
+            from nas_datasets import Digits
+
+            self.dataset = Digits(seed=self.seed)
+        return self.dataset
+
+    def settings(self) -> dict:
+        """What a checkpoint must have been trained with to be continued."""
+        return {"optimizer": self.optimizer, "lr": self.lr, "final_lr": self.final_lr,
+                "lr_schedule": self.lr_schedule, "epochs": self.epochs, "momentum": self.momentum,
+                "weight_decay": self.weight_decay, "batch_size": self.batch_size, "seed": self.seed,
+                "act_beta": self.act_beta, "act_zeta": self.act_zeta}
+
+    @staticmethod
+    def score(net, X, y, chunk: int = 1024):
+        """``(accuracy, mean cross-entropy)`` of ``net`` on ``(X, y)`` in eval mode."""
+        import torch
+        import torch.nn.functional as F
+
+        net.eval()
+        correct, loss = 0, 0.0
+        with torch.no_grad():
+            for i in range(0, len(y), chunk):
+                out = net(X[i:i + chunk])
+                loss += float(F.cross_entropy(out, y[i:i + chunk], reduction="sum"))
+                correct += int((out.argmax(1) == y[i:i + chunk]).sum())
+        return correct / len(y), loss / len(y)
+
+    def _train_epoch(self, net, opt, X, y, epoch: int) -> None:
+        import torch
+        import torch.nn.functional as F
+
+        net.train()
+        for group in opt.param_groups:
+            group["lr"] = lr_at(epoch, self.lr_schedule, self.lr, self.final_lr, self.epochs)
+        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed * 7_919 + epoch)  # dropout and other in-model randomness
+            for i in range(0, len(y), self.batch_size):
+                idx = order[i:i + self.batch_size]
+                opt.zero_grad(set_to_none=True)
+                F.cross_entropy(net(X[idx]), y[idx]).backward()
+                opt.step()
+
+    # ---- the evaluator -------------------------------------------------------------------------
+    @overrides
+    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+        from tqdm.auto import tqdm
+
+        target = self.target_epochs(budget)
+        data = self.provider()
+        started = time.perf_counter()
+        with torch_threads(self.torch_threads):
+            net = copy.deepcopy(model.arch)
+            opt = make_optimizer(self.optimizer, net.parameters(), self.lr, self.momentum, self.weight_decay)
+            done, stopped, resumable = 0, False, True
+            if self.checkpoint_dir:
+                state = load_checkpoint(self.checkpoint_dir, model.archid, self.settings())
+                if state is not None and state["epochs"] <= target:
+                    net.load_state_dict(state["model"])
+                    opt.load_state_dict(state["optimizer"])
+                    done, stopped = state["epochs"], state["stopped"]
+                elif state is not None:  # trained further than asked: retrain, keep the longer one
+                    resumable = False
+            X, y = data.get_train()
+            Xv, yv = data.get_val()
+            val = None
+            bar = tqdm(range(done, target), desc=f"train {model.archid}"[:40], leave=False,
+                       disable=not self.progress_bar, unit="epoch")
+            for epoch in ([] if stopped else bar):
+                self._train_epoch(net, opt, X, y, epoch)
+                done = epoch + 1
+                if self.act_beta > 0 or self.progress_bar:
+                    val = self.score(net, Xv, yv)
+                    bar.set_postfix(val_acc=f"{val[0]:.3f}")
+                if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
+                    stopped = True
+                    break
+            bar.close()
+            if self.checkpoint_dir and resumable:
+                save_checkpoint(self.checkpoint_dir, model.archid, self.settings(), epochs=done, stopped=stopped,
+                                model_state=net.state_dict(), optimizer_state=opt.state_dict())
+            if self.eval_split == "test":
+                result = self.score(net, *data.get_test())
+            else:  # ``val``, when set, already scores the final weights
+                result = val if val is not None else self.score(net, Xv, yv)
+        model.metadata["epochs_trained"] = done
+        if self.act_beta > 0:
+            model.metadata["act_stopped"] = stopped
+        model.metadata["train_seconds"] = round(time.perf_counter() - started, 4)
+        return float(result[0] if self.metric == "accuracy" else result[1])
