@@ -118,15 +118,17 @@ class IterativeSearcher(Searcher):
         budget: Optional[float] = None,
         patience: Optional[int] = None,
     ) -> List[ArchaiModel]:
-        """Call ``make()`` until ``n`` valid, unseen, distinct models are found, or until
-        ``n * patience`` tries: the bound that keeps a search whose constraints reject everything
-        from looping forever. ``make`` may return None for "no candidate this try"."""
+        """Call ``make()`` until ``n`` valid, unseen, distinct models are found. Gives up after
+        ``n * patience`` tries in all, or ``50 * patience`` tries in a row that found nothing (an
+        exhausted neighbourhood, or constraints that reject everything): the bounds that keep a
+        search from looping forever. ``make`` may return None for "no candidate this try"."""
         patience = self.sampling_patience if patience is None else patience
         found: List[ArchaiModel] = []
         batch: Set[str] = set()
-        tries = 0
-        while len(found) < n and tries < max(1, n) * patience:
+        tries = misses = 0
+        while len(found) < n and tries < max(1, n) * patience and misses < 50 * patience:
             tries += 1
+            misses += 1
             model = make()
             if model is None or model.archid in batch or self.is_seen(model.archid, budget):
                 continue
@@ -134,6 +136,7 @@ class IterativeSearcher(Searcher):
                 continue
             batch.add(model.archid)
             found.append(model)
+            misses = 0
         return found
 
     def objective_values(self, name: str, models: Sequence[ArchaiModel], budget: Optional[float] = None) -> np.ndarray:

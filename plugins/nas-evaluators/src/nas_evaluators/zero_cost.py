@@ -116,33 +116,37 @@ class Synflow(ZeroCostProxy):
 
 class Naswot(ZeroCostProxy):
     """log|det K| where ``K[i, j]`` counts the ReLU units on which inputs ``i`` and ``j`` agree
-    (both active or both inactive), summed over every ReLU-family module. Distinct activation
-    patterns for distinct inputs give a larger score."""
-
-    ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU")
+    (both active or both inactive), over every ReLU-family call of the forward pass. Distinct
+    activation patterns for distinct inputs give a larger score. Calls are observed with a
+    ``TorchFunctionMode``, so ``nn.ReLU`` modules and functional ``relu`` calls both count."""
 
     @overrides
     def score(self, net, X, y) -> float:
         import torch
+        import torch.nn.functional as F
+        from torch.overrides import TorchFunctionMode
 
+        watched = {F.relu, F.relu6, F.leaky_relu, F.rrelu, F.prelu, torch.relu, torch.Tensor.relu}
+        watched |= {f for f in (getattr(F, "relu_", None), getattr(torch, "relu_", None),
+                                getattr(torch.Tensor, "relu_", None), getattr(F, "leaky_relu_", None)) if f}
         n = len(X)
         K = torch.zeros((n, n), dtype=torch.float64)
+        seen = []
 
-        def hook(_module, _inputs, output):
-            codes = (output.detach().flatten(1) > 0).double()
-            K.add_(codes @ codes.T + (1 - codes) @ (1 - codes).T)
+        class ActivationCodes(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                if func in watched and isinstance(out, torch.Tensor) and out.dim() >= 1 and out.shape[0] == n:
+                    codes = (out.detach().flatten(1) > 0).double()
+                    K.add_(codes @ codes.T + (1 - codes) @ (1 - codes).T)
+                    seen.append(1)
+                return out
 
-        handles = [m.register_forward_hook(hook) for m in net.modules() if type(m).__name__ in self.ACTIVATIONS]
-        if not handles:
-            raise ValueError(f"naswot needs ReLU-family modules; {type(net).__name__} has none "
-                             "(functional relu calls cannot be observed)")
-        try:
-            net.train()
-            with torch.no_grad():
-                net(X)
-        finally:
-            for h in handles:
-                h.remove()
+        net.train()
+        with torch.no_grad(), ActivationCodes():
+            net(X)
+        if not seen:
+            raise ValueError(f"naswot needs ReLU-family activations; none ran in {type(net).__name__}'s forward")
         return float(torch.linalg.slogdet(K)[1])
 
 

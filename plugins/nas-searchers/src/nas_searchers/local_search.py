@@ -25,12 +25,13 @@ RESTARTS = ("best_unexpanded", "random")
 class LocalSearch(AlgorithmSearcher):
     """``mutations_per_parent``: None evaluates every neighbour (best improvement); a number
     evaluates at most that many unseen neighbours per expansion. ``walks_per_iter`` heads are
-    expanded per iteration. ``restart``: ``best_unexpanded`` or ``random``."""
+    expanded per iteration. ``restart``: ``best_unexpanded`` or ``random`` (a new walk starts from
+    the best of ``restart_samples`` random architectures)."""
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
                  mutations_per_parent: Optional[int] = None, walks_per_iter: int = 1,
-                 restart: str = "best_unexpanded", neighbour_patience: int = 40,
+                 restart: str = "best_unexpanded", restart_samples: int = 1, neighbour_patience: int = 40,
                  clear_evaluated_models: bool = True, save_pareto_model_weights: bool = False,
                  seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
@@ -43,6 +44,7 @@ class LocalSearch(AlgorithmSearcher):
                                      else check_int("mutations_per_parent", mutations_per_parent))
         self.walks_per_iter = check_int("walks_per_iter", walks_per_iter)
         self.restart = check_choice("restart", restart, RESTARTS)
+        self.restart_samples = check_int("restart_samples", restart_samples)
         self.neighbour_patience = check_int("neighbour_patience", neighbour_patience)
         self.expanded: Dict[str, bool] = {}
         self._walk_heads: List[str] = []  # restart="random": where the walks continue
@@ -70,7 +72,7 @@ class LocalSearch(AlgorithmSearcher):
             children += near
             parents += [head.archid] * len(near)
         if not children:  # every head's neighbourhood is known: restart at random
-            children = self.random_models(self.walks_per_iter)
+            children = self.random_models(self.restart_samples)
             parents = [None] * len(children)
         return Proposal(children, extra={"parent": parents})
 

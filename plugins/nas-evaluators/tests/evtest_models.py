@@ -34,3 +34,15 @@ class Blind(nn.Module):
 def cnn_model(width: int = 16, seed: int = 0, archid=None) -> ArchaiModel:
     torch.manual_seed(seed)
     return ArchaiModel(TinyCNN(width), archid or f"cnn-w{width}-s{seed}")
+
+
+class TwoLayer(nn.Module):
+    """conv3x3(1->4, padding 1) then linear(4*8*8 -> 10): FLOPs are easy to count by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).flatten(1))

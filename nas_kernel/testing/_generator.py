@@ -1,0 +1,91 @@
+"""Which checks apply to a component, with its inputs bound: the one source both front ends
+(the ``check_*`` runners and ``parametrize_with_checks``) read."""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+
+from nas_kernel.testing._evaluator import evaluator_checks
+from nas_kernel.testing._naming import name_of
+from nas_kernel.testing._ops import op_checks
+from nas_kernel.testing._predictor import predictor_checks
+from nas_kernel.testing._results import validate_expected
+from nas_kernel.testing._search_space import search_space_checks
+from nas_kernel.testing._searcher import searcher_checks
+
+#: kind -> function listing the checks that apply to an object of that kind (empty if none)
+KIND_CHECKS: Dict[str, Callable[[Any], List[Callable[..., None]]]] = {
+    "search_space": search_space_checks,
+    "evaluator": evaluator_checks,
+    "predictor": predictor_checks,
+    "searcher": searcher_checks,
+    "op": op_checks,
+}
+Expected = Union[None, Mapping[str, str], Callable[[Any], Optional[Mapping[str, str]]]]
+
+
+class WithInputs:
+    """A component together with what its checks need (see ``with_inputs``)."""
+
+    def __init__(self, component: Any, inputs: Dict[str, Any]) -> None:
+        self.component, self.inputs = component, inputs
+
+    def __repr__(self) -> str:
+        return f"with_inputs({name_of(self.component)}, {', '.join(self.inputs)})"
+
+
+def with_inputs(component: Any, **inputs: Any) -> WithInputs:
+    """Give a component's checks their inputs: ``models=`` (a list of ``ArchaiModel`` or a search
+    space) for evaluators, ``input_shape=`` / ``output_shape=`` for ops."""
+    return WithInputs(component, inputs)
+
+
+def _bind(check: Callable[..., None], inputs: Dict[str, Any]) -> Callable[[Any], None]:
+    accepted = set(inspect.signature(check).parameters)
+    bound = {k: v for k, v in inputs.items() if k in accepted}
+    if not bound:
+        return check
+    return functools.update_wrapper(functools.partial(check, **bound), check)
+
+
+def checks_for(component: Any, kinds: Iterable[str] = tuple(KIND_CHECKS)) -> List[Callable[[Any], None]]:
+    """Every check of the given kinds that applies to ``component`` (unwrapped), inputs unbound."""
+    return [check for kind in kinds for check in KIND_CHECKS[kind](component)]
+
+
+def _unwrap(item: Any) -> Tuple[Any, Dict[str, Any]]:
+    return (item.component, dict(item.inputs)) if isinstance(item, WithInputs) else (item, {})
+
+
+def component_checks(item: Any, *, kinds: Iterable[str] = tuple(KIND_CHECKS), expected_failed_checks: Expected = None,
+                     require: Optional[str] = None) -> Iterator[Tuple[Any, Callable[[Any], None], Optional[str]]]:
+    """``(component, check, expected_to_fail_reason)`` for one component (or ``with_inputs``)."""
+    component, inputs = _unwrap(item)
+    checks = checks_for(component, kinds)
+    if not checks:
+        wanted = require or "search space, evaluator, predictor, searcher factory make(output_dir) or torch op"
+        raise TypeError(f"{name_of(component)} is not a {wanted}: the kit picks checks from the ABCs a component "
+                        "implements (DiscreteSearchSpace, ModelEvaluator, AsyncModelEvaluator, Predictor), "
+                        "a callable taking output_dir (searchers) or a torch.nn.Module (ops)")
+    names = [c.__name__ for c in checks]
+    known_inputs = {p for c in checks for p in list(inspect.signature(c).parameters)[1:]}
+    unknown = sorted(set(inputs) - known_inputs)
+    if unknown:
+        raise TypeError(f"with_inputs({name_of(component)}, ...) got input(s) {unknown} that none of its checks take; "
+                        f"they take {sorted(known_inputs) or 'none'}")
+    expected = expected_failed_checks(component) if callable(expected_failed_checks) else expected_failed_checks
+    expected = validate_expected(expected, names, name_of(component))
+    for check in checks:
+        yield component, _bind(check, inputs), expected.get(check.__name__)
+
+
+def components_checks_generator(components: Iterable[Any], *, expected_failed_checks: Expected = None
+                                ) -> Iterator[Tuple[Any, Callable[[Any], None], Optional[str]]]:
+    """For every component, every check that applies: ``(component, check, reason_or_None)``.
+
+    ``expected_failed_checks`` is a callable ``component -> {check_name: reason}`` (or one dict
+    for all components); a named check must exist for that component and needs a reason.
+    """
+    for item in components:
+        yield from component_checks(item, expected_failed_checks=expected_failed_checks)

@@ -1,0 +1,32 @@
+"""The no-pytest front end: ``check_search_space(space)`` and friends run every check that
+applies to one component and return sklearn-style result dicts."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+from nas_kernel.testing._generator import WithInputs, component_checks
+from nas_kernel.testing._results import run_checks
+
+
+def _runner(kind: str, label: str):
+    def run(component: Any, *, expected_failed_checks: Optional[Mapping[str, str]] = None,
+            on_fail: Optional[str] = "raise", **inputs: Any) -> List[Dict[str, Any]]:
+        item = WithInputs(component, inputs) if inputs else component
+        checks = list(component_checks(item, kinds=[kind], expected_failed_checks=expected_failed_checks,
+                                       require=label))
+        return run_checks(component, checks, on_fail=on_fail)
+
+    run.__name__ = run.__qualname__ = f"check_{kind}"
+    run.__doc__ = (f"Run every check that applies to a {label}; return one result dict per check.\n\n"
+                   "Keys: component, check_name, status (passed/failed/xfail/xpass), exception,\n"
+                   "expected_to_fail, expected_to_fail_reason. ``expected_failed_checks`` maps check names\n"
+                   "to reasons; ``on_fail`` is \"raise\" (first unexpected failure), \"warn\" or None.\n"
+                   "Extra keyword arguments are the checks' inputs (see ``with_inputs``).")
+    return run
+
+
+check_search_space = _runner("search_space", "search space (DiscreteSearchSpace)")
+check_evaluator = _runner("evaluator", "evaluator (ModelEvaluator or AsyncModelEvaluator)")
+check_predictor = _runner("predictor", "predictor (Predictor)")
+check_searcher = _runner("searcher", "searcher factory make(output_dir) -> Searcher")
+check_op = _runner("op", "op (torch.nn.Module)")

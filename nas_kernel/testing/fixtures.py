@@ -1,0 +1,33 @@
+"""Opt-in pytest fixtures for plugin tests, like pytest's ``pytester``::
+
+    # conftest.py
+    pytest_plugins = ["nas_kernel.testing.fixtures"]
+
+``plugin_manager``: a fresh manager with no entry points loaded and ``NAS_STRICT_PLUGINS=1``, so a
+plugin error in your test shows its real traceback. Register your plugin module with
+``plugin_manager.register(my_plugin, name="mine")``.
+
+``hook_recorder``: a ``HookRecorder`` registered in ``plugin_manager``; give that manager to a
+searcher (``searcher.plugin_manager = plugin_manager``) and read
+``hook_recorder.getcalls("on_start_iteration")``.
+"""
+from __future__ import annotations
+
+import pytest
+
+from nas_kernel.plugins import make_plugin_manager
+from nas_kernel.testing._recorder import HookRecorder
+
+
+@pytest.fixture
+def plugin_manager(monkeypatch):
+    monkeypatch.setenv("NAS_STRICT_PLUGINS", "1")
+    return make_plugin_manager(entrypoints=False)
+
+
+@pytest.fixture
+def hook_recorder(plugin_manager):
+    recorder = HookRecorder()
+    plugin_manager.register(recorder, name="hook_recorder")
+    yield recorder
+    plugin_manager.unregister(recorder)

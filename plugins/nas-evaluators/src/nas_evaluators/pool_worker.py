@@ -1,0 +1,42 @@
+"""The loop each ``process_pool`` worker runs: one job at a time over a pipe, so the parent always
+knows which job a worker holds (and can record None for it if the worker dies or times out)."""
+from __future__ import annotations
+
+import os
+import pickle
+
+from nas_evaluators.transport import loads, run_job, set_torch_threads
+
+
+def worker_main(conn, evaluator_blob: bytes, torch_threads) -> None:
+    """Receive ``(job_id, payload)`` messages, reply ``(job_id, value, metadata, error)``; stop on None."""
+    if torch_threads is not None:
+        os.environ["OMP_NUM_THREADS"] = str(torch_threads)
+    set_torch_threads(torch_threads)
+    evaluator, load_error = None, None
+    try:
+        evaluator = loads(evaluator_blob)
+    except Exception as exc:  # reported with every job instead of dying silently
+        load_error = f"the inner evaluator could not be unpickled in the worker: {type(exc).__name__}: {exc}"
+    conn.send(("ready", os.getpid()))  # the parent starts job clocks only after this
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        job_id, payload = message
+        if load_error is not None:
+            conn.send((job_id, None, {}, load_error))
+            continue
+        try:
+            model, budget = loads(payload)
+        except Exception as exc:
+            conn.send((job_id, None, {}, f"the model could not be unpickled in the worker: {type(exc).__name__}: {exc}"))
+            continue
+        value, metadata, error = run_job(evaluator, model, budget)
+        try:
+            conn.send((job_id, value, metadata, error))
+        except (pickle.PicklingError, TypeError, AttributeError):  # metadata that cannot travel
+            conn.send((job_id, value, {}, error))

@@ -1,0 +1,66 @@
+"""The spawn process pool: send order, a worker killed mid-job, timeouts, recovery, and the same
+values as evaluating in this process."""
+import pytest
+
+from evtest_helpers import behave
+from evtest_models import cnn_model
+from nas_kernel.api import ArchaiModel
+from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvaluator
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with ProcessPoolEvaluator(EvaluationFunction("evtest_helpers:behave"), num_workers=2, timeout=4) as p:
+        yield p
+
+
+def test_results_in_send_order_with_failures_as_none(pool):
+    ids = ["ok-1", "ok-2", "die-0", "ok-3", "fail-0", "ok-4", "ok-5"]
+    models = [ArchaiModel(None, a) for a in ids]
+    for m in models:
+        pool.send(m, 2.0)
+    assert pool.fetch_all() == [2.0, 4.0, None, 6.0, None, 8.0, 10.0]
+    assert "died" in pool.last_errors["die-0"] and "asked to fail" in pool.last_errors["fail-0"]
+    pids = {m.metadata["pid"] for m in models if m.archid.startswith("ok")}
+    assert len(pids) >= 2  # both workers took jobs (one was replaced after the kill)
+    # the pool recovered: the next batch runs normally, on live workers
+    for a in ["ok-6", "ok-7"]:
+        pool.send(ArchaiModel(None, a))
+    assert pool.fetch_all() == [6.0, 7.0]
+    assert all(pid is not None for pid in pool.worker_pids())
+
+
+def test_timeout_gives_none_and_kills_only_that_job(pool):
+    for a in ["slow-0", "ok-8", "ok-9"]:
+        pool.send(ArchaiModel(None, a))
+    assert pool.fetch_all() == [None, 8.0, 9.0]
+    assert "timed out" in pool.last_errors["slow-0"]
+    assert pool.fetch_all() == []
+
+
+def test_pool_equals_sequential_training_and_returns_metadata():
+    trainer = PartialTraining(epochs=1, progress_bar=False, seed=3)
+    models = [cnn_model(w, archid=f"w{w}") for w in (4, 8)]
+    with ProcessPoolEvaluator(trainer, num_workers=2) as pool:
+        for m in models:
+            pool.send(m)
+        values = pool.fetch_all()
+    assert values == [trainer.evaluate(cnn_model(w, archid=f"w{w}")) for w in (4, 8)]
+    assert [m.metadata["epochs_trained"] for m in models] == [1, 1]
+
+
+def test_lazy_models_and_parameter_checks():
+    built = []
+
+    def builder():  # a closure: not picklable itself, so the pool sends the built module
+        built.append(1)
+        return cnn_model(4).arch
+
+    with pytest.raises(ValueError, match="num_workers"):
+        ProcessPoolEvaluator(EvaluationFunction(behave), num_workers=0)
+    with pytest.raises(ValueError, match="start_method"):
+        ProcessPoolEvaluator(EvaluationFunction(behave), start_method="fork")
+    from nas_evaluators.transport import dumps, wire_model
+
+    lazy = ArchaiModel(None, "lazy", builder=builder)
+    assert dumps(wire_model(lazy)) and built == [1]

@@ -1,0 +1,134 @@
+"""The NATS-Bench topology space (NAS-Bench-201 cells) over the shipped table: candidates are
+table rows, so their benchmark results can be looked up, and networks are real torch modules
+built only when a candidate's ``arch`` is touched."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import numpy as np
+from overrides import overrides
+
+from nas_kernel.api import ArchaiModel
+from nas_search_spaces.base import SeededSpace, require_keys
+from nas_search_spaces.nb201.archids import archid_of, index_of
+from nas_search_spaces.nb201.cells import EDGES, OP_NAMES, format_cell, parse_cell
+from nas_search_spaces.nb201.table import load_nb201_table
+from nas_search_spaces.params import check_int
+
+DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16",
+            "ImageNet16-120": "imagenet16", "imagenet16-120": "imagenet16", "cifar10-valid": "cifar10"}
+MAX_TRIES = 100
+
+
+def canonical_dataset(name: str) -> str:
+    if name not in DATASETS:
+        raise ValueError(f"base_dataset must be one of {sorted(DATASETS)}, got {name!r}")
+    return DATASETS[name]
+
+
+class NatsbenchTssSearchSpace(SeededSpace):
+    """NAS-Bench-201 cells (6 edges, ops ``none, skip_connect, nor_conv_1x1, nor_conv_3x3,
+    avg_pool_3x3``; 15,625 architectures).
+
+    Args:
+        natsbench_location: another copy of the table (``.csv`` or ``.csv.gz``); default the
+            packaged one.
+        base_dataset: sets the classifier size (cifar10, cifar100, imagenet16 / ImageNet16-120).
+        seed: seeds the space's own generator.
+        C, N: channels of the first stage and cells per stage of the built networks.
+        deduplicate_isomorphic: sample, mutate and cross over within one representative per
+            isomorphism group (6,466 architectures computing distinct functions).
+
+    archid: ``nb201-<index>`` (index into the table; ``arch_str`` from ``cell_string``).
+    Encoding: one-hot op per edge (30 numbers).
+    """
+
+    space_name = "natsbench_tss"
+
+    def __init__(self, natsbench_location: Optional[str] = None, base_dataset: str = "cifar10", seed: int = 1,
+                 C: int = 16, N: int = 5, deduplicate_isomorphic: bool = False) -> None:
+        super().__init__(seed)
+        self.natsbench_location = natsbench_location
+        self.base_dataset = canonical_dataset(base_dataset)
+        self.C = check_int("C", C, 1)
+        self.N = check_int("N", N, 1)
+        self.deduplicate_isomorphic = bool(deduplicate_isomorphic)
+        self.table = load_nb201_table(natsbench_location)
+
+    # ---- index <-> model ---------------------------------------------------------------------
+    def make(self, index: int, metadata: Optional[dict] = None) -> ArchaiModel:
+        index = int(index)
+        if self.deduplicate_isomorphic:
+            index = int(self.table.iso_group[index])
+        arch_str = self.table.arch_str[index]
+        C, N, dataset = self.C, self.N, self.base_dataset
+
+        def build():
+            from nas_search_spaces.nb201.network import NUM_CLASSES, Nb201Network
+
+            return Nb201Network(arch_str, C=C, N=N, num_classes=NUM_CLASSES[dataset])
+
+        return ArchaiModel(archid=archid_of(index), metadata=metadata, builder=build)
+
+    def index(self, model: ArchaiModel) -> int:
+        return index_of(model.archid, self.table)
+
+    def cell_string(self, model: ArchaiModel) -> str:
+        return self.table.arch_str[self.index(model)]
+
+    def ops(self, model: ArchaiModel) -> List[str]:
+        return parse_cell(self.cell_string(model))
+
+    def _from_ops(self, ops: List[str]) -> int:
+        index = self.table.index_of[format_cell(ops)]
+        return int(self.table.iso_group[index]) if self.deduplicate_isomorphic else index
+
+    # ---- sampling and moves ------------------------------------------------------------------
+    @overrides
+    def random_sample(self):
+        if self.deduplicate_isomorphic:
+            return self.make(self.rng.choice(self.table.representatives))
+        return self.make(self.rng.randrange(len(self.table)))
+
+    @overrides
+    def mutate(self, arch):
+        """One edge gets another op (retried when, deduplicated, that is the same function)."""
+        parent_ops = self.ops(arch)
+        parent = self._from_ops(parent_ops)
+        for _ in range(MAX_TRIES):
+            ops = list(parent_ops)
+            edge = self.rng.randrange(len(EDGES))
+            ops[edge] = self.rng.choice([op for op in OP_NAMES if op != ops[edge]])
+            child = self._from_ops(ops)
+            if child != parent:
+                break
+        return self.make(child, {"parent": arch.archid})
+
+    @overrides
+    def crossover(self, arch_list):
+        """Each edge's op from a parent drawn at random."""
+        parents = [self.ops(m) for m in arch_list]
+        ops = [self.rng.choice(parents)[e] for e in range(len(EDGES))]
+        return self.make(self._from_ops(ops), {"parents": [m.archid for m in arch_list]})
+
+    @overrides
+    def encode(self, arch):
+        vector = np.zeros((len(EDGES), len(OP_NAMES)), dtype=np.float64)
+        for edge, op in enumerate(self.ops(arch)):
+            vector[edge, OP_NAMES.index(op)] = 1.0
+        return vector.reshape(-1)
+
+    # ---- files -------------------------------------------------------------------------------
+    @overrides
+    def describe(self, model):
+        index = self.index(model)
+        return {"index": index, "arch_str": self.table.arch_str[index]}
+
+    @overrides
+    def from_description(self, description):
+        d = require_keys(description, {"index", "arch_str"}, "natsbench_tss architecture")
+        index = check_int("index", d["index"], 0, len(self.table) - 1)
+        if self.table.arch_str[index] != d["arch_str"]:
+            raise ValueError(f"natsbench_tss architecture: index {index} is {self.table.arch_str[index]!r} "
+                             f"in this table, not {d['arch_str']!r}")
+        return self.make(index)

@@ -1,0 +1,29 @@
+"""Every space passes every conformance check (space_checks.py) and trains on a tiny CPU batch."""
+import pytest
+
+import space_checks
+from spaces import SPACES, batch
+
+
+@pytest.mark.parametrize("check", space_checks.ALL_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("space_name", sorted(SPACES))
+def test_conformance(space_name, check):
+    check(SPACES[space_name][0])
+
+
+@pytest.mark.parametrize("space_name", sorted(SPACES))
+def test_models_run_forward_and_backward(space_name):
+    make, shape, out_shape = SPACES[space_name]
+    space_checks.check_models_train_on_cpu(make, batch(shape), out_shape)
+
+
+@pytest.mark.parametrize("space_name", sorted(SPACES))
+def test_different_seeds_differ(space_name):
+    make = SPACES[space_name][0]
+    a = [make(seed=1).random_sample().archid for _ in range(1)] + [m.archid for m in _n(make(seed=1), 5)]
+    b = [m.archid for m in _n(make(seed=2), 6)]
+    assert a != b
+
+
+def _n(space, n):
+    return [space.random_sample() for _ in range(n)]

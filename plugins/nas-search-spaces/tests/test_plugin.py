@@ -1,0 +1,39 @@
+"""The installed distribution registers its components lazily; each builds with its defaults."""
+import subprocess
+import sys
+
+import pytest
+
+from nas_kernel.api import DiscreteSearchSpace, ModelEvaluator
+from nas_kernel.plugins import make_plugin_manager
+
+SPACES = ["cnn", "config", "hivenas_chain", "natsbench_tss", "segmentation_dag"]
+EVALUATORS = ["nb201_table"]
+
+
+@pytest.fixture(scope="module")
+def manager():
+    return make_plugin_manager(only=["nas-search-spaces"])
+
+
+def test_registered_names(manager):
+    assert manager.registry.names("search_spaces") == SPACES
+    assert manager.registry.names("evaluators") == EVALUATORS
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_space_builds_with_defaults(manager, name):
+    space = manager.registry.get("search_spaces", name).load()()
+    assert isinstance(space, DiscreteSearchSpace)
+    assert space.random_sample().archid
+
+
+def test_evaluator_builds_with_defaults(manager):
+    assert isinstance(manager.registry.get("evaluators", "nb201_table").load()(), ModelEvaluator)
+
+
+def test_plugin_module_is_cheap_to_import():
+    code = ("import sys, nas_kernel; before = set(sys.modules); import nas_search_spaces.plugin, nas_search_spaces; "
+            "print(sorted(m for m in set(sys.modules) - before if not m.startswith('nas_search_spaces')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,33 @@
+"""Resumable training state on disk: written atomically (a killed run never leaves a torn
+file) and read back with ``torch.load(weights_only=True)``, so a checkpoint cannot run code."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional
+
+import torch
+
+
+class Checkpoint:
+    """One file holding a dict of tensors, numbers, strings and state dicts."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return os.path.exists(self.path)
+
+    def load(self) -> Optional[Dict[str, Any]]:
+        if not self.exists():
+            return None
+        return torch.load(self.path, map_location="cpu", weights_only=True)
+
+    def save(self, state: Dict[str, Any]) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        tmp = f"{self.path}.tmp-{os.getpid()}"
+        torch.save(state, tmp)
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        if self.exists():
+            os.remove(self.path)

@@ -1,0 +1,116 @@
+"""The DARTS mixed op: a weighted sum over candidate ops, weights from softmax (DARTS) or Gumbel
+samples (GDAS) of its edge's alphas.
+
+It does no work it can avoid: ``none`` is never run (it adds zero), a candidate whose weight is
+exactly zero (pruned, or not drawn by a hard Gumbel sample) is skipped, and the leading ReLU that
+most candidates share is applied once.
+"""
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nas_supergraph.arch_params import ArchParams
+from nas_supergraph.descs import OpDesc
+from nas_supergraph.op_lookup import create_op
+from nas_supergraph.ops import PRIMITIVES, Op, Zero
+
+WEIGHTINGS = ("softmax", "gumbel_soft", "gumbel_hard")
+
+
+class MixedOp(Op):
+    """Candidates from ``op_desc.params['ops']`` (default: the 8 DARTS primitives), all with the
+    edge's channels and stride. Owns a 1-edge ``ArchParams`` until ``share_arch_params`` points
+    it at a row of a shared one."""
+
+    def __init__(self, op_desc: OpDesc, affine: bool = False) -> None:
+        super().__init__(op_desc)
+        names = list(op_desc.params.get("ops") or PRIMITIVES)
+        if len(set(names)) != len(names):
+            raise ValueError(f"mixed_op candidates must be distinct, got {names}")
+        self.names: List[str] = names
+        conv, stride = op_desc.conv, op_desc.stride
+        self.candidates = nn.ModuleList(create_op(OpDesc(n, {"conv": conv, "stride": stride}), affine) for n in names)
+        self.zero = Zero(OpDesc("none", {"conv": conv, "stride": stride}))
+        self.own_arch_params: Optional[ArchParams] = ArchParams(1, len(names))
+        self._shared: Optional[ArchParams] = None
+        self._row = 0
+        self.weighting = "softmax"
+        self.tau = 1.0
+        self.register_buffer("active", torch.ones(len(names), dtype=torch.bool), persistent=True)
+        self._none = {i for i, n in enumerate(names) if n == "none"}
+
+    # ---- architecture weights ----------------------------------------------------------------
+    def share_arch_params(self, arch_params: ArchParams, row: int) -> None:
+        """Use row ``row`` of a shared ``ArchParams`` (held, and registered, by the model)."""
+        if arch_params.num_ops != len(self.names):
+            raise ValueError(f"shared ArchParams has {arch_params.num_ops} ops, this edge has {len(self.names)}")
+        self.own_arch_params = None
+        object.__setattr__(self, "_shared", arch_params)
+        self._row = row
+
+    def alphas(self) -> torch.Tensor:
+        ap = self._shared if self._shared is not None else self.own_arch_params
+        return ap.alphas[self._row]
+
+    def op_weights(self) -> torch.Tensor:
+        """Weights used in the forward pass (pruned candidates get exactly 0)."""
+        logits = self.alphas()
+        if not bool(self.active.all()):
+            logits = logits.masked_fill(~self.active, float("-inf"))
+        if self.weighting == "softmax" or not self.training:
+            return F.softmax(logits, dim=-1)
+        return F.gumbel_softmax(logits, tau=self.tau, hard=self.weighting == "gumbel_hard")
+
+    def prune(self, keep: Sequence[str]) -> None:
+        """Keep only the named candidates; the others are never run again."""
+        unknown = set(keep) - set(self.names)
+        if unknown or not keep:
+            raise ValueError(f"prune: keep must name candidates of {self.names}, got {list(keep)}")
+        self.active.copy_(torch.tensor([n in keep for n in self.names]))
+
+    # ---- forward -----------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights = self.op_weights()
+        values = weights.detach().tolist()
+        run = [i for i, v in enumerate(values) if v != 0.0 and i not in self._none]
+        if not run:
+            return self.zero(x)
+        x_relu = F.relu(x) if any(self.candidates[i].relu_first for i in run) else None
+        out = None
+        for i in run:
+            op = self.candidates[i]
+            y = op.forward_relu(x_relu) if op.relu_first else op(x)
+            y = y * weights[i]
+            out = y if out is None else out + y
+        return out
+
+    # ---- finalizing --------------------------------------------------------------------------
+    def finalize(self):
+        """The strongest candidate other than ``none`` (and pruned ones), with its softmax weight."""
+        with torch.no_grad():
+            probs = F.softmax(self.alphas(), dim=-1)
+        best, best_p = None, -1.0
+        for i, name in enumerate(self.names):
+            if name == "none" or not bool(self.active[i]):
+                continue
+            if float(probs[i]) > best_p:
+                best, best_p = i, float(probs[i])
+        if best is None:
+            raise ValueError("mixed_op has no candidate other than 'none' to finalize to")
+        desc = OpDesc(self.names[best], {"conv": self.desc.conv, "stride": self.desc.stride},
+                      trainables={"weight": round(best_p, 6)})
+        return desc, best_p
+
+    def ops(self) -> Iterator[Op]:
+        return iter(self.candidates)
+
+    def can_drop_path(self) -> bool:
+        return False
+
+
+def make_mixed_op(op_desc: OpDesc, affine: bool = False) -> MixedOp:
+    return MixedOp(op_desc, affine)

@@ -1,0 +1,181 @@
+"""Every searcher of nas-searchers on NAS-Bench-201 CIFAR-10, the protocol Archai was measured on.
+
+Each search optimises ``cifar10_valid_acc_12ep`` (the cheap 12-epoch signal) through the
+``nb201_table`` evaluator on the ``natsbench_tss`` space; after k queries (evaluations) the
+architecture best on the signal so far is reported by its ``cifar10_test_acc`` (200 epochs).
+The architecture best on the signal is also the test optimum (94.37). Printed: mean, standard
+error and fraction of seeds at the optimum after 50/100/150/300 queries, beside Archai 1.0's
+figures measured here on the same table; a regret-curve PNG is written.
+
+    python tests/benchmarks/nb201_search.py [--seeds 100] [--searchers local_search,bananas] [--workers 2]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+import numpy as np
+
+OPTIMUM = 94.373333
+CHECKPOINTS = (50, 100, 150, 300)
+SIGNAL, REPORT = "cifar10_valid_acc_12ep", "cifar10_test_acc"
+#: Archai 1.0 on this table and protocol (100 seeds, mean test accuracy at 100 / 150 / 300 queries)
+ARCHAI = {
+    "random": (93.75, 93.89, 93.96),
+    "regularized_evolution": (94.12, 94.21, 94.34),
+    "evolution_pareto": (94.18, 94.22, 94.25),
+    "local_search": (94.06, 94.06, 94.06),
+    "bananas": (93.99, 93.96, 94.07),
+}
+#: settings per searcher for this benchmark: the same as their defaults unless stated
+SETTINGS: Dict[str, dict] = {
+    "random": {"samples_per_iter": 10},
+    "regularized_evolution": {},
+    "evolution_pareto": {},
+    "local_search": {"restart": "random"},
+    "successive_halving": {},
+    "bananas": {"surrogate_model": ("gaussian_process", {})},
+    "bee_colony": {},
+}
+
+
+def components(seed: int):
+    """The NB201 space and two table evaluators (signal, report), through the plugin registry."""
+    from nas_kernel.plugins import make_plugin_manager
+
+    registry = make_plugin_manager().registry
+    if os.environ.get("NB201_STANDIN"):  # TEMPORARY until nas-search-spaces lands
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("standin", os.environ["NB201_STANDIN"])
+        mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+        return mod.Space(seed=seed), mod.Table(SIGNAL), mod.Table(REPORT)
+    space = registry.get("search_spaces", "natsbench_tss").load()(seed=seed)
+    table = registry.get("evaluators", "nb201_table").load()
+    return space, table(metric=SIGNAL), table(metric=REPORT)
+
+
+def run_one(job) -> np.ndarray:
+    """Test accuracy of the best-on-signal architecture after each of the first ``queries`` queries."""
+    name, seed, queries = job
+    import torch
+
+    torch.set_num_threads(1)
+    from nas_kernel import SearchObjectives
+    from nas_kernel.plugins import make_plugin_manager
+
+    space, signal, report = components(seed)
+    objectives = SearchObjectives()
+    objectives.add_objective(SIGNAL, signal, higher_is_better=True)
+    registry = make_plugin_manager().registry
+    params = dict(SETTINGS[name])
+    for key, value in list(params.items()):
+        if isinstance(value, tuple):  # a nested component: (registered name, params)
+            params[key] = registry.get("predictors", value[0]).load()(seed=seed, **value[1])
+    factory = registry.get("searchers", name).load()
+    with tempfile.TemporaryDirectory() as out:
+        searcher = factory(space, objectives, out, num_iters=10_000, seed=seed, **params)
+        if name == "bee_colony":
+            searcher.colony_iters = 10_000
+        searcher.progress = False
+        searcher.propose = _capped(searcher, queries)
+        results = searcher.search()
+    rows = [(m, v) for entry in results.results for m, v in zip(entry["models"], entry[SIGNAL])]
+    curve = np.full(queries, np.nan)
+    best_value, best_test = -math.inf, math.nan
+    for k, (model, value) in enumerate(rows[:queries]):
+        if not math.isnan(value) and value > best_value:
+            best_value, best_test = value, report.evaluate(model)
+        curve[k] = best_test
+    if len(rows) < queries:  # the searcher stopped early: its answer stays what it was
+        curve[len(rows):] = best_test
+    return curve
+
+
+def _capped(searcher, queries):
+    """Stop proposing once ``queries`` evaluations were made (the benchmark's query budget)."""
+    propose = searcher.propose
+
+    def capped(iteration):
+        done = sum(len(e["archid"]) for e in searcher.results.results)
+        return [] if done >= queries else propose(iteration)
+
+    return capped
+
+
+def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float]) -> str:
+    lines = [f"{'searcher':22s} " + " ".join(f"{q:>22d}" for q in CHECKPOINTS) + "   Archai 100/150/300   s/run",
+             f"{'':22s} " + " ".join(f"{'mean ± se (opt %)':>22s}" for _ in CHECKPOINTS)]
+    for name, c in curves.items():
+        cells = []
+        for q in CHECKPOINTS:
+            if q > c.shape[1]:
+                cells.append(f"{'-':>22s}")
+                continue
+            col = c[:, q - 1]
+            se = col.std(ddof=1) / math.sqrt(len(col)) if len(col) > 1 else 0.0
+            found = np.mean(col >= OPTIMUM - 1e-3) * 100
+            cells.append(f"{col.mean():8.3f} ± {se:5.3f} ({found:3.0f}%)")
+        archai = ARCHAI.get(name)
+        ref = " / ".join(f"{v:.2f}" for v in archai) if archai else "-"
+        lines.append(f"{name:22s} " + " ".join(cells) + f"   {ref:>19s}   {seconds[name]:5.2f}")
+    return "\n".join(lines)
+
+
+def plot(curves: Dict[str, np.ndarray], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, c in curves.items():
+        regret = np.maximum(OPTIMUM - c, 1e-3)
+        ax.plot(np.arange(1, c.shape[1] + 1), np.nanmean(regret, axis=0), label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("queries (table evaluations)")
+    ax.set_ylabel(f"mean regret of {REPORT} (%)")
+    ax.set_title(f"NAS-Bench-201 CIFAR-10: search on {SIGNAL}, {len(next(iter(curves.values())))} seeds")
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: List[str] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--queries", type=int, default=max(CHECKPOINTS))
+    parser.add_argument("--searchers", default=",".join(SETTINGS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--plot", default="nb201_regret.png")
+    args = parser.parse_args(argv)
+    names = [n for n in args.searchers.split(",") if n]
+    unknown = [n for n in names if n not in SETTINGS]
+    if unknown:
+        parser.error(f"unknown searcher(s) {unknown}; choose from {list(SETTINGS)}")
+    curves, seconds = {}, {}
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(args.workers) as pool:
+        for name in names:
+            started = time.perf_counter()
+            jobs = [(name, seed, args.queries) for seed in range(1, args.seeds + 1)]
+            curves[name] = np.stack(pool.map(run_one, jobs, chunksize=1))
+            seconds[name] = (time.perf_counter() - started) * args.workers / args.seeds
+            print(f"{name}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    print(f"NAS-Bench-201 CIFAR-10, {args.seeds} seeds, optimum {OPTIMUM}: mean test accuracy of the "
+          f"best-on-{SIGNAL} architecture after k queries")
+    print(summarise(curves, seconds))
+    plot(curves, args.plot)
+    print(f"regret curves: {os.path.abspath(args.plot)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
