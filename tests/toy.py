@@ -135,6 +135,8 @@ class ToyRandom(IterativeSearcher):
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 5,
                  samples_per_iter: int = 10, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
+        if samples_per_iter < 1:
+            raise ValueError(f"samples_per_iter must be at least 1, got {samples_per_iter}")
         self.samples_per_iter = samples_per_iter
 
     @overrides
@@ -148,6 +150,8 @@ class ToyEvolution(IterativeSearcher):
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 5,
                  population: int = 8, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
+        if population < 1:
+            raise ValueError(f"population must be at least 1, got {population}")
         self.population = population
         self.parents = []
 

@@ -27,3 +27,19 @@ def test_different_seeds_differ(space_name):
 
 def _n(space, n):
     return [space.random_sample() for _ in range(n)]
+
+
+@pytest.mark.parametrize("space_name", sorted(SPACES))
+def test_built_modules_pickle_for_spawn_workers(space_name):
+    import pickle
+
+    import torch
+
+    make, shape, _ = SPACES[space_name]
+    model = make().random_sample()
+    clone = pickle.loads(pickle.dumps(model.arch))
+    x = batch(shape)
+    model.arch.eval()
+    clone.eval()
+    with torch.no_grad():
+        assert torch.allclose(model.arch(x), clone(x))

@@ -49,56 +49,10 @@ def parse_op(name: str):
 def build_segmentation_net(nodes: Sequence[Node], nb_classes: int, img_size, in_channels: int,
                            base_channels: int):
     """The torch module of a DAG."""
-    import torch.nn.functional as F
-    from torch import nn
+    from nas_search_spaces.segmentation_network import SegmentationDag
 
-    def channels(factor: int) -> int:
-        return base_channels * min(factor, 4)
-
-    def block(kind_k, c_in, c_out):
-        kind, k = kind_k
-        if kind == "conv":
-            layers = [nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False)]
-        else:
-            layers = [nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, bias=False),
-                      nn.Conv2d(c_in, c_out, 1, bias=False)]
-        return nn.Sequential(*layers, nn.BatchNorm2d(c_out), nn.ReLU())
-
-    def resize(x, size):
-        if tuple(x.shape[-2:]) == size:
-            return x
-        if x.shape[-2] >= size[0] and x.shape[-1] >= size[1]:
-            return F.adaptive_avg_pool2d(x, size)
-        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-
-    class SegmentationDag(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.nodes = list(nodes)
-            self.height, self.width = img_size
-            self.stem = nn.Sequential(nn.Conv2d(in_channels, base_channels, 3, padding=1, bias=False),
-                                      nn.BatchNorm2d(base_channels), nn.ReLU())
-            factors = [1] + [n.factor for n in nodes]
-            self.blocks = nn.ModuleList(block(parse_op(n.op), channels(factors[n.input]), channels(n.factor))
-                                        for n in nodes)
-            self.skips = nn.ModuleDict({str(i): nn.Conv2d(channels(factors[n.skip]), channels(n.factor), 1, bias=False)
-                                        for i, n in enumerate(nodes) if n.skip is not None})
-            self.head = nn.Conv2d(channels(factors[-1]), nb_classes, 1)
-
-        def size_at(self, factor):
-            return math.ceil(self.height / factor), math.ceil(self.width / factor)
-
-        def forward(self, x):
-            outputs = [self.stem(x)]
-            for i, node in enumerate(self.nodes):
-                size = self.size_at(node.factor)
-                y = self.blocks[i](resize(outputs[node.input], size))
-                if node.skip is not None:
-                    y = y + self.skips[str(i)](resize(outputs[node.skip], size))
-                outputs.append(y)
-            return self.head(resize(outputs[-1], (x.shape[-2], x.shape[-1])))
-
-    return SegmentationDag()
+    spec = [parse_op(n.op) + (n.factor, n.input, n.skip) for n in nodes]
+    return SegmentationDag(spec, nb_classes, img_size, in_channels, base_channels)
 
 
 class SegmentationDagSearchSpace(SeededSpace):
