@@ -7,7 +7,7 @@ works on cleared models. Modules are built lazily (only when a candidate is real
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import numpy as np
 from overrides import overrides
@@ -52,7 +52,7 @@ class CNNSearchSpace(SeededSpace):
     space_name = "cnn"
 
     def __init__(self, min_layers: int = 1, max_layers: int = 5, kernel_list: Optional[List[int]] = None,
-                 hidden_list: Optional[List[int]] = None, in_channels: int = 1, img_size: int = 8,
+                 hidden_list: Optional[List[int]] = None, in_channels: int = 1, img_size: Union[int, List[int]] = 8,
                  num_classes: int = 10, seed: int = 1) -> None:
         super().__init__(seed)
         self.min_layers = check_int("min_layers", min_layers, 1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 from overrides import overrides
@@ -76,7 +76,7 @@ class SegmentationDagSearchSpace(SeededSpace):
 
     space_name = "segmentation_dag"
 
-    def __init__(self, nb_classes: int = 2, img_size: int = 32, in_channels: int = 3, min_layers: int = 1,
+    def __init__(self, nb_classes: int = 2, img_size: Union[int, List[int]] = 32, in_channels: int = 3, min_layers: int = 1,
                  max_layers: int = 6, max_downsample_factor: int = 8, skip_connections: bool = True,
                  base_channels: int = 8, ops: Optional[List[str]] = None, skip_prob: float = 0.3,
                  seed: int = 1) -> None:
