@@ -138,7 +138,7 @@ def test_valid_random_files_run(toy_manager, tmp_path_factory, seed, size, iters
     spec = copy.deepcopy(BASE)
     spec["seed"] = seed
     spec["search_space"]["params"]["size"] = size
-    spec["objectives"][1]["constraint"] = [lo, size]
+    spec["objectives"][1]["constraint"] = [min(lo, size), size]
     spec["searcher"]["params"] = {"num_iters": iters, "samples_per_iter": per_iter}
     out = tmp_path_factory.mktemp("valid") / "out"
     result = run(toy_manager, yaml.safe_dump(spec), out)

@@ -1,8 +1,10 @@
 """The installed distribution registers its components lazily; each builds with its defaults."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from nas_kernel.api import DiscreteSearchSpace, ModelEvaluator
 from nas_kernel.plugins import make_plugin_manager
@@ -37,3 +39,19 @@ def test_plugin_module_is_cheap_to_import():
             "print(sorted(m for m in set(sys.modules) - before if not m.startswith('nas_search_spaces')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "docs" / "examples").glob("space-*.yaml"))
+
+
+@pytest.mark.skipif(not EXAMPLES, reason="docs/examples not present (installed outside the repo)")
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_experiment_search_space_builds(manager, path):
+    spec = yaml.safe_load(path.read_text())["search_space"]
+    space = manager.registry.get("search_spaces", spec["name"]).load()(**spec.get("params", {}), seed=1)
+    space.mutate(space.random_sample())
+    for objective in yaml.safe_load(path.read_text())["objectives"]:
+        if objective["evaluator"]["name"] == "nb201_table":
+            model = space.random_sample()
+            factory = manager.registry.get("evaluators", "nb201_table").load()
+            assert factory(**objective["evaluator"].get("params", {})).evaluate(model) > 0

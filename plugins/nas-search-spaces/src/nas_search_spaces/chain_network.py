@@ -3,7 +3,7 @@ its skip connections, global average pooling and a linear classifier (logits; th
 HiveNAS's Keras model belongs in the loss here)."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch.nn.functional as F
 from torch import nn

@@ -409,6 +409,8 @@ def make_zero(op_desc: OpDesc, affine: bool = True) -> Op:
 def make_identity(op_desc: OpDesc, affine: bool = True) -> Op:
     if "conv" in op_desc.params:
         _same_channels(op_desc, "identity")
+    if op_desc.stride != 1:
+        raise ValueError("identity has stride 1; use skip_connect for a strided skip")
     return Identity(op_desc)
 
 
