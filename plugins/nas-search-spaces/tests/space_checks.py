@@ -61,12 +61,14 @@ def check_save_load_arch_roundtrip(make_space):
                 f"{_name(space)}.load_arch(save_arch(m)) changed archid {model.archid!r} -> {loaded.archid!r}")
             model.clear()  # saving must also work from the archid alone
             space.save_arch(model, path)
-            assert space.load_arch(path).archid == loaded.archid, f"{_name(space)}: save_arch of a cleared model differs"
+            assert space.load_arch(path).archid == loaded.archid, (
+                f"{_name(space)}: save_arch of a cleared model differs")
 
 
 def check_load_arch_refuses_unknown_content(make_space):
     space = make_space()
-    bad_documents = ["not json at all", "[1, 2, 3]", '{"space": "someone-else", "format": 1, "archid": "x", "arch": {}}',
+    bad_documents = ["not json at all", "[1, 2, 3]",
+                     '{"space": "someone-else", "format": 1, "archid": "x", "arch": {}}',
                      "!!python/object/apply:os.system ['true']"]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "good")

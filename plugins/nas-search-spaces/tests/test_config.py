@@ -143,8 +143,8 @@ def test_load_arch_refuses_a_file_for_another_tree(tmp_path):
     space = ConfigSearchSpace(seed=2)
     path = tmp_path / "a.json"
     space.save_arch(space.random_sample(), path)
-    other = ConfigSearchSpace(arch_param_tree={"blocks": {"repeat": {"channels": [4], "kernel_size": [3]}, "times": [1]},
-                                               "activation": ["relu"]})
+    tree = {"blocks": {"repeat": {"channels": [4], "kernel_size": [3]}, "times": [1]}, "activation": ["relu"]}
+    other = ConfigSearchSpace(arch_param_tree=tree)
     with pytest.raises(ValueError, match="do not match"):
         other.load_arch(path)
     document = json.loads(path.read_text())

@@ -13,7 +13,8 @@ def test_chain_string_form():
     model = space.make([(0, "conv3x3_8"), (2, "max_pool3x3"), (0, "identity")])
     assert model.archid == "input|conv3x3_8|sc_2|max_pool3x3|identity|output"
     assert space.layers(ArchaiModel(archid=model.archid)) == [(0, "conv3x3_8"), (2, "max_pool3x3"), (0, "identity")]
-    for bad in ["input|conv3x3_8|output", "conv3x3_8|conv3x3_8|conv3x3_8", "input|sc_4|conv3x3_8|identity|identity|output",
+    for bad in ["input|conv3x3_8|output", "conv3x3_8|conv3x3_8|conv3x3_8",
+                "input|sc_4|conv3x3_8|identity|identity|output",
                 "input|conv3x3_8|identity|identity|sc_1|output", "input|sc_1|sc_1|conv3x3_8|identity|identity|output"]:
         with pytest.raises(ValueError):
             space.layers(ArchaiModel(archid=bad))

@@ -136,8 +136,9 @@ def test_natsbench_metric_archai_names():
     m = space.random_sample()
     idx = space.index(m)
     assert NatsbenchMetric(space, "test-accuracy").evaluate(m) == TABLE.value(idx, "imagenet16_test_acc")
-    assert NatsbenchMetric(space, "test-accuracy", epochs=12).evaluate(m) == TABLE.value(idx, "imagenet16_test_acc_12ep")
-    assert NatsbenchMetric(space, "valid-accuracy", epochs=12).evaluate(m) == TABLE.value(idx, "imagenet16_valid_acc_12ep")
+    pairs = [("test-accuracy", "imagenet16_test_acc_12ep"), ("valid-accuracy", "imagenet16_valid_acc_12ep")]
+    for name, column in pairs:
+        assert NatsbenchMetric(space, name, epochs=12).evaluate(m) == TABLE.value(idx, column)
     assert NatsbenchMetric(space, "flops").evaluate(m) == TABLE.value(idx, "flops_m_imagenet16")
     with pytest.raises(ValueError, match="epochs"):
         NatsbenchMetric(space, "valid-accuracy", epochs=200)

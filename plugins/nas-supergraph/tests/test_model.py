@@ -11,7 +11,7 @@ from torch import nn
 from nas_kernel import hookimpl
 from nas_kernel.plugins import make_plugin_manager
 from nas_supergraph import plugin as supergraph_plugin
-from nas_supergraph.descs import OpDesc
+from nas_supergraph.descs import ConvMacroParams, OpDesc
 from nas_supergraph.finalizers import Finalizers
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc_builder import ModelDescBuilder
@@ -101,8 +101,7 @@ def test_ops_resolve_through_the_kernel_registry_so_third_party_ops_work():
     manager = make_plugin_manager(entrypoints=False)
     manager.register(supergraph_plugin, name="supergraph")
     manager.register(_ThirdParty(), name="third_party")
-    desc = OpDesc("mixed_op", {"conv": OpDesc("x", {}).params.get("conv") or _conv(4), "stride": 1,
-                               "ops": ["double", "sep_conv_3x3"]})
+    desc = OpDesc("mixed_op", {"conv": ConvMacroParams(4, 4), "stride": 1, "ops": ["double", "sep_conv_3x3"]})
     with pytest.raises(ValueError, match="unknown op 'double'"):
         create_op(desc, False)
     with use_plugin_manager(manager):
@@ -112,12 +111,6 @@ def test_ops_resolve_through_the_kernel_registry_so_third_party_ops_work():
     with use_plugin_manager(manager):
         model = Model(b.build({"regular": [[["double", 0], ["double", 1]]] * 1 + [[["double", 2]]] * 2}))
     assert model(torch.randn(2, 1, 8, 8)).shape == (2, 10)
-
-
-def _conv(ch):
-    from nas_supergraph.descs import ConvMacroParams
-
-    return ConvMacroParams(ch, ch)
 
 
 def test_channels_last_is_used_and_matches_nchw():

@@ -76,8 +76,8 @@ class SegmentationDagSearchSpace(SeededSpace):
 
     space_name = "segmentation_dag"
 
-    def __init__(self, nb_classes: int = 2, img_size: Union[int, List[int]] = 32, in_channels: int = 3, min_layers: int = 1,
-                 max_layers: int = 6, max_downsample_factor: int = 8, skip_connections: bool = True,
+    def __init__(self, nb_classes: int = 2, img_size: Union[int, List[int]] = 32, in_channels: int = 3,
+                 min_layers: int = 1, max_layers: int = 6, max_downsample_factor: int = 8, skip_connections: bool = True,
                  base_channels: int = 8, ops: Optional[List[str]] = None, skip_prob: float = 0.3,
                  seed: int = 1) -> None:
         super().__init__(seed)

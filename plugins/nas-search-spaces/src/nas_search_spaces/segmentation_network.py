@@ -18,7 +18,8 @@ def conv_block(kind: str, k: int, c_in: int, c_out: int) -> nn.Module:
     if kind == "conv":
         layers = [nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False)]
     else:
-        layers = [nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)]
+        layers = [nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, bias=False),
+                  nn.Conv2d(c_in, c_out, 1, bias=False)]
     return nn.Sequential(*layers, nn.BatchNorm2d(c_out), nn.ReLU())
 
 

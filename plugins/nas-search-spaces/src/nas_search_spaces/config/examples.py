@@ -15,7 +15,8 @@ def conv_classifier(config, in_channels: int = 1, num_classes: int = 10):
     layers, channels = [], in_channels
     for block in config.pick("blocks"):
         out, k = block.pick("channels"), block.pick("kernel_size")
-        layers += [nn.Conv2d(channels, out, k, padding=k // 2, bias=False), nn.BatchNorm2d(out), ACTIVATIONS[act_name]()]
+        layers += [nn.Conv2d(channels, out, k, padding=k // 2, bias=False), nn.BatchNorm2d(out),
+                   ACTIVATIONS[act_name]()]
         channels = out
     pool = config.pick("pool_size", default=2)
     layers += [nn.AdaptiveAvgPool2d(pool), nn.Flatten(), nn.Linear(channels * pool * pool, num_classes)]

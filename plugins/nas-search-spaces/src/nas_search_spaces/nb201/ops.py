@@ -72,7 +72,9 @@ def _skip(c_in, c_out, stride, affine=True, track_running_stats=True):
 OPS = {
     "none": lambda c_in, c_out, stride, affine=True, track=True: Zero(c_in, c_out, stride),
     "avg_pool_3x3": lambda c_in, c_out, stride, affine=True, track=True: Pooling(c_in, c_out, stride, affine, track),
-    "nor_conv_3x3": lambda c_in, c_out, stride, affine=True, track=True: ReLUConvBN(c_in, c_out, 3, stride, 1, affine, track),
-    "nor_conv_1x1": lambda c_in, c_out, stride, affine=True, track=True: ReLUConvBN(c_in, c_out, 1, stride, 0, affine, track),
+    "nor_conv_3x3": lambda c_in, c_out, stride, affine=True, track=True:
+        ReLUConvBN(c_in, c_out, 3, stride, 1, affine, track),
+    "nor_conv_1x1": lambda c_in, c_out, stride, affine=True, track=True:
+        ReLUConvBN(c_in, c_out, 1, stride, 0, affine, track),
     "skip_connect": lambda c_in, c_out, stride, affine=True, track=True: _skip(c_in, c_out, stride, affine, track),
 }
