@@ -53,6 +53,9 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
             traceback.print_exc(file=f)
         return _error(f"search failed: {type(exc).__name__}: {exc} (traceback in {log}; "
                       f"resume with: {resume_hint})", EXIT_FAILED)
+    reason = getattr(searcher, "stop_reason", None)
+    if reason:
+        click.echo(f"\nStopped after {results.iteration_num} iterations: {reason}.")
     _summary(results, experiment.output_dir)
     return EXIT_OK
 

@@ -5,10 +5,15 @@ import time
 
 
 def behave(model, budget):
-    """Value from the archid; 'die' kills its own process mid-job, 'slow' sleeps, 'fail' raises."""
+    """Value from the archid; 'die' kills its own process mid-job, 'hang' writes its pid and sleeps,
+    'slow' sleeps, 'fail' raises."""
     kind, _, number = model.archid.partition("-")
     if kind == "die":
         os.kill(os.getpid(), signal.SIGKILL)
+    if kind == "hang":  # announce the pid so a test can kill this worker from outside
+        with open(os.path.join(os.environ["EVTEST_PIDDIR"], "hang.pid"), "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
     if kind == "slow":
         time.sleep(60)
     if kind == "fail":

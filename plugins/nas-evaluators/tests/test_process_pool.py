@@ -1,5 +1,10 @@
 """The spawn process pool: send order, a worker killed mid-job, timeouts, recovery, and the same
 values as evaluating in this process."""
+import os
+import signal
+import threading
+import time
+
 import pytest
 
 from evtest_helpers import behave
@@ -9,9 +14,13 @@ from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvalu
 
 
 @pytest.fixture(scope="module")
-def pool():
-    with ProcessPoolEvaluator(EvaluationFunction("evtest_helpers:behave"), num_workers=2, timeout=4) as p:
-        yield p
+def pool(tmp_path_factory):
+    os.environ["EVTEST_PIDDIR"] = str(tmp_path_factory.mktemp("pids"))  # inherited by the workers
+    try:
+        with ProcessPoolEvaluator(EvaluationFunction("evtest_helpers:behave"), num_workers=2, timeout=3) as p:
+            yield p
+    finally:
+        os.environ.pop("EVTEST_PIDDIR", None)
 
 
 def test_results_in_send_order_with_failures_as_none(pool):
@@ -27,6 +36,26 @@ def test_results_in_send_order_with_failures_as_none(pool):
         pool.send(ArchaiModel(None, a))
     assert pool.fetch_all() == [6.0, 7.0]
     assert all(pid is not None for pid in pool.worker_pids())
+
+
+def test_worker_killed_from_outside_mid_job_gives_none(pool):
+    pidfile = os.path.join(os.environ["EVTEST_PIDDIR"], "hang.pid")
+
+    def kill_when_started():
+        deadline = time.monotonic() + 60
+        while not os.path.exists(pidfile) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
+        with open(pidfile) as f:
+            os.kill(int(f.read()), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_started, daemon=True)
+    killer.start()
+    for a in ["ok-1", "hang-0", "ok-2", "ok-3"]:
+        pool.send(ArchaiModel(None, a))
+    assert pool.fetch_all() == [1.0, None, 2.0, 3.0]
+    assert "died (exit code -9)" in pool.last_errors["hang-0"]
+    killer.join(5)
 
 
 def test_timeout_gives_none_and_kills_only_that_job(pool):

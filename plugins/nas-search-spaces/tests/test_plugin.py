@@ -55,3 +55,11 @@ def test_example_experiment_search_space_builds(manager, path):
             model = space.random_sample()
             factory = manager.registry.get("evaluators", "nb201_table").load()
             assert factory(**objective["evaluator"].get("params", {})).evaluate(model) > 0
+
+
+def test_public_names_resolve():
+    import nas_search_spaces
+
+    for name in nas_search_spaces.__all__:
+        assert getattr(nas_search_spaces, name) is not None, name
+    assert set(nas_search_spaces.OPS) == {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"}

@@ -9,6 +9,7 @@ to one trained straight through.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from typing import Any, Optional
 
@@ -45,7 +46,8 @@ class PartialTraining(ModelEvaluator):
         checkpoint_dir: if set, one checkpoint per archid is kept there and a later call with a
             larger budget continues from it instead of restarting.
         torch_threads: intra-op threads while training (restored afterwards); None keeps torch's.
-        progress_bar: a tqdm bar per model (to stderr).
+        progress_bar: a tqdm bar per model (to stderr). None (default): on when stderr is a
+            terminal and this is not a process_pool / Ray worker, whose bars would interleave.
         seed: batch order, dropout and the default dataset split.
     """
 
@@ -54,7 +56,7 @@ class PartialTraining(ModelEvaluator):
                  lr_schedule: str = "constant", momentum: float = 0.9, weight_decay: float = 0.0,
                  batch_size: int = 64, act_beta: float = 0.0, act_zeta: float = 0.25,
                  checkpoint_dir: Optional[str] = None, torch_threads: Optional[int] = 1,
-                 progress_bar: bool = True, seed: int = 1) -> None:
+                 progress_bar: Optional[bool] = None, seed: int = 1) -> None:
         if dataset is not None:
             missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
             if missing:
@@ -80,7 +82,7 @@ class PartialTraining(ModelEvaluator):
         self.act_beta, self.act_zeta = float(act_beta), float(act_zeta)
         self.checkpoint_dir = None if checkpoint_dir is None else str(checkpoint_dir)
         self.torch_threads = check_threads(torch_threads, "torch_threads")
-        self.progress_bar = bool(progress_bar)
+        self.progress_bar = None if progress_bar is None else bool(progress_bar)
         self.seed = int(seed)
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -141,6 +143,11 @@ class PartialTraining(ModelEvaluator):
     def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
         from tqdm.auto import tqdm
 
+        show = self.progress_bar
+        if show is None:
+            from nas_evaluators.transport import in_worker
+
+            show = not in_worker() and sys.stderr.isatty()
         target = self.target_epochs(budget)
         data = self.provider()
         started = time.perf_counter()
@@ -160,11 +167,11 @@ class PartialTraining(ModelEvaluator):
             Xv, yv = data.get_val()
             val = None
             bar = tqdm(range(done, target), desc=f"train {model.archid}"[:40], leave=False,
-                       disable=not self.progress_bar, unit="epoch")
+                       disable=not show, unit="epoch")
             for epoch in ([] if stopped else bar):
                 self._train_epoch(net, opt, X, y, epoch)
                 done = epoch + 1
-                if self.act_beta > 0 or self.progress_bar:
+                if self.act_beta > 0 or show:
                     val = self.score(net, Xv, yv)
                     bar.set_postfix(val_acc=f"{val[0]:.3f}")
                 if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):

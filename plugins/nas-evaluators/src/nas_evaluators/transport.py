@@ -36,8 +36,18 @@ def wire_model(model: ArchaiModel) -> ArchaiModel:
     return ArchaiModel(model.arch, model.archid, dict(model.metadata))
 
 
+_IN_WORKER = False
+
+
+def in_worker() -> bool:
+    """True inside a process_pool worker or a Ray task (evaluators turn their progress bars off)."""
+    return _IN_WORKER
+
+
 def run_job(evaluator: Any, model: ArchaiModel, budget: Optional[float]) -> Outcome:
     """Evaluate, never raising: a failure becomes ``(None, metadata, error text)``."""
+    global _IN_WORKER
+    _IN_WORKER = True
     try:
         value = evaluator.evaluate(model, budget)
         value = None if value is None else float(value)

@@ -1,9 +1,11 @@
 """What every space of this distribution shares: its own seeded generator, torch weights files
 (``state_dict`` only, loaded with ``weights_only=True``) and architecture files.
 
-An architecture file is a small JSON document ``{"space": <name>, "format": 1, "arch": {...}}``.
-Loading is safe by construction (JSON, no objects) and strict: anything that is not exactly that
-shape, or names another space, is refused with a ValueError. Each space only says how to turn a
+An architecture file is a small JSON document
+``{"space": <name>, "format": 1, "archid": <archid>, "arch": {...}}``. Loading is safe by
+construction (JSON, no objects) and strict: anything that is not exactly that shape, names
+another space, or describes an architecture whose archid differs from the recorded one is
+refused with a ValueError. Each space only says how to turn a
 model into the ``arch`` mapping (``describe``) and back (``from_description``), both working
 from the archid alone so cleared models (``arch is None``) can be saved.
 """

@@ -77,16 +77,16 @@ class SegmentationDagSearchSpace(SeededSpace):
     space_name = "segmentation_dag"
 
     def __init__(self, nb_classes: int = 2, img_size: Union[int, List[int]] = 32, in_channels: int = 3,
-                 min_layers: int = 1, max_layers: int = 6, max_downsample_factor: int = 8, skip_connections: bool = True,
-                 base_channels: int = 8, ops: Optional[List[str]] = None, skip_prob: float = 0.3,
-                 seed: int = 1) -> None:
+                 min_layers: int = 1, max_layers: int = 6, max_downsample_factor: int = 8,
+                 skip_connections: bool = True, base_channels: int = 8, ops: Optional[List[str]] = None,
+                 skip_prob: float = 0.3, seed: int = 1) -> None:
         super().__init__(seed)
         self.nb_classes = check_int("nb_classes", nb_classes, 1)
         self.img_size = check_size("img_size", img_size)
         self.in_channels = check_int("in_channels", in_channels, 1)
         self.min_layers = check_int("min_layers", min_layers, 1)
         self.max_layers = check_int("max_layers", max_layers, self.min_layers)
-        factor = check_int("max_downsample_factor", max_downsample_factor, 1)
+        factor = self.max_downsample_factor = check_int("max_downsample_factor", max_downsample_factor, 1)
         if factor & (factor - 1):
             raise ValueError(f"max_downsample_factor must be a power of two, got {factor}")
         self.factors = [2 ** k for k in range(int(math.log2(factor)) + 1)]

@@ -81,6 +81,7 @@ class ConfigSearchSpace(SeededSpace):
                  model_kwargs: Optional[dict] = None) -> None:
         super().__init__(seed)
         self.model_cls = resolve_callable(model_cls, "model_cls")
+        self.arch_param_tree = arch_param_tree  # as given (scikit-learn's convention: rebuildable)
         if arch_param_tree is None:
             arch_param_tree = default_tree()
         if isinstance(arch_param_tree, ArchParamTree):
