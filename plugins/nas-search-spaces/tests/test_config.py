@@ -170,3 +170,14 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="model_kwargs"):
         ConfigSearchSpace(model_kwargs=[1])
     assert np.isfinite(ConfigSearchSpace().encode(ConfigSearchSpace().random_sample())).all()
+
+
+def test_probabilities_weight_sampling():
+    import random
+
+    choice = DiscreteChoice(["never", "always"], probabilities=[0.0, 3.0])
+    rng = random.Random(0)
+    assert {choice.random_sample(rng) for _ in range(20)} == {"always"}
+    tree = tree_from_data({"act": {"choices": ["a", "b"], "probabilities": [1, 0]}, "k": [3, 5]})
+    space = ConfigSearchSpace(lambda config: nn.Linear(config.pick("k"), len(config.pick("act"))), tree, seed=0)
+    assert {space.config(space.random_sample())["act"] for _ in range(10)} == {"a"}

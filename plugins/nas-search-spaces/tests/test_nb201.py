@@ -31,7 +31,7 @@ def test_packaged_table_is_complete():
 def test_table_is_cached_and_another_copy_can_be_given(tmp_path):
     start = time.perf_counter()
     assert load_nb201_table() is TABLE
-    assert time.perf_counter() - start < 0.01
+    assert time.perf_counter() - start < 0.05
     copy = tmp_path / "nb201.csv.gz"
     shutil.copy(default_location(), copy)
     other = load_nb201_table(str(copy))

@@ -35,3 +35,18 @@ def digits():
     y = torch.from_numpy(np.asarray(y)[order].astype(np.int64))
     X = (X - X[:1200].mean()) / X[:1200].std()
     return TensorProvider((X[:1200], y[:1200]), (X[1200:], y[1200:]), num_classes=10)
+
+
+def make_tiny_data(n=96, seed=0):
+    """Four Gaussian classes of 1x8x8 images: enough signal to learn, small enough to be instant."""
+    g = torch.Generator().manual_seed(seed)
+    means = torch.randn(4, 1, 8, 8, generator=g)
+    y = torch.randint(0, 4, (n,), generator=g)
+    X = means[y] + 0.5 * torch.randn(n, 1, 8, 8, generator=g)
+    return TensorProvider((X[: n * 2 // 3], y[: n * 2 // 3]), (X[n * 2 // 3:], y[n * 2 // 3:]), num_classes=4)
+
+
+@pytest.fixture
+def tiny_data():
+    """A factory: ``tiny_data(n=96, seed=0)`` gives a TensorProvider."""
+    return make_tiny_data

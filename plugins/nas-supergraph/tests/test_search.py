@@ -56,21 +56,13 @@ def test_darts_search_then_final_training_on_digits_beats_random_cells(tmp_path,
     assert out["val_acc"] > mean_random + MARGIN, (out["val_acc"], randoms)
 
 
-def tiny_data(n=96, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    means = torch.randn(4, 1, 8, 8, generator=g)
-    y = torch.randint(0, 4, (n,), generator=g)
-    X = means[y] + 0.5 * torch.randn(n, 1, 8, 8, generator=g)
-    return TensorProvider((X[: n * 2 // 3], y[: n * 2 // 3]), (X[n * 2 // 3:], y[n * 2 // 3:]), num_classes=4)
-
-
 def tiny_model(seed=0):
     torch.manual_seed(seed)
     b = ModelDescBuilder(in_channels=1, num_classes=4, init_channels=4, n_cells=1, n_nodes=2)
     return Model(b.build_search(), affine=False)
 
 
-def test_second_order_step_differs_from_first_order_and_restores_weights():
+def test_second_order_step_differs_from_first_order_and_restores_weights(tiny_data):
     data = tiny_data()
     (xt, yt), (xv, yv) = data.get_train(), data.get_val()
     grads = {}
@@ -97,7 +89,7 @@ def test_second_order_step_differs_from_first_order_and_restores_weights():
     assert torch.nn.functional.cosine_similarity(grads[True], grads[False], dim=0) > 0.5
 
 
-def test_gdas_search_trains_alphas(tmp_path):
+def test_gdas_search_trains_alphas(tmp_path, tiny_data):
     runner = ExperimentRunner(config(tmp_path, "gdas", "gdas", search_epochs=2, n_nodes=2), dataset=tiny_data())
     desc = runner.run_search()
     rows = desc.params["alphas"]["regular"]
@@ -120,7 +112,7 @@ def killer(phase, at_epoch, seen):
 
 
 @pytest.mark.parametrize("phase", ["search", "eval"])
-def test_killed_run_continues_from_its_checkpoint(tmp_path, phase):
+def test_killed_run_continues_from_its_checkpoint(tmp_path, phase, tiny_data):
     data = tiny_data()
     whole = ExperimentRunner(config(tmp_path, "whole", search_epochs=2, eval_epochs=2, n_nodes=2), dataset=data).run()
 
@@ -146,7 +138,7 @@ def test_killed_run_continues_from_its_checkpoint(tmp_path, phase):
     assert done.run()["val_acc"] == pytest.approx(out["val_acc"]) and third_seen == []
 
 
-def test_checkpoint_from_another_config_is_refused(tmp_path):
+def test_checkpoint_from_another_config_is_refused(tmp_path, tiny_data):
     data = tiny_data()
     cfg = config(tmp_path, "run", search_epochs=2, n_nodes=2)
     runner = ExperimentRunner(cfg, dataset=data)
@@ -169,7 +161,7 @@ def test_config_errors_name_the_key(tmp_path):
         ExperimentRunner({"output_dir": str(tmp_path), "trainer": {}})
 
 
-def test_random_algorithm_is_seeded(tmp_path):
+def test_random_algorithm_is_seeded(tmp_path, tiny_data):
     data = tiny_data()
     a = ExperimentRunner(config(tmp_path, "a", "random", seed=3, n_nodes=2), dataset=data).run_search()
     b = ExperimentRunner(config(tmp_path, "b", "random", seed=3, n_nodes=2), dataset=data).run_search()

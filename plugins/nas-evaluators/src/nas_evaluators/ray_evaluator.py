@@ -10,8 +10,9 @@ Ray sets ``OMP_NUM_THREADS`` from the task's CPUs but a reused worker keeps what
 before, so every task sets torch's thread count itself (``torch_threads``).
 
 Classes and functions the tasks need must be importable on the workers (Ray pickles them by
-reference) or defined in ``__main__`` (pickled by value). For local tests Ray 2.60 also needs
-``RAY_AUTH_MODE=disabled`` in the environment.
+reference) or defined in ``__main__`` (pickled by value). Ray binds to the machine's network
+address and enables token authentication by default; keep it enabled unless, as in this
+package's tests, Ray runs in a loopback-only network namespace (``RAY_AUTH_MODE=disabled``).
 """
 from __future__ import annotations
 
