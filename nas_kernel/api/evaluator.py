@@ -1,7 +1,7 @@
 """Evaluator contracts: how an objective's value is computed for a model."""
 from __future__ import annotations
 
-from abc import abstractmethod
+from nas_kernel.api._signature import abstract
 from typing import List, Optional
 
 from overrides import EnforceOverrides
@@ -17,7 +17,7 @@ class ModelEvaluator(EnforceOverrides):
     kernel records the error and the search goes on.
     """
 
-    @abstractmethod
+    @abstract
     def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
         """Return the objective value of ``model``."""
 
@@ -29,10 +29,10 @@ class AsyncModelEvaluator(EnforceOverrides):
     job that failed, and empties the queue.
     """
 
-    @abstractmethod
+    @abstract
     def send(self, model: ArchaiModel, budget: Optional[float] = None):
         """Queue an evaluation of ``model`` without waiting for it."""
 
-    @abstractmethod
+    @abstract
     def fetch_all(self):
         """Wait for every queued job; results in send order, ``None`` for failures."""

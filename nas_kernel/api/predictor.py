@@ -1,7 +1,7 @@
 """Predictor contract: a surrogate of expensive objectives from architecture encodings."""
 from __future__ import annotations
 
-from abc import abstractmethod
+from nas_kernel.api._signature import abstract
 from typing import NamedTuple
 
 import numpy as np
@@ -18,10 +18,10 @@ class MeanVar(NamedTuple):
 class Predictor(EnforceOverrides):
     """Fits (N, F) encodings to (N, T) targets; predicts mean and variance per target."""
 
-    @abstractmethod
+    @abstract
     def fit(self, encoded_archs: np.ndarray, y: np.ndarray):
         """Train on encodings ``(N, F)`` and targets ``(N, T)`` (a 1-D ``y`` is one target)."""
 
-    @abstractmethod
+    @abstract
     def predict(self, encoded_archs: np.ndarray):
         """Return ``MeanVar`` with arrays of shape ``(N, T)``."""

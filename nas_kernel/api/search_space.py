@@ -1,7 +1,7 @@
 """Search-space contracts: what a searcher may ask of a space, by capability."""
 from __future__ import annotations
 
-from abc import abstractmethod
+from nas_kernel.api._signature import abstract
 from typing import Any, List
 
 from overrides import EnforceOverrides
@@ -16,23 +16,23 @@ class DiscreteSearchSpace(EnforceOverrides):
     the same seed give the same samples (the reproducibility every search relies on).
     """
 
-    @abstractmethod
+    @abstract
     def save_arch(self, model: ArchaiModel, file_path: str):
         """Write enough to rebuild ``model`` with ``load_arch``; must work when ``model.arch`` is None."""
 
-    @abstractmethod
+    @abstract
     def load_arch(self, file_path: str):
         """Rebuild a model saved by ``save_arch``; its archid must equal the saved one."""
 
-    @abstractmethod
+    @abstract
     def save_model_weights(self, model: ArchaiModel, file_path: str):
         """Write the model's weights."""
 
-    @abstractmethod
+    @abstract
     def load_model_weights(self, model: ArchaiModel, file_path: str):
         """Load weights written by ``save_model_weights`` into ``model`` (safely: no pickles)."""
 
-    @abstractmethod
+    @abstract
     def random_sample(self):
         """Draw one architecture uniformly (or by the space's own prior)."""
 
@@ -40,11 +40,11 @@ class DiscreteSearchSpace(EnforceOverrides):
 class EvolutionarySearchSpace(DiscreteSearchSpace):
     """A space with neighbourhood moves, for evolutionary and local searchers."""
 
-    @abstractmethod
+    @abstract
     def mutate(self, arch: ArchaiModel):
         """Return a neighbour of ``arch``; ``arch`` itself must not change."""
 
-    @abstractmethod
+    @abstract
     def crossover(self, arch_list: List[ArchaiModel]):
         """Combine the parents into a child; the parents must not change."""
 
@@ -52,6 +52,6 @@ class EvolutionarySearchSpace(DiscreteSearchSpace):
 class BayesOptSearchSpace(DiscreteSearchSpace):
     """A space whose architectures encode to fixed-length vectors, for predictor-guided searchers."""
 
-    @abstractmethod
+    @abstract
     def encode(self, arch: ArchaiModel):
         """Return a 1-D numpy array whose length is the same for every architecture of the space."""

@@ -61,11 +61,14 @@ def timed_batch(evaluator, workers, n):
     evaluator.fetch_all()
     before = load()
     start = time.perf_counter()
-    for m in candidates(n):
+    models = candidates(n)
+    for m in models:
         evaluator.send(m)
     values = evaluator.fetch_all()
     seconds = time.perf_counter() - start
-    return {"seconds": round(seconds, 2), "per_candidate": round(seconds / n, 3), "load_before": before,
+    inside = [m.metadata.get("train_seconds", 0.0) for m in models]
+    return {"seconds": round(seconds, 2), "per_candidate": round(seconds / n, 3),
+            "train_s_in_worker": round(sum(inside) / n, 3), "load_before": before,
             "load_after": load(), "mean_val_acc": round(sum(v for v in values if v is not None) / n, 4),
             "failed": sum(v is None for v in values)}
 
@@ -115,7 +118,8 @@ def ray_in_namespace(args):
 def report(name, rows):
     for workers in (1, 2):
         r = rows[workers]
-        print(f"{name:13s} {workers} worker(s): {r['seconds']:7.2f} s for the batch, {r['per_candidate']:.3f} s/candidate, "
+        print(f"{name:13s} {workers} worker(s): {r['seconds']:7.2f} s for the batch, {r['per_candidate']:.3f} s/candidate "
+              f"(training alone {r['train_s_in_worker']:.3f} s), "
               f"val acc {r['mean_val_acc']:.3f}, failed {r['failed']}, load {r['load_before']} -> {r['load_after']}")
     print(f"{name:13s} speed-up 2 vs 1 workers: {rows[1]['seconds'] / rows[2]['seconds']:.2f}x (target >= 1.8x when quiet)")
 

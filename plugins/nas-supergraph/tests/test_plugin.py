@@ -76,14 +76,8 @@ def test_nas_search_runs_a_darts_experiment_file_end_to_end(tmp_path):
         """))
     nas = os.path.join(os.path.dirname(sys.executable), "nas")
     env = dict(os.environ, NAS_LOAD_PLUGINS="nas-supergraph,nas-datasets")
-    done = subprocess.run([nas, "search", str(experiment), "-q"] if _has_quiet(nas) else [nas, "search", str(experiment)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run([nas, "search", str(experiment), "-q"], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert (out / "final_model_desc.yaml").exists()
     assert (out / "supergraph" / "search" / "checkpoint.pt").exists()
     assert "darts-" in done.stdout
-
-
-def _has_quiet(nas: str) -> bool:
-    helptext = subprocess.run([nas, "search", "--help"], capture_output=True, text=True, timeout=60).stdout
-    return "-q" in helptext

@@ -7,7 +7,8 @@ those members works; this class is the reference implementation.
 
 The raw arrays are kept as compact numpy (uint8 for images) and standardised on first access,
 so a provider pickles small when it is sent to a spawn worker or a Ray task; the converted
-tensors are a per-process cache that is never pickled.
+tensors are a per-process cache that is never pickled. Callers get the cached tensors
+themselves, so they must treat them as read-only (copy before augmenting in place).
 """
 from __future__ import annotations
 

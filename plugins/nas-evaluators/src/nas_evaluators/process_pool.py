@@ -110,6 +110,10 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
                 self._pump()
         finally:
             jobs, self._jobs, self._queue = self._jobs, [], []
+            for slot, worker in enumerate(self._workers):  # interrupted: drop workers on abandoned jobs
+                if worker is not None and worker.job is not None:
+                    _stop(worker)
+                    self._workers[slot] = None
         self.last_errors = {job.model.archid: job.error for job in jobs if job.error}
         for archid, error in self.last_errors.items():
             log.warning("process_pool: evaluation of %s failed: %s", archid, error.splitlines()[0])
