@@ -24,6 +24,8 @@ for plugin in plugins/*/; do
     extras=$(.venv/bin/python scripts/plugin_extras.py "$plugin")
     args+=(-e "${plugin%/}${extras}")
 done
+# the third-party example plugin of the docs, installed as a user would install theirs
+args+=(-e docs/examples/nas-example-space)
 "${PIP[@]}" install "${args[@]}" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 .venv/bin/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 echo "bootstrap: installed nas-kernel and $(ls -d plugins/*/ | wc -l) plugin distributions into .venv"

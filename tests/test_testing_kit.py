@@ -3,16 +3,19 @@ message naming the object, on a fake broken on purpose for exactly that check (s
 """
 import json
 import math
+import os
 import random
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from overrides import overrides
 
-from nas_kernel import (ArchaiModel, AsyncModelEvaluator, DiscreteSearchSpace, MeanVar, ModelEvaluator, Predictor, SearchObjectives,
-                        SearchResults, Searcher)
+from nas_kernel import (ArchaiModel, AsyncModelEvaluator, DiscreteSearchSpace, MeanVar, ModelEvaluator, Predictor,
+                        SearchObjectives, SearchResults, Searcher)
 from nas_kernel import testing as kit
 from nas_kernel.testing import CheckFailed
 from nas_kernel.testing.reference import ArchidScore, IntegerSpace
@@ -451,7 +454,24 @@ def test_torch_space_weights_and_mutation_checks():
         def load_model_weights(self, model, file_path):
             model.arch.load_state_dict(torch.load(file_path, weights_only=True), strict=False)
 
+    class SeededInitNoLoad(TorchSpace):
+        """Every fresh module has the same weights, so a load that does nothing looks right."""
+
+        @overrides
+        def model(self, x):
+            def build():
+                torch.manual_seed(0)
+                return torch.nn.Linear(2, 2)
+
+            return ArchaiModel(None, f"int-{x}", builder=build)
+
+        @overrides
+        def load_model_weights(self, model, file_path):
+            pass
+
     assert {r["status"] for r in kit.check_search_space(TorchSpace(seed=0))} == {"passed"}
+    with pytest.raises(CheckFailed, match="SeededInitNoLoad: weights of 'int-\\d+' saved .* do not match"):
+        kit.check_save_load_weights_roundtrip(SeededInitNoLoad(seed=0))
     with pytest.raises(CheckFailed, match="MutateTrainsParent.mutate modified its parent .*weights changed"):
         kit.check_mutate_does_not_modify_parent(MutateTrainsParent(seed=0))
     with pytest.raises(CheckFailed, match="ForgetsBias.*'bias' differs"):
@@ -486,6 +506,8 @@ def test_capabilities_choose_the_checks():
         kit.check_search_space(object())
     with pytest.raises(TypeError, match="ArchidScore is not a search space"):
         kit.check_search_space(ArchidScore())
+    with pytest.raises(TypeError, match=r"pass an instance, e.g. IntegerSpace\(seed=0\), not the class"):
+        kit.check_search_space(IntegerSpace)
 
 
 def test_on_fail_modes_and_expected_failures():
@@ -516,6 +538,11 @@ def test_inputs_are_validated():
         list(kit.components_checks_generator([kit.with_inputs(ArchidScore(), input_shape=(1,))]))
     with pytest.raises(TypeError, match="non-empty list of ArchaiModel"):
         kit.check_evaluator(ArchidScore(), models=[1, 2])
+    wrapped = kit.with_inputs(ArchidScore(), models=[1, 2])
+    with pytest.raises(TypeError, match="non-empty list of ArchaiModel"):
+        kit.check_evaluator(wrapped)
+    results = kit.check_evaluator(wrapped, models=IntegerSpace(seed=2))  # the keyword wins
+    assert [r["status"] for r in results] == ["passed"] and results[0]["component"] is wrapped.component
 
 
 def test_rebuilding_needs_parameters_stored_as_attributes():
@@ -545,8 +572,10 @@ def test_parametrize_with_checks(component, check):
 
 
 def test_parametrize_ids_and_marks():
-    mark = kit.parametrize_with_checks([IntegerSpace(seed=0), UnseededSamples(seed=0)], expected_failed_checks=lambda c: (
-        {"check_same_seed_same_samples": "on purpose"} if isinstance(c, UnseededSamples) else {}))
+    mark = kit.parametrize_with_checks(
+        [IntegerSpace(seed=0), UnseededSamples(seed=0)],
+        expected_failed_checks=lambda c: {"check_same_seed_same_samples": "on purpose"} if isinstance(c, UnseededSamples)
+        else {})
     argnames, params = mark.args
     assert argnames == "component,check"
     ids = [p.id for p in params]
@@ -617,9 +646,23 @@ def test_check_plugin_reports_a_broken_distribution(case, fake_dists, monkeypatc
     with pytest.raises(CheckFailed, match=message) as info:
         kit.check_plugin(f"fake-{case}")
     assert f"fake-{case}" in str(info.value)
-    import os
-
     assert "NAS_STRICT_PLUGINS" not in os.environ  # strict mode is restored afterwards
+
+
+@pytest.mark.parametrize("already_loaded", [(), ("sys",)], ids=["in-process", "fresh-interpreter"])
+def test_check_plugin_refuses_an_entry_point_module_importing_a_heavy_library(already_loaded, fake_dists,
+                                                                              monkeypatch):
+    from nas_kernel.testing import _imports
+
+    monkeypatch.setattr(_imports, "HEAVY", ("fake_heavy_lib", *already_loaded))
+    module = f"fake_eager_{len(already_loaded)}"
+    source = GOOD_PLUGIN + "import fake_heavy_lib  # eager: every `nas` command would pay for it\n"
+    fake_dists(f"fake-eager-{len(already_loaded)}", entry_points={module: module},
+               modules={module: source, "fake_heavy_lib": "X = 1\n"})
+    sys.modules.pop("fake_heavy_lib", None)
+    with pytest.raises(CheckFailed, match=f"module\\(s\\) {module} imports fake_heavy_lib: keep it cheap"):
+        kit.check_plugin(f"fake-eager-{len(already_loaded)}")
+    sys.modules.pop("fake_heavy_lib", None)
 
 
 def test_check_plugin_skip_build(fake_dists):
@@ -659,9 +702,50 @@ def test_fixtures(plugin_manager, hook_recorder, tmp_path):
 def test_fixtures_plugin(tmp_path):
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["nas_kernel.testing.fixtures"]\n')
     (tmp_path / "test_uses_fixtures.py").write_text(FIXTURE_TEST)
-    from pathlib import Path
-
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# ---- the plugin-author docs show the tested files, not copies ------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SNIPPET = re.compile(r"^(File|From|Output of) `([^`]+)`:\n\n```[a-z]*\n(.*?)\n```$", re.M | re.S)
+
+
+@pytest.mark.parametrize("page", ["plugins/writing.md", "plugins/testing.md"])
+def test_docs_snippets_match_the_files_they_name(page):
+    text = (DOCS / page).read_text(encoding="utf-8")
+    found = SNIPPET.findall(text)
+    assert found, f"{page} has no snippet taken from a file"
+    for how, source, block in found:
+        if how == "Output of":
+            env_text, _, command = source.rpartition(" nas ")
+            env = dict(os.environ)
+            env.update(dict(item.split("=", 1) for item in env_text.split()))
+            out = subprocess.run([sys.executable, "-m", "nas_kernel.cli", *command.split()], capture_output=True,
+                                 text=True, env=env, timeout=120)
+            assert out.stdout.rstrip("\n") == block, f"{page}: the output of `{source}` changed:\n{out.stdout}"
+            continue
+        content = (DOCS.parent / source).read_text(encoding="utf-8")
+        if how == "File":
+            assert block == content.rstrip("\n"), f"{page}: the copy of {source} differs from the file"
+        else:
+            assert block in content, f"{page}: the excerpt of {source} is no longer in the file:\n{block}"
+
+
+def test_testing_page_documents_every_check():
+    text = (DOCS / "plugins" / "testing.md").read_text(encoding="utf-8")
+    checks = [name for name in kit.__all__ if name.startswith("check_") and name not in (
+        "check_search_space", "check_evaluator", "check_predictor", "check_searcher", "check_op", "check_plugin")]
+    assert len(checks) == 18
+    assert [c for c in checks if f"`{c}`" not in text] == []
+
+
+def test_every_check_has_a_fake_broken_for_it():
+    cases = SEARCH_SPACE_CASES + EVALUATOR_CASES + PREDICTOR_CASES + SEARCHER_CASES
+    covered = {name for name, _, message in cases if message} | {"check_op_forward_shape"}  # ops: own test
+    every = {name for name in kit.__all__ if name.startswith("check_") and hasattr(getattr(kit, name), "__module__")
+             and getattr(kit, name).__module__ != "nas_kernel.testing._runners" and name != "check_plugin"}
+    assert every == covered

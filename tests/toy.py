@@ -32,6 +32,7 @@ class ToySpace(EvolutionarySearchSpace, BayesOptSearchSpace):
             raise ValueError("size must be at least 2")
         self.size = size
         self.step = step
+        self.seed = seed
         self.rng = random.Random(seed)
         self.built = 0
 

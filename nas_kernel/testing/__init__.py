@@ -57,7 +57,7 @@ def parametrize_with_checks(components: Iterable[Any], *, expected_failed_checks
 
 
 __all__ = [
-    "CheckFailed", "CheckWarning", "HookRecorder", "RecordedCall", "WithInputs",
+    "CheckFailed", "CheckWarning", "HookRecorder", "RecordedCall", "WithInputs", "name_of",
     "check_archid_is_stable", "check_async_fetch_matches_send_order", "check_crossover_returns_model",
     "check_encode_fixed_length", "check_evaluate_returns_float", "check_evaluator", "check_factory_signature",
     "check_fires_on_start_iteration_each_iteration", "check_mutate_does_not_modify_parent", "check_op",
@@ -65,6 +65,5 @@ __all__ = [
     "check_predict_variance_is_non_negative", "check_predictor", "check_random_sample_returns_archai_model",
     "check_same_seed_same_predictions", "check_same_seed_same_samples", "check_save_load_arch_roundtrip",
     "check_save_load_weights_roundtrip", "check_search_reproducible_with_seed",
-    "check_search_runs_tiny_budget_on_cpu", "check_search_space", "check_searcher", "check_op",
-    "checks_for", "components_checks_generator", "parametrize_with_checks", "with_inputs",
+    "check_search_runs_tiny_budget_on_cpu", "check_search_space", "check_searcher", "checks_for", "components_checks_generator", "parametrize_with_checks", "with_inputs",
 ]

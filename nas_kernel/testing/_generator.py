@@ -65,7 +65,9 @@ def component_checks(item: Any, *, kinds: Iterable[str] = tuple(KIND_CHECKS), ex
     checks = checks_for(component, kinds)
     if not checks:
         wanted = require or "search space, evaluator, predictor, searcher factory make(output_dir) or torch op"
-        raise TypeError(f"{name_of(component)} is not a {wanted}: the kit picks checks from the ABCs a component "
+        hint = (f" (pass an instance, e.g. {name_of(component)}(seed=0), not the class)"
+                if inspect.isclass(component) else "")
+        raise TypeError(f"{name_of(component)} is not a {wanted}{hint}: the kit picks checks from the ABCs a component "
                         "implements (DiscreteSearchSpace, ModelEvaluator, AsyncModelEvaluator, Predictor), "
                         "a callable taking output_dir (searchers) or a torch.nn.Module (ops)")
     names = [c.__name__ for c in checks]

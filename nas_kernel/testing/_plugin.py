@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from nas_kernel.api import (AsyncModelEvaluator, DiscreteSearchSpace, ModelEvaluator, Predictor)
 from nas_kernel.hookspecs import LIFECYCLE_HOOKS, REGISTRATION_HOOKS
 from nas_kernel.plugins import KINDS, PluginError, factory_parameters, make_plugin_manager, singular
+from nas_kernel.testing._imports import heavy_imports, loaded_heavy
 from nas_kernel.testing._results import CheckFailed
 from nas_kernel.testing._signature import signature_problems
 
@@ -59,13 +60,15 @@ def check_plugin(distribution: str, *, expects: Optional[Mapping[str, Iterable[s
                  skip_build: Sequence[str] = ()) -> List[Dict[str, Any]]:
     """Load only ``distribution``'s ``nas_kernel`` entry points into a fresh manager, in strict mode,
     and check it: every plugin status ``ok``, hookimpls valid, every factory importable, callable,
-    with an introspectable keyword signature, built with its defaults (search spaces, evaluators,
+    with an introspectable keyword signature, entry-point modules that import no heavy library
+    (torch, pandas, ...: ``_imports.HEAVY``), built with its defaults (search spaces, evaluators,
     predictors whose parameters all have defaults, except names in ``skip_build``) into the right
     ABC, and, with ``expects`` (``{kind: [names]}``), exactly those components. Raises
     ``CheckFailed`` listing every problem; returns the plugins' ``nas plugins list --json`` rows."""
     unknown_kinds = sorted(set(expects or {}) - set(KINDS))
     if unknown_kinds:
         raise ValueError(f"expects has unknown kind(s) {unknown_kinds}; kinds are {list(KINDS)}")
+    heavy_before = loaded_heavy()
     with _strict():
         try:
             manager = make_plugin_manager(entrypoints=True, only=[distribution])
@@ -75,7 +78,9 @@ def check_plugin(distribution: str, *, expects: Optional[Mapping[str, Iterable[s
         if not manager.records:
             raise CheckFailed(f"distribution {distribution!r} has no `nas_kernel` entry point: is it installed "
                               "(`pip install -e .`) and does its pyproject declare [project.entry-points.nas_kernel]?")
-        problems = [f"plugin {r['name']!r}: status {r['status']}: {r['error']}" for r in rows if r["status"] != "ok"]
+        problems = [f"plugin {r['name']!r} is {r['status']} at {(r['error'] or {}).get('stage')}: "
+                    f"{(r['error'] or {}).get('type')}: {(r['error'] or {}).get('message')}"
+                    for r in rows if r["status"] != "ok"]
         specs = set(REGISTRATION_HOOKS) | set(LIFECYCLE_HOOKS) | {"register_commands"}
         for row in rows:
             problems += [f"plugin {row['name']!r}: hook {h!r} is not a NAS Kernel hook" for h in row["hooks"]
@@ -85,6 +90,12 @@ def check_plugin(distribution: str, *, expects: Optional[Mapping[str, Iterable[s
                                 "missing?")
             problems += [f"plugin {row['name']!r}: {c['kind']} {c['name']!r} conflicts with plugin {c['with']!r}"
                          for c in row["conflicts"]]
+        modules = [r["module"] for r in rows if r["status"] == "ok" and r["module"]]
+        for module, libraries in (heavy_imports(modules, heavy_before) if modules else {}).items():
+            if libraries:
+                problems.append(f"loading the entry-point module(s) {module} imports {', '.join(libraries)}: keep it "
+                                "cheap (every `nas` command loads it) by registering lazy 'package.module:attr' "
+                                "references and importing heavy libraries inside the factories")
         registry = manager.registry
         found = {kind: registry.names(kind) for kind in KINDS if registry.names(kind)}
         for kind, names in found.items():

@@ -24,7 +24,8 @@ def fail(message: str) -> None:
     raise CheckFailed(message)
 
 
-def validate_expected(expected: Optional[Mapping[str, str]], check_names: Iterable[str], subject: str) -> Dict[str, str]:
+def validate_expected(expected: Optional[Mapping[str, str]], check_names: Iterable[str],
+                      subject: str) -> Dict[str, str]:
     """Expected failures must name real checks and give a reason (sklearn requires one too)."""
     expected = dict(expected or {})
     known = set(check_names)
@@ -39,7 +40,6 @@ def validate_expected(expected: Optional[Mapping[str, str]], check_names: Iterab
 
 
 def run_checks(
-    component: Any,
     checks: Iterable[Tuple[Any, Callable[..., None], Optional[str]]],
     on_fail: Optional[str] = "raise",
 ) -> List[Dict[str, Any]]:

@@ -11,10 +11,12 @@ from nas_kernel.testing._results import run_checks
 def _runner(kind: str, label: str):
     def run(component: Any, *, expected_failed_checks: Optional[Mapping[str, str]] = None,
             on_fail: Optional[str] = "raise", **inputs: Any) -> List[Dict[str, Any]]:
-        item = WithInputs(component, inputs) if inputs else component
+        if isinstance(component, WithInputs):  # with_inputs(...) given here too: merge
+            component, inputs = component.component, {**component.inputs, **inputs}
+        item = WithInputs(component, inputs)
         checks = list(component_checks(item, kinds=[kind], expected_failed_checks=expected_failed_checks,
                                        require=label))
-        return run_checks(component, checks, on_fail=on_fail)
+        return run_checks(checks, on_fail=on_fail)
 
     run.__name__ = run.__qualname__ = f"check_{kind}"
     run.__doc__ = (f"Run every check that applies to a {label}; return one result dict per check.\n\n"

@@ -92,11 +92,21 @@ def check_save_load_arch_roundtrip(space):
             fail(f"{name_of(space)}.load_arch(save_arch(m)) changed archid {archid!r} -> {loaded.archid!r}{state}")
 
 
+def _shift_weights(arch: Any) -> None:
+    """Move torch parameters away from any fresh initialisation, so a load that does nothing
+    cannot pass by luck (a builder that seeds its init makes equal weights without loading)."""
+    parameters = getattr(arch, "parameters", None)
+    if callable(parameters):
+        for p in parameters():
+            p.data.add_(0.25)
+
+
 def check_save_load_weights_roundtrip(space):
     model = _sample(space)
     with tempfile.TemporaryDirectory() as tmp:
         arch_path, weights_path = os.path.join(tmp, "arch"), os.path.join(tmp, "weights.pt")
         space.save_arch(model, arch_path)
+        _shift_weights(model.arch)
         space.save_model_weights(model, weights_path)
         expected = weights_of(model.arch)
         other = space.load_arch(arch_path)

@@ -45,24 +45,25 @@ SETTINGS: Dict[str, dict] = {
 }
 
 
+#: ``deduplicate_isomorphic`` of the space (off: Archai's protocol counts every index)
+SPACE_PARAMS: Dict[str, object] = {"deduplicate_isomorphic": False}
+
+
 def components(seed: int):
     """The NB201 space and two table evaluators (signal, report), through the plugin registry."""
     from nas_kernel.plugins import make_plugin_manager
 
     registry = make_plugin_manager().registry
-    if os.environ.get("NB201_STANDIN"):  # TEMPORARY until nas-search-spaces lands
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("standin", os.environ["NB201_STANDIN"])
-        mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-        return mod.Space(seed=seed), mod.Table(SIGNAL), mod.Table(REPORT)
-    space = registry.get("search_spaces", "natsbench_tss").load()(seed=seed)
+    space = registry.get("search_spaces", "natsbench_tss").load()(seed=seed, **SPACE_PARAMS)
     table = registry.get("evaluators", "nb201_table").load()
     return space, table(metric=SIGNAL), table(metric=REPORT)
 
 
 def run_one(job) -> np.ndarray:
     """Test accuracy of the best-on-signal architecture after each of the first ``queries`` queries."""
-    name, seed, queries = job
+    name, seed, queries, settings, space_params = job
+    SETTINGS[name] = settings
+    SPACE_PARAMS.update(space_params)
     import torch
 
     torch.set_num_threads(1)
@@ -154,6 +155,8 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--queries", type=int, default=max(CHECKPOINTS))
     parser.add_argument("--searchers", default=",".join(SETTINGS))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dedup-iso", action="store_true",
+                        help="search one representative per isomorphism group (6,466 distinct cells)")
     parser.add_argument("--plot", default="nb201_regret.png")
     args = parser.parse_args(argv)
     names = [n for n in args.searchers.split(",") if n]
@@ -165,7 +168,8 @@ def main(argv: List[str] = None) -> int:
     with ctx.Pool(args.workers) as pool:
         for name in names:
             started = time.perf_counter()
-            jobs = [(name, seed, args.queries) for seed in range(1, args.seeds + 1)]
+            jobs = [(name, seed, args.queries, SETTINGS[name], {"deduplicate_isomorphic": args.dedup_iso})
+                    for seed in range(1, args.seeds + 1)]
             curves[name] = np.stack(pool.map(run_one, jobs, chunksize=1))
             seconds[name] = (time.perf_counter() - started) * args.workers / args.seeds
             print(f"{name}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)

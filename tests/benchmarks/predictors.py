@@ -20,6 +20,7 @@ PREDICTORS = {
     "mlp_ensemble": {},
     "mlp_ensemble (fast)": {"num_layers": 3, "lr": 3e-3, "num_tr_steps": 300},
     "gaussian_process": {},
+    "gaussian_process (ard)": {"ard": True},
     "random_forest": {},
 }
 

@@ -110,3 +110,9 @@ def test_progressive_training_keeps_state_per_archid():
     a = ArchaiModel(None, "a")
     assert ev.evaluate(a, 1.0) == 1.0 and ev.evaluate(a, 2.0) == 4.0
     assert ev.evaluate(ArchaiModel(None, "b"), 1.0) == 1.0
+
+
+def test_progress_bar_when_asked(capsys):
+    m = cnn_model(4)
+    trainer(epochs=2, progress_bar=True).evaluate(m)
+    assert "train cnn-w4" in capsys.readouterr().err and m.metadata["epochs_trained"] == 2

@@ -178,3 +178,30 @@ def test_unknown_op_and_bad_stride_are_clear_errors():
         create_op(conv_desc("sep_conv_3x3", 4, 4, 3), True)
     with pytest.raises(ValueError, match="candidates must be distinct"):
         MixedOp(conv_desc("mixed_op", 4, 4, ops=["none", "none"]))
+
+
+def test_mixed_op_fused_path_matches_the_plain_weighted_sum_in_training():
+    """Shared ReLU, weights folded into BN and in-place accumulation change nothing: outputs,
+    running statistics and gradients equal the textbook sum of weighted candidates."""
+    import copy
+
+    torch.manual_seed(0)
+    op = create_op(conv_desc("mixed_op", 8, 8), affine=False).train()
+    with torch.no_grad():
+        op.own_arch_params.alphas.normal_()
+    ref = copy.deepcopy(op)
+    x = torch.randn(4, 8, 6, 6, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_(True)
+    out = op(x)
+    weights = torch.softmax(ref.alphas(), -1)
+    expected = sum(w * cand(x_ref) for w, cand in zip(weights, ref.candidates))
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    for (name, a), (_, b) in zip(op.named_buffers(), ref.named_buffers()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    expected.backward(grad)
+    torch.testing.assert_close(x.grad, x_ref.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(op.own_arch_params.alphas.grad, ref.own_arch_params.alphas.grad, rtol=1e-4, atol=1e-5)
+    for (name, a), (_, b) in zip(op.named_parameters(), ref.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5, msg=name)

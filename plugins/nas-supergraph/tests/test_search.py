@@ -9,13 +9,14 @@ import pytest
 import torch
 
 from nas_supergraph.arch_trainer import ArchTrainer
-from nas_supergraph.data import TensorProvider
 from nas_supergraph.descs import ModelDesc
 from nas_supergraph.experiment_runner import ExperimentRunner
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc_builder import ModelDescBuilder
 
-#: DARTS must beat the mean of these random cells by this margin (seed 1: about 0.94 vs 0.87)
+#: DARTS must beat the mean of these random cells, trained the same way, by this margin. Measured
+#: with seed 1 (1 thread): DARTS 0.946; random cells 0.868, 0.777, 0.955, 0.886 (mean 0.871). One
+#: random cell can beat the searched one at this size, so the test compares with the mean.
 RANDOM_SEEDS = (1, 2, 3, 4)
 MARGIN = 0.02
 

@@ -87,8 +87,9 @@ class RayParallelEvaluator(AsyncModelEvaluator):
     def _ensure_ray(self):
         ray = _import_ray()
         if not ray.is_initialized():
-            kwargs = {"include_dashboard": False, "log_to_driver": True, **self.init_kwargs}
-            if self.address is None:
+            kwargs = dict(self.init_kwargs)
+            if self.address is None:  # options that only a new local instance accepts
+                kwargs.setdefault("include_dashboard", False)
                 kwargs.setdefault("num_cpus", self.local_num_cpus)
             ray.init(address=self.address, **kwargs)
             self._started_ray = True

@@ -141,13 +141,13 @@ class PartialTraining(ModelEvaluator):
     # ---- the evaluator -------------------------------------------------------------------------
     @overrides
     def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
-        from tqdm.auto import tqdm
-
         show = self.progress_bar
         if show is None:
             from nas_evaluators.transport import in_worker
 
             show = not in_worker() and sys.stderr.isatty()
+        if show:
+            from tqdm.auto import tqdm
         target = self.target_epochs(budget)
         data = self.provider()
         started = time.perf_counter()
@@ -165,20 +165,23 @@ class PartialTraining(ModelEvaluator):
                     resumable = False
             X, y = data.get_train()
             Xv, yv = data.get_val()
-            val = None
-            bar = tqdm(range(done, target), desc=f"train {model.archid}"[:40], leave=False,
-                       disable=not show, unit="epoch")
-            for epoch in ([] if stopped else bar):
+            val, resumed_at = None, done
+            epochs = range(done, done if stopped else target)
+            # no tqdm object at all when hidden: tqdm allocates a multiprocessing lock per process
+            bar = tqdm(epochs, desc=f"train {model.archid}"[:40], leave=False, unit="epoch") if show else None
+            for epoch in (bar if bar is not None else epochs):
                 self._train_epoch(net, opt, X, y, epoch)
                 done = epoch + 1
                 if self.act_beta > 0 or show:
                     val = self.score(net, Xv, yv)
+                if bar is not None:
                     bar.set_postfix(val_acc=f"{val[0]:.3f}")
                 if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
                     stopped = True
                     break
-            bar.close()
-            if self.checkpoint_dir and resumable:
+            if bar is not None:
+                bar.close()
+            if self.checkpoint_dir and resumable and done > resumed_at:
                 save_checkpoint(self.checkpoint_dir, model.archid, self.settings(), epochs=done, stopped=stopped,
                                 model_state=net.state_dict(), optimizer_state=opt.state_dict())
             if self.eval_split == "test":

@@ -32,6 +32,8 @@ class ArchTrainer:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
         if epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {epochs}")
+        if second_order and algorithm != "darts":
+            raise ValueError(f"second_order applies to darts only, not {algorithm!r}")
         for name, value in (("w_lr", w_lr), ("alpha_lr", alpha_lr), ("grad_clip", grad_clip)):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import random
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 import torch
 

@@ -20,9 +20,8 @@ class Finalizers:
         for cell, cell_desc in zip(model.cells, desc.cell_descs):
             for node_module, node_desc in zip(cell.nodes, cell_desc.nodes):
                 node_desc.edges = self.finalize_node(node_module, node_desc.edges)
-        desc.params = {**desc.params, "kind": "final", "genotype": None}
-        desc.params.pop("ops", None)
-        desc.params["genotype"] = desc.genotype()
+        desc.params = {k: v for k, v in desc.params.items() if k != "ops"}
+        desc.params.update({"kind": "final", "genotype": desc.genotype()})
         return desc
 
     def finalize_node(self, edge_modules: Any, edge_descs: List[EdgeDesc]) -> List[EdgeDesc]:

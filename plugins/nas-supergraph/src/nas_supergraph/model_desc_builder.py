@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from nas_supergraph.descs import (CELL_TYPES, AuxTowerDesc, CellDesc, ConvMacroParams, EdgeDesc, ModelDesc,
+from nas_supergraph.descs import (AuxTowerDesc, CellDesc, ConvMacroParams, EdgeDesc, ModelDesc,
                                   NodeDesc, OpDesc)
 from nas_supergraph.ops import PRIMITIVES
 
@@ -178,7 +178,3 @@ def default_reductions(n_cells: int) -> List[int]:
     if n_cells == 2:
         return [1]
     return []
-
-
-def cell_types_present(genotype: Genotype) -> List[str]:
-    return [t for t in CELL_TYPES if t in genotype]

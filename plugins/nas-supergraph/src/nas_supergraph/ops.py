@@ -4,8 +4,8 @@ registry name (``factory(op_desc, affine) -> nn.Module``).
 Differences from the reference semantics, on purpose: ``SepConv`` goes C_in -> C_in then
 C_in -> C_out, so it works when the channels differ; ``Zero`` returns a fresh zero tensor of the
 output shape instead of multiplying by zero (no work, no FLOPs); ``FactorizedReduce`` also
-accepts odd sizes. Ops that begin with a ReLU set ``relu_first`` and offer ``forward_relu`` so a
-mixed op can apply that ReLU once for all its candidates.
+accepts odd sizes. Ops shaped ReLU -> body -> BN derive from ``ReLUFirstOp`` so a mixed op can
+apply that ReLU once for all its candidates and fold its weights into their BN.
 """
 from __future__ import annotations
 
@@ -41,8 +41,26 @@ class Op(nn.Module):
     def can_drop_path(self) -> bool:
         return True
 
-    def forward_relu(self, x_relu: torch.Tensor) -> torch.Tensor:  # pragma: no cover - only if relu_first
+
+class ReLUFirstOp(Op):
+    """An op shaped ReLU -> body -> BN. A mixed op calls ``forward_pre_bn`` on an input it has
+    already passed through ReLU (once for all candidates) and folds its candidate weight into
+    ``final_bn``'s scale, so neither the ReLU nor the weighting costs a separate pass."""
+
+    relu_first = True
+
+    @property
+    def final_bn(self) -> nn.BatchNorm2d:
+        return self.bn
+
+    def forward_pre_bn(self, x_relu: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def forward_relu(self, x_relu: torch.Tensor) -> torch.Tensor:
+        return self.final_bn(self.forward_pre_bn(x_relu))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_relu(F.relu(x))
 
 
 def _bn(ch: int, affine: bool) -> nn.BatchNorm2d:
@@ -75,7 +93,7 @@ class Zero(Op):
         shape = (n, self.ch_out or c, _strided_size(h, self.stride), _strided_size(w, self.stride))
         fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) and c > 1 \
             else torch.contiguous_format
-        return torch.zeros(shape, dtype=x.dtype, device=x.device).contiguous(memory_format=fmt)
+        return torch.empty(shape, dtype=x.dtype, device=x.device, memory_format=fmt).zero_()
 
 
 class Identity(Op):
@@ -107,11 +125,9 @@ class PoolBN(Op):
         return self.pool(x)
 
 
-class FactorizedReduce(Op):
+class FactorizedReduce(ReLUFirstOp):
     """Halves resolution without losing half the pixels: ReLU, two stride-2 1x1 convs offset by
     one pixel, concatenated, BN."""
-
-    relu_first = True
 
     def __init__(self, desc: OpDesc, affine: bool) -> None:
         super().__init__(desc)
@@ -123,14 +139,11 @@ class FactorizedReduce(Op):
         self.conv_2 = nn.Conv2d(ch_in, ch_out - half, 1, stride=2, bias=False)
         self.bn = _bn(ch_out, affine)
 
-    def forward_relu(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
         shifted = x[:, :, 1:, 1:]
         if x.shape[2] % 2 or x.shape[3] % 2:  # keep both paths the same size on odd inputs
             shifted = F.pad(shifted, (0, x.shape[3] % 2, 0, x.shape[2] % 2))
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_relu(F.relu(x))
+        return torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1)
 
 
 class SkipConnect(Op):
@@ -151,20 +164,15 @@ class SkipConnect(Op):
         return False
 
 
-class ReLUConvBN(Op):
-    relu_first = True
-
+class ReLUConvBN(ReLUFirstOp):
     def __init__(self, desc: OpDesc, affine: bool, kernel_size: int, padding: int) -> None:
         super().__init__(desc)
         conv = desc.conv
         self.conv = nn.Conv2d(conv.ch_in, conv.ch_out, kernel_size, stride=desc.stride, padding=padding, bias=False)
         self.bn = _bn(conv.ch_out, affine)
 
-    def forward_relu(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.conv(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_relu(F.relu(x))
+    def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
 
 
 class ConvBNReLU(Op):
@@ -180,10 +188,8 @@ class ConvBNReLU(Op):
         return F.relu(self.bn(self.conv(x)))
 
 
-class DilConv(Op):
+class DilConv(ReLUFirstOp):
     """ReLU, depthwise (optionally dilated) KxK conv, pointwise 1x1 conv, BN."""
-
-    relu_first = True
 
     def __init__(self, ch_in: int, ch_out: int, kernel_size: int, stride: int, padding: int, dilation: int,
                  affine: bool, desc: Optional[OpDesc] = None) -> None:
@@ -193,17 +199,12 @@ class DilConv(Op):
         self.pointwise = nn.Conv2d(ch_in, ch_out, 1, bias=False)
         self.bn = _bn(ch_out, affine)
 
-    def forward_relu(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.pointwise(self.depthwise(x)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_relu(F.relu(x))
+    def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.depthwise(x))
 
 
-class SepConv(Op):
+class SepConv(ReLUFirstOp):
     """Two stacked depthwise-separable convs: C_in -> C_in (carrying the stride), then C_in -> C_out."""
-
-    relu_first = True
 
     def __init__(self, desc: OpDesc, kernel_size: int, padding: int, affine: bool) -> None:
         super().__init__(desc)
@@ -211,17 +212,16 @@ class SepConv(Op):
         self.op1 = DilConv(conv.ch_in, conv.ch_in, kernel_size, desc.stride, padding, 1, affine)
         self.op2 = DilConv(conv.ch_in, conv.ch_out, kernel_size, 1, padding, 1, affine)
 
-    def forward_relu(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op2(self.op1.forward_relu(x))
+    @property
+    def final_bn(self) -> nn.BatchNorm2d:
+        return self.op2.bn
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_relu(F.relu(x))
+    def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op2.forward_pre_bn(F.relu(self.op1.forward_relu(x)))
 
 
-class FacConv(Op):
+class FacConv(ReLUFirstOp):
     """ReLU, a 1xK conv then a Kx1 conv (a factorised KxK), BN."""
-
-    relu_first = True
 
     def __init__(self, desc: OpDesc, kernel_size: int, padding: int, affine: bool) -> None:
         super().__init__(desc)
@@ -232,11 +232,8 @@ class FacConv(Op):
                                   bias=False)
         self.bn = _bn(conv.ch_out, affine)
 
-    def forward_relu(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.conv_kx1(self.conv_1xk(x)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_relu(F.relu(x))
+    def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_kx1(self.conv_1xk(x))
 
 
 # ---- stems and heads --------------------------------------------------------------------------
@@ -337,12 +334,33 @@ class MergeOp(Op):
         return False
 
 
+class _CatChannels(torch.autograd.Function):
+    """``torch.cat(xs, 1)`` whose backward hands each input a dense gradient in the input's own
+    memory format. Plain cat hands out channel slices of one gradient; a channel slice of a
+    channels_last tensor is strided, and batch norm's backward is ~10x slower on it."""
+
+    @staticmethod
+    def forward(ctx, *xs):
+        ctx.sizes = [x.shape[1] for x in xs]
+        ctx.formats = [torch.channels_last if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+                       and not x.is_contiguous() else torch.contiguous_format for x in xs]
+        return torch.cat(xs, dim=1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(g.contiguous(memory_format=f) for g, f in zip(grad.split(ctx.sizes, dim=1), ctx.formats))
+
+
+def cat_channels(states: Sequence[torch.Tensor]) -> torch.Tensor:
+    return _CatChannels.apply(*states)
+
+
 class ConcateChannelsOp(MergeOp):
     def __init__(self, desc: OpDesc) -> None:
         super().__init__(desc)
 
     def forward(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
-        return torch.cat(list(states), dim=1)
+        return cat_channels(states)
 
 
 class ProjectChannelsOp(MergeOp):
@@ -354,7 +372,7 @@ class ProjectChannelsOp(MergeOp):
         self.proj = ReLUConvBN(proj, affine, 1, 0)
 
     def forward(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
-        return self.proj(torch.cat(list(states), dim=1))
+        return self.proj(cat_channels(states))
 
 
 class MultiOp(Op):

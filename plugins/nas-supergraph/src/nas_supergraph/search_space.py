@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import random
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 from overrides import overrides
@@ -56,13 +56,17 @@ class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
     # ---- models and descriptions -------------------------------------------------------------
     def model_from_desc(self, desc: ModelDesc) -> ArchaiModel:
         """An ``ArchaiModel`` whose module is built only when first used."""
+        from nas_supergraph.op_lookup import current_plugin_manager, use_plugin_manager
+
         archid = desc.archid()
         self._descs.setdefault(archid, desc)
+        manager = current_plugin_manager()  # resolve op names later as they would be now
 
         def build():
             from nas_supergraph.model import Model
 
-            return Model(desc)
+            with use_plugin_manager(manager):
+                return Model(desc)
 
         return ArchaiModel(None, archid, {"genotype": desc.genotype()}, builder=build)
 

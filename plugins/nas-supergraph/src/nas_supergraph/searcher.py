@@ -15,6 +15,7 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.loop import IterativeSearcher, Proposal
+from nas_supergraph.op_lookup import use_plugin_manager
 
 FINAL_DESC = "final_model_desc.yaml"
 
@@ -82,7 +83,8 @@ class DartsSearcher(IterativeSearcher):
         final.params.update({k: searched.params[k] for k in ("algorithm", "alphas") if k in searched.params})
         final.save(os.path.join(self.output_dir, FINAL_DESC))
         self.final_desc = final
-        model = space.model_from_desc(final)
+        with use_plugin_manager(self.plugin_manager):  # the model is built later, with these ops
+            model = space.model_from_desc(final)
         return Proposal([model], extra={"algorithm": [self.algorithm]})
 
 
