@@ -212,3 +212,13 @@ def test_results_show_while_a_search_is_writing(tmp_path, toy_site):
             assert "running" in shown.stdout.splitlines()[0]
     finally:
         assert proc.wait(timeout=120) == 0
+
+
+def test_plugins_new_scaffolds_and_refuses_bad_names_and_existing_targets(toy_manager, tmp_path):
+    made = invoke(toy_manager, ["plugins", "new", "nas-my-evals", "--kind", "evaluator", "-d", str(tmp_path)])
+    assert made.exit_code == 0 and "pip install -e" in made.output
+    assert (tmp_path / "nas-my-evals" / "pyproject.toml").exists()
+    again = invoke(toy_manager, ["plugins", "new", "nas-my-evals", "--kind", "evaluator", "-d", str(tmp_path)])
+    assert again.exit_code == 2 and again.output.startswith("nas: error:")
+    bad = invoke(toy_manager, ["plugins", "new", "Bad Name!", "-d", str(tmp_path)])
+    assert bad.exit_code == 2 and bad.output.startswith("nas: error:")

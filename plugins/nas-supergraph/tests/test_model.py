@@ -107,6 +107,9 @@ def test_ops_resolve_through_the_kernel_registry_so_third_party_ops_work():
     with use_plugin_manager(manager):
         op = create_op(desc, False)
     assert isinstance(op.candidates[0], _Doubler)
+    x = torch.randn(2, 4, 5, 5)
+    w = torch.softmax(op.alphas(), -1)
+    torch.testing.assert_close(op.eval()(x), w[0] * 2 * x + w[1] * op.candidates[1](x))
     b = small_builder(n_cells=1)
     with use_plugin_manager(manager):
         model = Model(b.build({"regular": [[["double", 0], ["double", 1]]] * 1 + [[["double", 2]]] * 2}))

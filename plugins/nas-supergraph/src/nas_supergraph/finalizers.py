@@ -28,7 +28,8 @@ class Finalizers:
         ranked: List[Tuple[float, int, EdgeDesc]] = []
         fixed: List[EdgeDesc] = []
         for pos, (module, edge_desc) in enumerate(zip(edge_modules, edge_descs)):
-            op_desc, rank = module.op.finalize()
+            finalize = getattr(module.op, "finalize", None)  # third-party ops may not have it
+            op_desc, rank = finalize() if finalize is not None else (edge_desc.op_desc, None)
             if rank is None:
                 fixed.append(edge_desc)
             else:

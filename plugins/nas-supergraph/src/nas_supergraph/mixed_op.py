@@ -84,11 +84,12 @@ class MixedOp(Op):
         run = [i for i, v in enumerate(values) if v != 0.0 and i not in self._none]
         if not run:
             return self.zero(x)
-        x_relu = F.relu(x) if any(self.candidates[i].relu_first for i in run) else None
+        relu_first = [getattr(self.candidates[i], "relu_first", False) for i in run]  # third-party ops: False
+        x_relu = F.relu(x) if any(relu_first) else None
         out = None
-        for i in run:
+        for i, fold in zip(run, relu_first):
             op = self.candidates[i]
-            if op.relu_first:  # ReLU -> body -> BN: weight folded into the BN's scale
+            if fold:  # ReLU -> body -> BN: weight folded into the BN's scale
                 y = scaled_batch_norm(op.final_bn, op.forward_pre_bn(x_relu), weights[i])
             else:
                 y = op(x) * weights[i]
