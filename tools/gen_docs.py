@@ -16,14 +16,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def builtin_distributions() -> set:
+    """Names of the distributions under plugins/ (the built-ins; third parties are left out)."""
+    import tomllib
+
+    return {tomllib.loads(p.read_text())["project"]["name"] for p in ROOT.glob("plugins/*/pyproject.toml")}
+
+
 def hooks_page() -> str:
     from nas_kernel import hookspecs
     from nas_kernel.plugins import make_plugin_manager
 
     manager = make_plugin_manager()
     implemented = {}
+    builtins = builtin_distributions()
     for record in sorted(manager.records.values(), key=lambda r: r.name):
-        if record.distribution and record.distribution.startswith("nas-") and not record.broken:
+        if record.distribution in builtins and not record.broken:
             for hook in record.hooks:
                 implemented.setdefault(hook, []).append(f"`{record.name}` ({record.distribution})")
     source = inspect.getsource(hookspecs)
@@ -93,8 +101,9 @@ def components_page() -> str:
     lines = ["# Built-in components", "",
              "Generated from the plugin registries by `tools/gen_docs.py` (`nas components --json` shows the "
              "same for whatever is installed); do not edit by hand.", ""]
+    builtins = builtin_distributions()
     for kind in KINDS:
-        kind_rows = [r for r in rows if r["kind"] == kind and (r["distribution"] or "").startswith("nas-")]
+        kind_rows = [r for r in rows if r["kind"] == kind and r["distribution"] in builtins]
         if not kind_rows:
             continue
         lines += [f"## {kind.replace('_', ' ')}", "", "| name | plugin | summary | parameters |", "|---|---|---|---|"]

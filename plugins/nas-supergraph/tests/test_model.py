@@ -126,3 +126,12 @@ def test_channels_last_is_used_and_matches_nchw():
     x = torch.randn(2, 1, 8, 8)
     assert fast.stems[0].conv.weight.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(fast(x), plain(x), rtol=1e-4, atol=1e-4)
+
+
+def test_cifar_shaped_models_build_and_run():
+    """3x32x32 inputs (CIFAR-10 from the datasets plugin) with the DARTS layout of 8 cells."""
+    b = ModelDescBuilder(in_channels=3, num_classes=10, init_channels=4, n_cells=8, n_nodes=2, aux_tower=True)
+    model = Model(b.build(b.random_genotype(random.Random(1))), drop_path_prob=0.1).train()
+    logits, aux = model.forward_aux(torch.randn(2, 3, 32, 32))
+    assert logits.shape == aux.shape == (2, 10)
+    assert [c.cell_type for c in b.build_search().cell_descs].count("reduction") == 2

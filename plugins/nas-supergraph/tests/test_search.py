@@ -169,3 +169,19 @@ def test_random_algorithm_is_seeded(tmp_path, tiny_data):
     assert a.archid() == b.archid()
     assert a.genotype() == ModelDescBuilder(in_channels=1, num_classes=4, init_channels=4, n_cells=1,
                                             n_nodes=2).random_genotype(random.Random(3))
+
+
+def test_finished_runs_are_reused_only_for_the_same_config(tmp_path, tiny_data):
+    data = tiny_data()
+    cfg = config(tmp_path, "run", search_epochs=1, eval_epochs=1, n_nodes=2)
+    ExperimentRunner(cfg, dataset=data).run()
+    assert not (tmp_path / "run" / "eval" / "checkpoint.pt").exists()  # the result is the record
+    cfg["eval"]["epochs"] = 2  # other evaluation settings: the searched cell is reused, eval redone
+    seen = []
+    runner = ExperimentRunner(cfg, dataset=data)
+    runner.epoch_callbacks.append(lambda p, e, info: seen.append((p, e)))
+    runner.run()
+    assert seen == [("eval", 0), ("eval", 1)]
+    cfg["search"]["epochs"] = 2  # another search: refused rather than silently reused
+    with pytest.raises(ValueError, match="different config"):
+        ExperimentRunner(cfg, dataset=data).run()

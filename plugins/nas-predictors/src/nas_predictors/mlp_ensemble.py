@@ -21,11 +21,14 @@ class PredictiveDNNEnsemble(Predictor):
     target, trained full-batch with Adam on the sum of squared errors of z-scored data for
     ``num_tr_steps`` steps. ``device=None`` picks CUDA when available, else CPU; asking for
     ``"cuda"`` without a GPU falls back to CPU with a warning instead of failing.
+    ``num_threads``: torch CPU threads while fitting (restored afterwards; None leaves torch's
+    setting). One is fastest for these small matrices and does not collapse when another process
+    holds the other core.
     """
 
     def __init__(self, num_ensemble_members: int = 5, num_layers: int = 5, width: int = 64, lr: float = 1e-4,
                  num_tr_steps: int = 2000, replace_nan_value: float = -1.0, device: Optional[str] = None,
-                 seed: int = 1) -> None:
+                 num_threads: Optional[int] = 1, seed: int = 1) -> None:
         self.num_ensemble_members = check_positive_int("num_ensemble_members", num_ensemble_members)
         self.num_layers = check_positive_int("num_layers", num_layers, minimum=0)
         self.width = check_positive_int("width", width)
@@ -35,6 +38,7 @@ class PredictiveDNNEnsemble(Predictor):
         if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
             raise ValueError(f"device must be None, 'cpu' or 'cuda[:N]', got {device!r}")
         self.device = device
+        self.num_threads = None if num_threads is None else check_positive_int("num_threads", num_threads)
         self.seed = seed
         self._weights = None
         self._x_scale: Optional[Standardizer] = None
@@ -60,6 +64,17 @@ class PredictiveDNNEnsemble(Predictor):
     def fit(self, encoded_archs, y):
         import torch
 
+        previous = torch.get_num_threads()
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
+        try:
+            return self._fit(encoded_archs, y)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _fit(self, encoded_archs, y):
+        import torch
+
         x, y = check_xy(encoded_archs, y, self.replace_nan_value)
         self._x_scale, self._y_scale = Standardizer(x), Standardizer(y)
         device = self._torch_device()
@@ -75,12 +90,11 @@ class PredictiveDNNEnsemble(Predictor):
         xt = torch.as_tensor(self._x_scale.forward(x), dtype=torch.float32, device=device)
         yt = torch.as_tensor(self._y_scale.forward(y), dtype=torch.float32, device=device)
         xt = xt.unsqueeze(0).expand(m, -1, -1)
-        optimizer = torch.optim.Adam(weights, lr=self.lr)
+        adam = _Adam(weights, self.lr)
         for _ in range(self.num_tr_steps):
-            optimizer.zero_grad(set_to_none=True)
             loss = ((self._forward(weights, xt) - yt) ** 2).sum()
-            loss.backward()
-            optimizer.step()
+            grads = torch.autograd.grad(loss, weights)
+            adam.step(grads)
         self._weights = [w.detach() for w in weights]
         return self
 
@@ -111,3 +125,28 @@ class PredictiveDNNEnsemble(Predictor):
         mean = self._y_scale.mean_back(out.mean(axis=0))
         var = self._y_scale.var_back(out.var(axis=0))
         return MeanVar(mean, np.maximum(var, 0.0))
+
+
+class _Adam:
+    """Adam (Kingma & Ba) in a few tensor operations. torch.optim.Adam would do the same, but
+    its first use imports torch's compiler stack, several seconds per process on a busy CPU."""
+
+    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        import torch
+
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads) -> None:
+        import torch
+
+        self.t += 1
+        b1, b2 = self.betas
+        scale = self.lr * (1 - b2 ** self.t) ** 0.5 / (1 - b1 ** self.t)
+        with torch.no_grad():
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+                m.mul_(b1).add_(g, alpha=1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                p.addcdiv_(m, v.sqrt().add_(self.eps * (1 - b2 ** self.t) ** 0.5), value=-scale)

@@ -1,12 +1,14 @@
-"""Local search: best-improvement walks over one-move neighbourhoods, with restarts.
+"""Local search: walks over one-move neighbourhoods, with restarts at local optima.
 
 Archai's local search mutates its whole front once per iteration and stops as soon as the front
 has no unseen neighbour, which happens early on a table benchmark. Here each walk evaluates the
-full neighbourhood of its head and moves to the best model found; when no neighbour improves
-(a local optimum) the walk restarts - by default from the best evaluated model whose
-neighbourhood has not been expanded yet (so nothing learned is thrown away), or from a random
-sample. With several objectives "best" is the first non-dominated front (ties drawn with the
-searcher's rng), which makes this a Pareto local search.
+neighbourhood of its head - all of it (best improvement, ``mutations_per_parent=None``) or in
+chunks of ``mutations_per_parent`` unseen neighbours, moving as soon as a chunk holds a better
+model - and moves to the best neighbour that improves on the head. Neighbours evaluated earlier
+cost nothing and are compared too. A head with no improving neighbour is a local optimum: the
+walk restarts from the best of ``restart_samples`` random architectures (``restart="random"``)
+or from the best evaluated model that is not a known local optimum (``"best_unexpanded"``).
+With several objectives "improves" means "dominates", which makes this a Pareto local search.
 """
 from __future__ import annotations
 
@@ -15,25 +17,31 @@ from typing import Dict, List, Optional
 import numpy as np
 from overrides import overrides
 
+from nas_kernel import ArchaiModel
 from nas_kernel.loop import Proposal
 from nas_searchers.base import AlgorithmSearcher, check_choice, check_int, require
 from nas_searchers.neighbourhood import neighbourhood
 
-RESTARTS = ("best_unexpanded", "random")
+RESTARTS = ("random", "best_unexpanded")
+
+
+class _Walk:
+    def __init__(self, head: Optional[ArchaiModel] = None) -> None:
+        self.head = head
+        self.todo: Optional[List[ArchaiModel]] = None  # unseen neighbours not yet evaluated
+        self.asked: List[str] = []  # archids proposed for this walk this iteration
 
 
 class LocalSearch(AlgorithmSearcher):
-    """``mutations_per_parent``: None evaluates every neighbour (best improvement); a number
-    evaluates at most that many unseen neighbours per expansion. ``walks_per_iter`` heads are
-    expanded per iteration. ``restart``: ``best_unexpanded`` or ``random`` (a new walk starts from
-    the best of ``restart_samples`` random architectures)."""
+    """``walks_per_iter`` walks advance in parallel (their candidates are evaluated as one batch).
+    Defaults tuned on NAS-Bench-201 (tests/benchmarks/nb201_search.py): chunks of 2 neighbours
+    reach the optimum with fewer queries than full best-improvement (``mutations_per_parent=None``)."""
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
-                 init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
-                 mutations_per_parent: Optional[int] = None, walks_per_iter: int = 1,
-                 restart: str = "best_unexpanded", restart_samples: int = 1, neighbour_patience: int = 40,
-                 clear_evaluated_models: bool = True, save_pareto_model_weights: bool = False,
-                 seed: int = 1) -> None:
+                 init_num_models: int = 20, initial_population_paths: Optional[List[str]] = None,
+                 mutations_per_parent: Optional[int] = 2, walks_per_iter: int = 1, restart: str = "random",
+                 restart_samples: int = 1, neighbour_patience: int = 40, clear_evaluated_models: bool = True,
+                 save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
@@ -46,64 +54,122 @@ class LocalSearch(AlgorithmSearcher):
         self.restart = check_choice("restart", restart, RESTARTS)
         self.restart_samples = check_int("restart_samples", restart_samples)
         self.neighbour_patience = check_int("neighbour_patience", neighbour_patience)
-        self.expanded: Dict[str, bool] = {}
-        self._walk_heads: List[str] = []  # restart="random": where the walks continue
+        self._reset()
+
+    def _reset(self) -> None:
+        self.local_optima: Dict[str, bool] = {}
+        self.walks: List[_Walk] = []
+        self._restart_ids: List[str] = []
+        self._points: Dict[str, np.ndarray] = {}  # archid -> minimisation point of its evaluation
 
     @overrides
     def search(self):
-        self.expanded, self._walk_heads = {}, []
+        self._reset()
         return super().search()
 
+    # ---- proposing -------------------------------------------------------------------------
     @overrides
     def propose(self, iteration):
         if iteration == 1:
             models = self.initial_models(self.init_num_models, self.initial_population_paths)
+            self._restart_ids = [m.archid for m in models]
             return Proposal(models, extra={"parent": [None] * len(models)})
-        models, values = self.history(latest=True)
-        ranked = self.ranked(models, values)
-        children, parents = [], []
-        for head in self._heads(ranked):
-            self.expanded[head.archid] = True
-            near = [m for m in neighbourhood(self.search_space, head, patience=self.neighbour_patience)
-                    if not self.is_seen(m.archid) and all(c.archid != m.archid for c in children)]
-            near = [m for m in near if self.objectives.is_model_valid(m)]
-            if self.mutations_per_parent is not None:
-                near = near[: self.mutations_per_parent]
-            children += near
-            parents += [head.archid] * len(near)
-        if not children:  # every head's neighbourhood is known: restart at random
-            children = self.random_models(self.restart_samples)
-            parents = [None] * len(children)
+        children: List[ArchaiModel] = []
+        parents: List[Optional[str]] = []
+        taken = set()
+        for walk in self.walks:
+            walk.asked = []
+            chunk = self._next_chunk(walk, taken)
+            for model in chunk:
+                taken.add(model.archid)
+                walk.asked.append(model.archid)
+                children.append(model)
+                parents.append(walk.head.archid)
+        self.walks = [w for w in self.walks if w.head is not None]
+        missing = self.walks_per_iter - len(self.walks)
+        if missing > 0 and self.restart == "best_unexpanded":
+            self._start_from_history(missing, taken, children, parents)
+            missing = self.walks_per_iter - len(self.walks)
+        self._restart_ids = []
+        if missing > 0 or not children:
+            fresh = [m for m in self.random_models(self.restart_samples * max(1, missing)) if m.archid not in taken]
+            self._restart_ids = [m.archid for m in fresh]
+            children += fresh
+            parents += [None] * len(fresh)
         return Proposal(children, extra={"parent": parents})
 
-    def _heads(self, ranked):
-        if self.restart == "best_unexpanded":
-            heads = [m for m in ranked if m.archid not in self.expanded]
-            return heads[: self.walks_per_iter]
-        by_id = {m.archid: m for m in ranked}
-        return [by_id[a] for a in self._walk_heads if a in by_id and a not in self.expanded]
+    def _next_chunk(self, walk: _Walk, taken) -> List[ArchaiModel]:
+        """The walk's next unseen neighbours; a walk whose head turns out to be a local optimum
+        (or that moved for free to a better, already evaluated neighbour) is updated here."""
+        for _ in range(64):
+            if walk.head is None:
+                return []
+            if walk.todo is None:
+                near = neighbourhood(self.search_space, walk.head, patience=self.neighbour_patience)
+                better = self._best_better(walk.head, [m for m in near if m.archid in self._points])
+                if better is not None:  # a known neighbour already improves: move for free
+                    walk.head = better
+                    continue
+                walk.todo = [m for m in near if not self.is_seen(m.archid) and self.objectives.is_model_valid(m)]
+            walk.todo = [m for m in walk.todo if not self.is_seen(m.archid) and m.archid not in taken]
+            if walk.todo:
+                size = len(walk.todo) if self.mutations_per_parent is None else self.mutations_per_parent
+                chunk, walk.todo = walk.todo[:size], walk.todo[size:]
+                return chunk
+            self.local_optima[walk.head.archid] = True  # every neighbour known, none better
+            walk.head = None
+        return []
 
+    def _start_from_history(self, missing: int, taken, children, parents) -> None:
+        models, values = self.history(latest=True)
+        heads = {w.head.archid for w in self.walks}
+        for model in self.ranked(models, values):
+            if missing <= 0:
+                break
+            if model.archid in self.local_optima or model.archid in heads:
+                continue
+            walk = _Walk(model)
+            chunk = self._next_chunk(walk, taken)
+            if walk.head is None or not chunk:
+                continue
+            walk.asked = [m.archid for m in chunk]
+            taken.update(walk.asked)
+            children += chunk
+            parents += [walk.head.archid] * len(chunk)
+            self.walks.append(walk)
+            heads.add(walk.head.archid)
+            missing -= 1
+
+    # ---- learning --------------------------------------------------------------------------
     @overrides
     def learn(self, iteration, models, results):
-        if self.restart != "random":
-            return
-        history, values = self.history(latest=True)
-        ranked = self.ranked(history, values)
-        position = {m.archid: i for i, m in enumerate(ranked)}
-        heads: List[str] = []
-        if iteration == 1:
-            if ranked:
-                heads = [ranked[0].archid]
-        else:
-            groups: Dict[Optional[str], List[str]] = {}
-            parents = self.results.results[-1].get("parent") or [None] * len(models)
-            for model, parent in zip(models, parents):
-                groups.setdefault(parent, []).append(model.archid)
-            for parent, ids in groups.items():
-                candidates = [a for a in ids + ([parent] if parent else []) if a in position]
-                if not candidates:
-                    continue
-                best = min(candidates, key=lambda a: position[a])
-                if best != parent and best not in self.expanded:
-                    heads.append(best)  # the walk moves on (a restart's sample starts one)
-        self._walk_heads = heads[: self.walks_per_iter]
+        points = self.points(results)
+        by_id = {}
+        for model, point in zip(models, points):
+            by_id[model.archid] = model
+            if not np.isnan(point).any():
+                self._points[model.archid] = point
+        for walk in self.walks:
+            better = self._best_better(walk.head, [by_id[a] for a in walk.asked if a in by_id])
+            if better is not None:
+                walk.head, walk.todo = better, None
+        restarts = [by_id[a] for a in self._restart_ids if a in by_id and a in self._points]
+        while restarts and len(self.walks) < self.walks_per_iter:
+            best = self._best(restarts)
+            restarts = [m for m in restarts if m.archid != best.archid]
+            self.walks.append(_Walk(best))
+
+    def _best(self, models: List[ArchaiModel]) -> ArchaiModel:
+        points = np.stack([self._points[m.archid] for m in models])
+        from nas_searchers.ranking import ranked_indices
+
+        return models[ranked_indices(points, self.rng)[0]]
+
+    def _best_better(self, head: ArchaiModel, candidates: List[ArchaiModel]) -> Optional[ArchaiModel]:
+        """The best candidate that dominates ``head`` (None if none does)."""
+        if head.archid not in self._points:
+            return None
+        ref = self._points[head.archid]
+        better = [m for m in candidates if m.archid in self._points
+                  and np.all(self._points[m.archid] <= ref) and np.any(self._points[m.archid] < ref)]
+        return self._best(better) if better else None

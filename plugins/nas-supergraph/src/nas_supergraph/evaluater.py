@@ -33,19 +33,22 @@ class Evaluater:
         self.channels_last = channels_last
 
     def train(self, desc: ModelDesc, dataset: Any, checkpoint: Optional[Checkpoint] = None,
-              on_epoch_end: Optional[Callable[[int, Dict[str, float]], None]] = None) -> Dict[str, Any]:
-        """Train a fresh ``Model(desc)``; returns ``val_acc``, ``train_loss``, ``epochs`` and ``model``."""
+              on_epoch_end: Optional[Callable[[int, Dict[str, float]], None]] = None,
+              run_key: Optional[str] = None) -> Dict[str, Any]:
+        """Train a fresh ``Model(desc)``; returns ``val_acc``, ``train_loss``, ``epochs`` and ``model``.
+        A checkpoint is only resumed when it was written for the same ``run_key`` (default: the
+        archid; pass one that also covers the training settings)."""
         torch.manual_seed(self.seed)
         model = Model(desc, affine=True, channels_last=self.channels_last)
         optimizer = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum,
                                     weight_decay=self.weight_decay)
-        archid = desc.archid()
+        key = run_key or desc.archid()
         start, train_loss = 0, float("nan")
         state = checkpoint.load() if checkpoint is not None else None
         if state is not None:
-            if state.get("archid") != archid:
-                raise ValueError(f"checkpoint {checkpoint.path} is for architecture {state.get('archid')}, "
-                                 f"not {archid}; remove it or use another directory")
+            if state.get("key") != key:
+                raise ValueError(f"checkpoint {checkpoint.path} was written for run {state.get('key')!r}, not "
+                                 f"{key!r} (another architecture or settings); remove it or use another directory")
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             torch.set_rng_state(state["rng"])
@@ -68,7 +71,7 @@ class Evaluater:
                 total, steps = total + loss.item(), steps + 1
             train_loss = total / max(1, steps)
             if checkpoint is not None:
-                checkpoint.save({"archid": archid, "epoch": epoch + 1, "model": model.state_dict(),
+                checkpoint.save({"key": key, "epoch": epoch + 1, "model": model.state_dict(),
                                  "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
                                  "train_loss": train_loss})
             if on_epoch_end is not None:

@@ -3,9 +3,10 @@
 
 Everything lands in ``output_dir``: ``config.yaml``, ``search/checkpoint.pt`` (after every
 search epoch), ``search/final_model_desc.yaml``, ``eval/checkpoint.pt`` (after every training
-epoch) and ``eval/result.yaml``. Running again with the same config continues where a killed
-run stopped: a finished phase is read back, an unfinished one resumes from its checkpoint
-(loaded with ``weights_only=True``). A checkpoint written for a different config is refused.
+epoch, removed once ``eval/result.yaml`` is written). Running again with the same config
+continues where a killed run stopped: a finished phase is read back, an unfinished one resumes
+from its checkpoint (loaded with ``weights_only=True``). A search checkpoint or searched desc
+from a different config is refused; a finished evaluation with other settings is redone.
 
 Config (all keys optional except ``output_dir``; unknown keys are errors)::
 
@@ -167,21 +168,25 @@ class ExperimentRunner:
 
     def run_search(self) -> ModelDesc:
         """The searched discrete desc, from disk when a previous run finished the search."""
+        fingerprint = self._fingerprint("search")
         if os.path.exists(self.final_desc_path):
-            return ModelDesc.load(self.final_desc_path)
+            desc = ModelDesc.load(self.final_desc_path)
+            if desc.params.get("search_fingerprint") != fingerprint:
+                raise ValueError(f"{self.final_desc_path} was searched with a different config; "
+                                 "remove it or use another output_dir")
+            return desc
         s, seed = self.config["search"], self.config["seed"]
         builder = self.model_desc_builder("search")
         ops = list(self.config["model"]["ops"])
         if s["algorithm"] == "random":
             desc = builder.build(builder.random_genotype(random.Random(seed), ops, s["edges_per_node"]))
-            desc.params["algorithm"] = "random"
+            desc.params.update({"algorithm": "random", "search_fingerprint": fingerprint})
             return self._write_desc(desc)
         with use_plugin_manager(self.plugin_manager):
             torch.manual_seed(seed)
             model = Model(builder.build_search(ops), affine=False)
             trainer = self.arch_trainer(model)
             checkpoint = Checkpoint(self.path("search", "checkpoint.pt"))
-            fingerprint = self._fingerprint("search")
             start, state = 0, checkpoint.load()
             if state is not None:
                 self._check_fingerprint(state, fingerprint, checkpoint)
@@ -196,7 +201,7 @@ class ExperimentRunner:
                                  "trainer": trainer.state_dict(), "rng": torch.get_rng_state()})
                 self._epoch_end("search", epoch, info)
             desc = self.finalizers().finalize_model(model)
-        desc.params["algorithm"] = s["algorithm"]
+        desc.params.update({"algorithm": s["algorithm"], "search_fingerprint": fingerprint})
         desc.params["alphas"] = {k: [[round(float(v), 6) for v in row] for row in a.tolist()]
                                  for k, a in model.alphas().items()}
         return self._write_desc(desc)
@@ -206,19 +211,24 @@ class ExperimentRunner:
         import yaml
 
         final = self.model_desc_builder("eval").build(desc)
+        run_key = f"{final.archid()}/{self._fingerprint('eval')}"
         if os.path.exists(self.result_path):
             with open(self.result_path, "r", encoding="utf-8") as f:
                 saved = yaml.safe_load(f)
-            if saved.get("archid") == final.archid():
+            if isinstance(saved, dict) and saved.get("run_key") == run_key:
                 return {"val_acc": saved["val_acc"], "eval_desc": final, "archid": saved["archid"]}
         os.makedirs(self.path("eval"), exist_ok=True)
         final.save(self.path("eval", "model_desc.yaml"))
         result = self.evaluater().train(final, self.dataset, Checkpoint(self.path("eval", "checkpoint.pt")),
-                                        on_epoch_end=lambda epoch, info: self._epoch_end("eval", epoch, info))
-        summary = {"archid": final.archid(), "val_acc": float(result["val_acc"]),
+                                        on_epoch_end=lambda epoch, info: self._epoch_end("eval", epoch, info),
+                                        run_key=run_key)
+        summary = {"archid": final.archid(), "run_key": run_key, "val_acc": float(result["val_acc"]),
                    "train_loss": float(result["train_loss"]), "epochs": int(result["epochs"])}
-        with open(self.result_path, "w", encoding="utf-8") as f:
+        tmp = self.result_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
             yaml.safe_dump(summary, f, sort_keys=False)
+        os.replace(tmp, self.result_path)
+        Checkpoint(self.path("eval", "checkpoint.pt")).remove()  # the result is the record now
         return {"val_acc": summary["val_acc"], "eval_desc": final, "archid": final.archid(), "model": result["model"]}
 
     # ---- internals ---------------------------------------------------------------------------
