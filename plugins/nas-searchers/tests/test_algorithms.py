@@ -54,7 +54,7 @@ def test_bananas_takes_any_predictor_and_records_predictions(tmp_path):
     from nas_predictors import GaussianProcessPredictor
 
     searcher = build("bananas", DigitSpace(), objectives(multi=True), tmp_path, num_iters=3,
-                     surrogate_model=GaussianProcessPredictor(), acquisition="ei")
+                     surrogate_model=GaussianProcessPredictor(max_optimizer_iters=10), acquisition="ei")
     results = searcher.search()
     last = results.results[-1]
     assert "Predicted acc mean" in last and "Predicted acc var" in last
