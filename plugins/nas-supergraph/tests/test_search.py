@@ -185,3 +185,13 @@ def test_finished_runs_are_reused_only_for_the_same_config(tmp_path, tiny_data):
     cfg["search"]["epochs"] = 2  # another search: refused rather than silently reused
     with pytest.raises(ValueError, match="different config"):
         ExperimentRunner(cfg, dataset=data).run()
+
+
+def test_runner_takes_a_registered_dataset_by_name(tmp_path):
+    pytest.importorskip("nas_datasets")
+    cfg = config(tmp_path, "named", search_epochs=1, eval_epochs=1, n_nodes=2)
+    cfg["dataset"] = {"name": "synthetic", "params": {"input_shape": [1, 8, 8], "num_classes": 3,
+                                                      "num_train": 48, "num_val": 24}}
+    out = ExperimentRunner(cfg).run()
+    assert out["eval_desc"].params["macro"]["num_classes"] == 3
+    assert 0.0 <= out["val_acc"] <= 1.0
