@@ -52,6 +52,13 @@ class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
         self.seed = seed
         self.rng = random.Random(seed)
         self._descs: Dict[str, ModelDesc] = {}
+        self._params = {"in_channels": in_channels, "num_classes": num_classes, "init_channels": init_channels,
+                        "n_cells": n_cells, "n_nodes": n_nodes, "stem_multiplier": stem_multiplier, "ops": ops,
+                        "edges_per_node": edges_per_node, "seed": seed}
+
+    def get_params(self) -> Dict[str, object]:
+        """The constructor arguments, so a second identical space can be built (conformance kit)."""
+        return dict(self._params)
 
     # ---- models and descriptions -------------------------------------------------------------
     def model_from_desc(self, desc: ModelDesc) -> ArchaiModel:
