@@ -194,3 +194,39 @@ def test_empty_inputs_give_empty_results():
     assert so.eval_all_objs([]) == {}
     assert SearchObjectives().eval_all_objs([_model(1)]) == {}
     assert list(SearchObjectives().validate_constraints([_model(1), _model(2)])[1]) == [0, 1]
+
+
+class Remote(AsyncModelEvaluator):
+    """Writes metadata back into the sent models and explains its failures, as pools do."""
+
+    def __init__(self):
+        self.queue, self.last_errors = [], {}
+
+    @overrides
+    def send(self, model, budget=None):
+        self.queue.append(model)
+
+    @overrides
+    def fetch_all(self):
+        out, self.last_errors = [], {}
+        for model in self.queue:
+            if model.archid == "x1":
+                self.last_errors[model.archid] = "worker died (signal 9)"
+                out.append(None)
+            else:
+                model.metadata["epochs_trained"] = 2
+                out.append(1.0)
+        self.queue = []
+        return out
+
+
+def test_async_metadata_is_kept_and_failure_reasons_are_recorded():
+    so = SearchObjectives()
+    so.add_objective("f", Remote(), higher_is_better=True)
+    seen = {}
+    so.recorders.append(lambda name, model, budget, ev: seen.update({model.archid: ev}))
+    so.eval_all_objs([_model(1), _model(2)])
+    assert seen["x1"].error == "worker died (signal 9)" and seen["x2"].metadata == {"epochs_trained": 2}
+    fresh = _model(2)
+    so.eval_all_objs([fresh])
+    assert fresh.metadata == {"epochs_trained": 2}

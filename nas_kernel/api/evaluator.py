@@ -26,7 +26,9 @@ class AsyncModelEvaluator(EnforceOverrides):
     """Computes many models concurrently: ``send`` queues jobs, ``fetch_all`` collects them.
 
     ``fetch_all`` blocks, returns one value per ``send`` **in send order**, uses ``None`` for a
-    job that failed, and empties the queue.
+    job that failed, and empties the queue. Optionally, an ``last_errors`` attribute (archid ->
+    reason) after ``fetch_all`` gives the kernel the reason each failed job is recorded with, and
+    metadata the jobs wrote back into the sent models is stored like a sync evaluator's.
     """
 
     @abstract

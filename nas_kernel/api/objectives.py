@@ -195,10 +195,12 @@ class SearchObjectives:
 
         bar = _progress(progress_bar, len(sync_jobs) + sum(map(len, async_jobs.values())))
         started: Dict[str, float] = {}
+        before: Dict[Tuple[str, int], dict] = {}
         for name, jobs in async_jobs.items():
             started[name] = time.perf_counter()
             evaluator = objs[name]["evaluator"]
             for i, budget in jobs:
+                before[(name, i)] = dict(models[i].metadata)
                 evaluator.send(models[i], budget)
         for name, i, budget in sync_jobs:
             evaluation = _run_sync(objs[name]["evaluator"], models[i], budget)
@@ -217,10 +219,11 @@ class SearchObjectives:
                     f"{len(fetched)} results for {len(jobs)} sent models"
                 )
             per_job = (time.perf_counter() - started[name]) / max(1, len(jobs))
+            reasons = getattr(evaluator, "last_errors", None) or {}
             for (i, budget), value in zip(jobs, fetched):
-                evaluation = outcome(value, per_job)
-                if error is not None:
-                    evaluation.error = error
+                evaluation = outcome(value, per_job, _changed(before[(name, i)], models[i].metadata))
+                if not evaluation.ok:
+                    evaluation.error = error or reasons.get(models[i].archid) or evaluation.error
                 self._settle(name, models, i, budget, evaluation, pending, results)
                 bar.update(1)
         bar.close()
@@ -313,8 +316,12 @@ def _run_sync(evaluator: ModelEvaluator, model: ArchaiModel, budget) -> Evaluati
         value = evaluator.evaluate(model, budget)
     except Exception as exc:
         return Evaluation(None, "failed", _describe(exc), time.perf_counter() - start)
-    changed = {k: v for k, v in model.metadata.items() if k not in before or before[k] is not v}
-    return outcome(value, time.perf_counter() - start, _jsonable(changed))
+    return outcome(value, time.perf_counter() - start, _changed(before, model.metadata))
+
+
+def _changed(before: dict, after: dict) -> dict:
+    """The JSON-able metadata an evaluator added or replaced."""
+    return _jsonable({k: v for k, v in after.items() if k not in before or before[k] is not v})
 
 
 def _describe(exc: BaseException) -> str:

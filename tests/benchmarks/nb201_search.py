@@ -128,6 +128,21 @@ def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def random_expectation(draws: int = 4000) -> str:
+    """What uniform random search scores on average (Monte Carlo over the whole table): the
+    yardstick for the random rows, Archai's included, whose 100-seed means carry sampling noise."""
+    _, signal, report = components(1)
+    n = len(signal.table)
+    valid = np.array([signal.table.value(i, signal.column) for i in range(n)])
+    test = np.array([report.table.value(i, report.column) for i in range(n)])
+    rng = np.random.default_rng(0)
+    cells = []
+    for q in CHECKPOINTS:
+        best = [test[idx[np.argmax(valid[idx])]] for idx in (rng.choice(n, q, replace=False) for _ in range(draws))]
+        cells.append(f"{np.mean(best):8.3f}")
+    return f"{'(random, expected)':22s} " + " ".join(f"{c:>22s}" for c in cells)
+
+
 def plot(curves: Dict[str, np.ndarray], path: str) -> None:
     import matplotlib
 
@@ -176,6 +191,7 @@ def main(argv: List[str] = None) -> int:
     print(f"NAS-Bench-201 CIFAR-10, {args.seeds} seeds, optimum {OPTIMUM}: mean test accuracy of the "
           f"best-on-{SIGNAL} architecture after k queries")
     print(summarise(curves, seconds))
+    print(random_expectation())
     plot(curves, args.plot)
     print(f"regret curves: {os.path.abspath(args.plot)}")
     return 0
