@@ -128,13 +128,15 @@ def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float]) -> str:
     return "\n".join(lines)
 
 
-def random_expectation(draws: int = 4000) -> str:
+def random_expectation(dedup_iso: bool, draws: int = 4000) -> str:
     """What uniform random search scores on average (Monte Carlo over the whole table): the
     yardstick for the random rows, Archai's included, whose 100-seed means carry sampling noise."""
     _, signal, report = components(1)
-    n = len(signal.table)
-    valid = np.array([signal.table.value(i, signal.column) for i in range(n)])
-    test = np.array([report.table.value(i, report.column) for i in range(n)])
+    table = signal.table
+    indexes = [i for i in range(len(table)) if not dedup_iso or int(table.iso_group[i]) == i]
+    valid = np.array([table.value(i, signal.column) for i in indexes])
+    test = np.array([table.value(i, report.column) for i in indexes])
+    n = len(indexes)
     rng = np.random.default_rng(0)
     cells = []
     for q in CHECKPOINTS:
@@ -191,7 +193,7 @@ def main(argv: List[str] = None) -> int:
     print(f"NAS-Bench-201 CIFAR-10, {args.seeds} seeds, optimum {OPTIMUM}: mean test accuracy of the "
           f"best-on-{SIGNAL} architecture after k queries")
     print(summarise(curves, seconds))
-    print(random_expectation())
+    print(random_expectation(args.dedup_iso))
     plot(curves, args.plot)
     print(f"regret curves: {os.path.abspath(args.plot)}")
     return 0

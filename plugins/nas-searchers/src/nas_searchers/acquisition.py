@@ -12,12 +12,14 @@ ACQUISITIONS = ("ei", "ucb", "thompson")
 
 def expected_improvement(mean: np.ndarray, var: np.ndarray, best: float) -> np.ndarray:
     """EI below ``best`` for minimisation (returned negated: smaller is better)."""
-    from scipy.stats import norm
-
     std = np.sqrt(np.maximum(var, 1e-12))
     z = (best - mean) / std
-    ei = (best - mean) * norm.cdf(z) + std * norm.pdf(z)
-    return -ei
+    cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * z ** 2) / math.sqrt(2.0 * math.pi)
+    return -((best - mean) * cdf + std * pdf)
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
 
 
 def lower_confidence_bound(mean: np.ndarray, var: np.ndarray, kappa: float) -> np.ndarray:

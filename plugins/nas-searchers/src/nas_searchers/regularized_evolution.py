@@ -17,8 +17,9 @@ class RegularizedEvolutionSearch(AlgorithmSearcher):
     its best model) and mutate each winner once; with probability ``crossover_prob`` a child is
     instead the crossover of two winners (or of a winner and another sampled model).
 
-    When no winner has an unseen mutation left, a random sample is evaluated instead of stopping
-    (Archai stops; mutating the sample's next best instead was measured worse on NAS-Bench-201).
+    When no winner has an unseen mutation left, a random member of the population is mutated
+    instead (Archai stops). Measured on NAS-Bench-201: better than a random sample at 300 queries,
+    and better than mutating the sample's next best, which stays stuck in the same basin.
     Archai's defaults crash when the sample is larger than the population; here the sample is
     capped by the population, so any combination of sizes works.
     """
@@ -62,7 +63,11 @@ class RegularizedEvolutionSearch(AlgorithmSearcher):
             winners = self.front(members, member_values)
             for winner in winners:
                 self._add_child(winner, winners, population, children, parents)
-        if not children:  # every winner's neighbourhood is exhausted: explore instead of stopping
+        if not children:  # the winners' neighbourhoods are exhausted: mutate another member
+            for member in self.rng.sample(population, len(population)):
+                if self._add_child(member, [member], population, children, parents):
+                    break
+        if not children:  # the whole population is exhausted: explore instead of stopping
             children = self.random_models(self.tournaments_per_iter)
             parents = [None] * len(children)
         return Proposal(children, extra={"parent": parents})

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import List, Optional
 
-import numpy as np
 from overrides import overrides
 
 from nas_kernel.loop import Proposal
