@@ -77,11 +77,16 @@ def cli_page() -> str:
     from click.testing import CliRunner
 
     from nas_kernel.cli import make_cli
+    from nas_kernel.plugins import call_register_commands, make_plugin_manager
 
     cli = make_cli()
+    kernel_commands = set(cli.commands)
+    manager = make_plugin_manager(only=builtin_distributions())
+    call_register_commands(manager, cli)
     runner = CliRunner()
     commands = [[], ["plugins"], ["plugins", "list"], ["plugins", "new"], ["components"], ["search"],
                 ["results"], ["results", "show"], ["results", "plot"]]
+    commands += [[name] for name in sorted(set(cli.commands) - kernel_commands)]  # from built-in plugins
     lines = ["# CLI reference", "", "Generated from `nas ... --help` by `tools/gen_docs.py`; do not edit by hand.",
              "Plugins may add commands (`register_commands`); `nas --help` lists what is installed.", "",
              "Exit codes: 0 ok, 1 the search failed, 2 bad input (file, key, value, unknown component), "

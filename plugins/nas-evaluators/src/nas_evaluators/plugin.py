@@ -24,3 +24,30 @@ EVALUATORS = {
 def register_evaluators(register):
     for name, ref in EVALUATORS.items():
         register(name, ref)
+
+
+@hookimpl
+def register_commands(cli):
+    import click
+
+    @cli.command(name="train-best")
+    @click.argument("directory", type=click.Path(file_okay=False, exists=True))
+    @click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
+    @click.option("--top", type=click.IntRange(min=1), default=1, show_default=True,
+                  help="How many of the best Pareto models to train.")
+    @click.option("--objective", default=None, help="Rank by this objective (default: the trained one).")
+    @click.option("--no-onnx", is_flag=True, help="Skip the ONNX export.")
+    def train_best_command(directory, epochs, top, objective, no_onnx):
+        """Retrain or continue the best Pareto models of a run; save weights, arch and ONNX."""
+        from nas_evaluators.train_best import train_best
+        from nas_kernel.config import ConfigError
+
+        manager = click.get_current_context().find_root().obj
+        try:
+            records = train_best(directory, manager, epochs=epochs, top=top, objective=objective,
+                                 onnx=not no_onnx, echo=click.echo)
+        except (ConfigError, ValueError, FileNotFoundError) as exc:
+            click.echo(f"nas: error: {exc}", err=True)
+            raise SystemExit(2)
+        for record in records:
+            click.echo(", ".join(f"{k}: {v}" for k, v in record.items()))

@@ -1,0 +1,94 @@
+"""``nas train-best DIR``: retrain (or continue training) the best Pareto models of a finished run
+and save their weights, architecture and an ONNX export.
+
+The run is rebuilt from the experiment it saved (``nas_kernel.config.load_run``); the training
+evaluator is the run's own ``partial_training`` (found inside pools), with more epochs and a
+checkpoint folder, so training the same model again with the same settings continues from the
+last checkpoint instead of starting over.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from typing import Any, List, Optional
+
+from nas_kernel.paths import inside, safe_filename
+
+OUT = "train_best"
+
+
+def find_trainer(evaluator: Any) -> Optional[Any]:
+    """The PartialTraining inside an evaluator (pools and Ray keep theirs as ``.evaluator``)."""
+    from nas_evaluators.training import PartialTraining
+
+    seen = 0
+    while evaluator is not None and seen < 8:
+        if isinstance(evaluator, PartialTraining):
+            return evaluator
+        evaluator, seen = getattr(evaluator, "evaluator", None), seen + 1
+    return None
+
+
+def pick_best(run_dir: str, objective: str, higher_is_better: bool, top: int) -> List[str]:
+    with open(os.path.join(run_dir, "pareto.json"), encoding="utf-8") as f:
+        front = json.load(f)
+    scored = [row for row in front if isinstance(row.get(objective), (int, float))]
+    scored.sort(key=lambda row: row[objective], reverse=higher_is_better)
+    return [row["archid"] for row in scored[:top]]
+
+
+def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objective: Optional[str] = None,
+               onnx: bool = True, echo=print) -> List[dict]:
+    """Train the ``top`` front models (ranked by ``objective``) for ``epochs``; returns one
+    record per model with its score and the files written."""
+    from nas_kernel.config import load_run
+    from nas_evaluators.checkpoints import load_checkpoint
+
+    experiment = load_run(run_dir, manager)
+    objectives = experiment.objectives.objectives
+    trainers = {name: find_trainer(spec["evaluator"]) for name, spec in objectives.items()}
+    trainers = {name: t for name, t in trainers.items() if t is not None}
+    if not trainers:
+        raise ValueError(f"{run_dir}: no objective is computed by partial_training; nothing knows how to train")
+    name = objective or next(iter(trainers))
+    if name not in trainers:
+        raise ValueError(f"objective {name!r} is not trained by partial_training; choose one of: {', '.join(trainers)}")
+    trainer = copy.deepcopy(trainers[name])
+    trainer.epochs = int(epochs)
+    trainer.act_beta = 0.0
+    out_dir = os.path.join(run_dir, OUT)
+    trainer.checkpoint_dir = os.path.join(out_dir, "checkpoints")
+    records = []
+    for archid in pick_best(run_dir, name, objectives[name]["higher_is_better"], top):
+        model = experiment.search_space.load_arch(inside(os.path.join(run_dir, "pareto_models"), safe_filename(archid)))
+        echo(f"training {archid} for {epochs} epochs")
+        score = trainer.evaluate(model, None)
+        state = load_checkpoint(trainer.checkpoint_dir, model.archid, trainer.settings())
+        model.arch.load_state_dict(state["model"])
+        base = inside(out_dir, safe_filename(archid))
+        experiment.search_space.save_arch(model, base + ".arch")
+        experiment.search_space.save_model_weights(model, base + "_weights.pt")
+        record = {"archid": archid, name: score, "epochs": state["epochs"], "arch": base + ".arch",
+                  "weights": base + "_weights.pt"}
+        if onnx:
+            record["onnx"] = export_onnx(model.arch, trainer.provider().input_shape, base + ".onnx")
+        records.append(record)
+    with open(os.path.join(out_dir, "train_best.json"), "w", encoding="utf-8") as f:
+        json.dump(records, f, indent=2)
+    return records
+
+
+def export_onnx(module: Any, input_shape, path: str) -> str:
+    """Export with the TorchScript-based exporter (fast, no onnxscript needed)."""
+    import warnings
+
+    import torch
+
+    module.eval()
+    example = torch.zeros((1, *input_shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (example,), path, dynamo=False, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    return path
