@@ -116,3 +116,16 @@ def test_progress_bar_when_asked(capsys):
     m = cnn_model(4)
     trainer(epochs=2, progress_bar=True).evaluate(m)
     assert "train cnn-w4" in capsys.readouterr().err and m.metadata["epochs_trained"] == 2
+
+
+def test_score_does_not_depend_on_what_the_process_built_before():
+    """Two copies of one architecture with different initial weights train to the same score."""
+    from evtest_models import cnn_model
+    from nas_evaluators.training import PartialTraining
+    from nas_datasets import Digits
+
+    evaluator = PartialTraining(Digits(seed=0), epochs=1, progress_bar=False, seed=5)
+    first, second = cnn_model(seed=0, archid="same-arch"), cnn_model(seed=123, archid="same-arch")
+    assert evaluator.evaluate(first) == evaluator.evaluate(second)
+    other = PartialTraining(Digits(seed=0), epochs=1, progress_bar=False, seed=5, reset_weights=False)
+    assert other.evaluate(cnn_model(seed=0, archid="a")) != other.evaluate(cnn_model(seed=123, archid="a"))

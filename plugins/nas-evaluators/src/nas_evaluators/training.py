@@ -25,6 +25,24 @@ METRICS = ("accuracy", "loss")
 SPLITS = ("val", "test")
 
 
+def seeded_reinit(net, seed: int, archid: str) -> None:
+    """Re-initialise every layer from a generator seeded by (seed, archid).
+
+    How a module was initialised otherwise depends on how many modules the process built before
+    it (torch's global generator), so the same architecture would train to a different score in
+    a resumed run, a worker process or another searcher. Layers without ``reset_parameters`` keep
+    their weights."""
+    import zlib
+
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(zlib.crc32(f"{seed}:{archid}".encode("utf-8")))
+        for module in net.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+
 class PartialTraining(ModelEvaluator):
     """Train ``model.arch`` (a classifier returning logits) and return its accuracy or loss.
 
@@ -48,7 +66,10 @@ class PartialTraining(ModelEvaluator):
         torch_threads: intra-op threads while training (restored afterwards); None keeps torch's.
         progress_bar: a tqdm bar per model (to stderr). None (default): on when stderr is a
             terminal and this is not a process_pool / Ray worker, whose bars would interleave.
-        seed: batch order, dropout and the default dataset split.
+        reset_weights: re-initialise the layers from (seed, archid) before training, so a score
+            depends only on the architecture, the budget and the seed (resume and replay rely on
+            it); False trains the weights the model arrives with.
+        seed: weight initialisation, batch order, dropout and the default dataset split.
     """
 
     def __init__(self, dataset: Any = None, epochs: int = 1, metric: str = "accuracy", eval_split: str = "val",
@@ -56,12 +77,13 @@ class PartialTraining(ModelEvaluator):
                  lr_schedule: str = "constant", momentum: float = 0.9, weight_decay: float = 0.0,
                  batch_size: int = 64, act_beta: float = 0.0, act_zeta: float = 0.25,
                  checkpoint_dir: Optional[str] = None, torch_threads: Optional[int] = 1,
-                 progress_bar: Optional[bool] = None, seed: int = 1) -> None:
+                 progress_bar: Optional[bool] = None, reset_weights: bool = True, seed: int = 1) -> None:
         if dataset is not None:
             missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
             if missing:
                 raise ValueError(f"dataset must be a dataset provider; {type(dataset).__name__} lacks {', '.join(missing)}")
         self.dataset = dataset
+        self.reset_weights = bool(reset_weights)
         self.epochs = check_positive_int(epochs, "epochs")
         for name, value, allowed in (("metric", metric, METRICS), ("eval_split", eval_split, SPLITS),
                                      ("optimizer", optimizer, OPTIMIZERS), ("lr_schedule", lr_schedule, SCHEDULES)):
@@ -153,6 +175,8 @@ class PartialTraining(ModelEvaluator):
         started = time.perf_counter()
         with torch_threads(self.torch_threads):
             net = copy.deepcopy(model.arch)
+            if self.reset_weights:
+                seeded_reinit(net, self.seed, model.archid)
             opt = make_optimizer(self.optimizer, net.parameters(), self.lr, self.momentum, self.weight_decay)
             done, stopped, resumable = 0, False, True
             if self.checkpoint_dir:
