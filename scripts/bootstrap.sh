@@ -15,7 +15,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 
 # torch first, pinned to the CPU wheel: every torch>=2.1 requirement below is then satisfied.
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
-    "${PIP[@]}" install "torch==2.13.0"
+    "${PIP[@]}" install "torch==2.13.0" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 fi
 
 args=(-e ".[test,docs]")
