@@ -12,10 +12,12 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+# pip's exit status is kept; only the machine's noisy "extra index ... is ignored" lines are dropped
+pip_install() { "${PIP[@]}" install "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
 # torch first, pinned to the CPU wheel: every torch>=2.1 requirement below is then satisfied.
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
-    "${PIP[@]}" install "torch==2.13.0" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+    pip_install "torch==2.13.0"
 fi
 
 args=(-e ".[test,docs]")
@@ -26,6 +28,6 @@ for plugin in plugins/*/; do
 done
 # the third-party example plugin of the docs, installed as a user would install theirs
 args+=(-e docs/examples/nas-example-space)
-"${PIP[@]}" install "${args[@]}" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+pip_install "${args[@]}"
 .venv/bin/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 echo "bootstrap: installed nas-kernel and $(ls -d plugins/*/ | wc -l) plugin distributions into .venv"
