@@ -36,3 +36,21 @@ def test_kernel_depends_on_no_plugin_distribution_and_never_imports_one():
         for dist in plugin_dists:
             package = dist.replace("-", "_")
             assert f"import {package}" not in text and f"from {package}" not in text, f"{path} imports {package}"
+
+
+def test_lazy_exports_import_on_first_use_and_list_names(tmp_path, monkeypatch):
+    pkg = tmp_path / "fake_lazy_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from nas_kernel.lazy import lazy_exports\n"
+                                     "__getattr__, __dir__ = lazy_exports(__name__, {'Thing': 'heavy'})\n")
+    (pkg / "heavy.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    mod = importlib.import_module("fake_lazy_pkg")
+    assert "fake_lazy_pkg.heavy" not in sys.modules and "Thing" in dir(mod)
+    assert mod.Thing.__module__ == "fake_lazy_pkg.heavy"
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        mod.Nope

@@ -4,7 +4,7 @@ Every provider is an :class:`ArrayDataset`: ``get_train()``, ``get_val()``, ``ge
 ``(X, y)`` torch tensors, plus ``num_classes`` and ``input_shape``. Names are imported on first use
 so that ``import nas_datasets`` stays cheap (no torch).
 """
-from importlib import import_module
+from nas_kernel.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -18,12 +18,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'nas_datasets' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -2,7 +2,7 @@
 
 Names are imported on first use so ``import nas_evaluators`` does not import torch.
 """
-from importlib import import_module
+from nas_kernel.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -28,12 +28,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(f"nas_evaluators.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'nas_evaluators' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

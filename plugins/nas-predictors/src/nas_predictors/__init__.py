@@ -1,6 +1,6 @@
 """Surrogate models (``Predictor``) for predictor-guided searchers. Classes load on first use,
 so importing the package does not import torch or scikit-learn."""
-from importlib import import_module
+from nas_kernel.lazy import lazy_exports
 
 _LAZY = {
     "PredictiveDNNEnsemble": "nas_predictors.mlp_ensemble",
@@ -10,8 +10,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'nas_predictors' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

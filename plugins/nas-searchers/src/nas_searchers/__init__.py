@@ -1,6 +1,6 @@
 """Search algorithms on the NAS Kernel loop, under Archai's class names. Classes load on first
 use, so importing the package stays cheap."""
-from importlib import import_module
+from nas_kernel.lazy import lazy_exports
 
 _LAZY = {
     "RandomSearch": "nas_searchers.random_search",
@@ -14,8 +14,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'nas_searchers' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
