@@ -7,7 +7,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.objectives import SearchObjectives

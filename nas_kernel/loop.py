@@ -14,13 +14,12 @@ stopped.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import sys
 import time
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from overrides import overrides

@@ -1,13 +1,10 @@
 """The Archai-compatible contracts: models, ABC enforcement, objectives and their cache."""
-import math
-
 import numpy as np
 import pytest
-import yaml
 from overrides import overrides
 
 from nas_kernel import (ArchaiModel, AsyncModelEvaluator, DiscreteSearchSpace, ModelEvaluator, SearchObjectives)
-from toy import AsyncDistance, Distance, Size, ToySpace, _model
+from toy import AsyncDistance, Distance, Size, _model
 
 
 def test_archai_model_repr_matches_archai():

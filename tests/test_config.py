@@ -5,7 +5,7 @@ from overrides import overrides
 
 from nas_kernel import ModelEvaluator, hookimpl
 
-from nas_kernel.config import (ConfigError, apply_overrides, fingerprint, load_experiment, parse_yaml, validate)
+from nas_kernel.config import ConfigError, apply_overrides, fingerprint, load_experiment, validate
 from nas_kernel.loop import IterativeSearcher
 from toy import Distance
 

@@ -10,9 +10,9 @@ import pytest
 
 from nas_kernel import hookimpl, hookspecs
 from nas_kernel.cli import make_cli
-from nas_kernel.plugins import call_lifecycle, call_register_commands
+from nas_kernel.plugins import call_register_commands
 from test_loop import objectives
-from toy import Distance, Size, ToyRandom, ToySpace
+from toy import Distance, ToyRandom, ToySpace
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)

@@ -1,7 +1,6 @@
 """The kernel loop: hooks, dedup before build, constraints, failures, store, resume."""
 import sqlite3
 
-import numpy as np
 import pandas as pd
 import pytest
 from overrides import overrides

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nas_kernel import SearchObjectives, SearchResults
-from nas_kernel.pareto import ParetoArchive, non_dominated_sorting, pareto_front_indices
+from nas_kernel.pareto import non_dominated_sorting, pareto_front_indices
 from toy import Distance, Size, ToySpace, _model
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nas_kernel.api._signature import abstract
-from typing import List, Optional
+from typing import Optional
 
 from overrides import EnforceOverrides
 

@@ -57,9 +57,3 @@ def check_threads(n: Optional[int], name: str = "threads") -> Optional[int]:
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise ValueError(f"{name} must be a positive integer or None, got {n!r}")
     return n
-
-
-def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value

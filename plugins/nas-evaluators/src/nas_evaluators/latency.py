@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.inputs import check_positive_int, check_shape, check_threads, forward_inputs, torch_threads
+from nas_kernel.params import check_int
+from nas_evaluators.inputs import check_shape, check_threads, forward_inputs, torch_threads
 
 
 class TorchLatency(ModelEvaluator):
@@ -34,11 +35,11 @@ class TorchLatency(ModelEvaluator):
                  threads: Optional[int] = 1) -> None:
         self.forward_args = forward_args
         self.forward_kwargs = forward_kwargs
-        self.num_warmups = check_positive_int(num_warmups, "num_warmups", minimum=0)
-        self.num_samples = check_positive_int(num_samples, "num_samples")
+        self.num_warmups = check_int("num_warmups", num_warmups, 0)
+        self.num_samples = check_int("num_samples", num_samples, 1)
         self.use_median = bool(use_median)
         self.input_shape = check_shape(input_shape)
-        self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
+        self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, 1)
         self.threads = check_threads(threads)
 
     @overrides

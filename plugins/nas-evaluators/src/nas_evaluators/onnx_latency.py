@@ -16,7 +16,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.inputs import check_positive_int, check_shape, check_threads
+from nas_kernel.params import check_int
+from nas_evaluators.inputs import check_shape, check_threads
 
 _DTYPES = {"torch.FloatTensor": "float32", "torch.DoubleTensor": "float64", "float32": "float32",
            "float64": "float64"}
@@ -45,7 +46,7 @@ class AvgOnnxLatency(ModelEvaluator):
                  inf_session_kwargs: Optional[Dict[str, Any]] = None, num_warmups: int = 2,
                  threads: Optional[int] = 1, use_median: bool = False, seed: int = 0) -> None:
         self.input_shape = check_shape(input_shape)
-        self.num_trials = check_positive_int(num_trials, "num_trials")
+        self.num_trials = check_int("num_trials", num_trials, 1)
         if input_dtype not in _DTYPES:
             raise ValueError(f"input_dtype must be one of {', '.join(_DTYPES)}, got {input_dtype!r}")
         self.input_dtype = input_dtype
@@ -57,7 +58,7 @@ class AvgOnnxLatency(ModelEvaluator):
             raise ValueError(f"device must be 'cpu', got {device!r}")
         self.device = device
         self.inf_session_kwargs = dict(inf_session_kwargs or {})
-        self.num_warmups = check_positive_int(num_warmups, "num_warmups", minimum=0)
+        self.num_warmups = check_int("num_warmups", num_warmups, 0)
         self.threads = check_threads(threads)
         self.use_median = bool(use_median)
         self.seed = int(seed)

@@ -24,7 +24,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
-from nas_evaluators.inputs import check_positive_int, check_threads
+from nas_kernel.params import check_int
+from nas_evaluators.inputs import check_threads
 from nas_evaluators.pool_worker import worker_main
 from nas_evaluators.transport import dumps, wire_model
 
@@ -67,7 +68,7 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
                  torch_threads: Optional[int] = 1, start_method: str = "spawn") -> None:
         if not hasattr(evaluator, "evaluate"):
             raise ValueError(f"evaluator must be a ModelEvaluator, got {type(evaluator).__name__}")
-        self.num_workers = check_positive_int(num_workers, "num_workers")
+        self.num_workers = check_int("num_workers", num_workers, 1)
         if timeout is not None and not float(timeout) > 0:
             raise ValueError(f"timeout must be positive seconds or None, got {timeout}")
         self.timeout = None if timeout is None else float(timeout)

@@ -22,7 +22,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
-from nas_evaluators.inputs import check_positive_int, check_threads
+from nas_kernel.params import check_int
+from nas_evaluators.inputs import check_threads
 from nas_evaluators.transport import run_job, set_torch_threads, wire_model
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,9 @@ class RayParallelEvaluator(AsyncModelEvaluator):
         self.force_stop = bool(force_stop)
         self.address = address
         self.num_cpus, self.num_gpus = float(num_cpus), float(num_gpus)
-        self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
+        self.max_retries = check_int("max_retries", max_retries, 0)
         self.torch_threads = check_threads(torch_threads, "torch_threads")
-        self.local_num_cpus = None if local_num_cpus is None else check_positive_int(local_num_cpus, "local_num_cpus")
+        self.local_num_cpus = None if local_num_cpus is None else check_int("local_num_cpus", local_num_cpus, 1)
         self.init_kwargs = dict(init_kwargs or {})
         self._started_ray = False
         self._evaluator_ref = None

@@ -16,9 +16,10 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_kernel.params import check_int
 from nas_evaluators.act import act_threshold
 from nas_evaluators.checkpoints import load_checkpoint, save_checkpoint
-from nas_evaluators.inputs import check_positive_int, check_threads, torch_threads
+from nas_evaluators.inputs import check_threads, torch_threads
 from nas_evaluators.schedules import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
 
 METRICS = ("accuracy", "loss")
@@ -84,7 +85,7 @@ class PartialTraining(ModelEvaluator):
                 raise ValueError(f"dataset must be a dataset provider; {type(dataset).__name__} lacks {', '.join(missing)}")
         self.dataset = dataset
         self.reset_weights = bool(reset_weights)
-        self.epochs = check_positive_int(epochs, "epochs")
+        self.epochs = check_int("epochs", epochs, 1)
         for name, value, allowed in (("metric", metric, METRICS), ("eval_split", eval_split, SPLITS),
                                      ("optimizer", optimizer, OPTIMIZERS), ("lr_schedule", lr_schedule, SCHEDULES)):
             if value not in allowed:
@@ -96,7 +97,7 @@ class PartialTraining(ModelEvaluator):
         if not 0 <= float(momentum) < 1 or float(weight_decay) < 0:
             raise ValueError(f"need 0 <= momentum < 1 and weight_decay >= 0, got {momentum}, {weight_decay}")
         self.momentum, self.weight_decay = float(momentum), float(weight_decay)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.batch_size = check_int("batch_size", batch_size, 1)
         if not 0 <= float(act_beta) < 1:
             raise ValueError(f"act_beta must be in [0, 1) (0 disables ACT), got {act_beta}")
         if float(act_zeta) < 0:

@@ -23,7 +23,8 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.inputs import check_positive_int, check_threads, torch_threads
+from nas_kernel.params import check_int
+from nas_evaluators.inputs import check_threads, torch_threads
 
 
 class ZeroCostProxy(ModelEvaluator):
@@ -42,7 +43,7 @@ class ZeroCostProxy(ModelEvaluator):
         if dataset is not None and not hasattr(dataset, "get_train"):
             raise ValueError(f"dataset must be a dataset provider with get_train(); got {type(dataset).__name__}")
         self.dataset = dataset
-        self.batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+        self.batch_size = check_int("batch_size", batch_size, 2)
         self.torch_threads = check_threads(torch_threads, "torch_threads")
         self.seed = int(seed)
 

@@ -51,18 +51,3 @@ class Standardizer:
     def var_back(self, var: np.ndarray) -> np.ndarray:
         return var * self.std ** 2
 
-
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_positive_float(name: str, value) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not number > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return number

@@ -12,7 +12,8 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
-from nas_predictors.data import Standardizer, check_positive_int, check_x, check_xy
+from nas_kernel.params import check_int
+from nas_predictors.data import Standardizer, check_x, check_xy
 
 
 class GaussianProcessPredictor(Predictor):
@@ -27,8 +28,8 @@ class GaussianProcessPredictor(Predictor):
             raise ValueError(f"nu must be 0.5, 1.5 or 2.5, got {nu!r}")
         self.ard = bool(ard)
         self.nu = float(nu)
-        self.n_restarts_optimizer = check_positive_int("n_restarts_optimizer", n_restarts_optimizer, minimum=0)
-        self.max_optimizer_iters = check_positive_int("max_optimizer_iters", max_optimizer_iters)
+        self.n_restarts_optimizer = check_int("n_restarts_optimizer", n_restarts_optimizer, 0)
+        self.max_optimizer_iters = check_int("max_optimizer_iters", max_optimizer_iters, 1)
         self.replace_nan_value = float(replace_nan_value)
         self.seed = seed
         self._models: Optional[List] = None

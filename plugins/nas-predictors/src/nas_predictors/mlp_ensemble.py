@@ -11,7 +11,8 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
-from nas_predictors.data import Standardizer, check_positive_float, check_positive_int, check_x, check_xy
+from nas_kernel.params import check_int, check_number
+from nas_predictors.data import Standardizer, check_x, check_xy
 
 
 class PredictiveDNNEnsemble(Predictor):
@@ -29,16 +30,16 @@ class PredictiveDNNEnsemble(Predictor):
     def __init__(self, num_ensemble_members: int = 5, num_layers: int = 5, width: int = 64, lr: float = 1e-4,
                  num_tr_steps: int = 2000, replace_nan_value: float = -1.0, device: Optional[str] = None,
                  num_threads: Optional[int] = 1, seed: int = 1) -> None:
-        self.num_ensemble_members = check_positive_int("num_ensemble_members", num_ensemble_members)
-        self.num_layers = check_positive_int("num_layers", num_layers, minimum=0)
-        self.width = check_positive_int("width", width)
-        self.lr = check_positive_float("lr", lr)
-        self.num_tr_steps = check_positive_int("num_tr_steps", num_tr_steps)
+        self.num_ensemble_members = check_int("num_ensemble_members", num_ensemble_members, 1)
+        self.num_layers = check_int("num_layers", num_layers, 0)
+        self.width = check_int("width", width, 1)
+        self.lr = check_number("lr", lr, 0.0, low_open=True)
+        self.num_tr_steps = check_int("num_tr_steps", num_tr_steps, 1)
         self.replace_nan_value = float(replace_nan_value)
         if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
             raise ValueError(f"device must be None, 'cpu' or 'cuda[:N]', got {device!r}")
         self.device = device
-        self.num_threads = None if num_threads is None else check_positive_int("num_threads", num_threads)
+        self.num_threads = None if num_threads is None else check_int("num_threads", num_threads, 1)
         self.seed = seed
         self._weights = None
         self._x_scale: Optional[Standardizer] = None

@@ -8,7 +8,8 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
-from nas_predictors.data import check_positive_int, check_x, check_xy
+from nas_kernel.params import check_int
+from nas_predictors.data import check_x, check_xy
 
 
 class RandomForestPredictor(Predictor):
@@ -17,12 +18,12 @@ class RandomForestPredictor(Predictor):
 
     def __init__(self, n_estimators: int = 100, max_features: Optional[float] = 0.5, min_samples_leaf: int = 1,
                  replace_nan_value: float = -1.0, seed: int = 1) -> None:
-        self.n_estimators = check_positive_int("n_estimators", n_estimators, minimum=2)
+        self.n_estimators = check_int("n_estimators", n_estimators, 2)
         if max_features is not None and max_features not in ("sqrt", "log2") and not (
                 isinstance(max_features, (int, float)) and 0 < max_features <= 1):
             raise ValueError(f"max_features must be a fraction in (0, 1], 'sqrt', 'log2' or None, got {max_features!r}")
         self.max_features = max_features
-        self.min_samples_leaf = check_positive_int("min_samples_leaf", min_samples_leaf)
+        self.min_samples_leaf = check_int("min_samples_leaf", min_samples_leaf, 1)
         self.replace_nan_value = float(replace_nan_value)
         self.seed = seed
         self._forest = None

@@ -20,7 +20,7 @@ from typing import Any, Dict
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
-from nas_search_spaces.params import check_int
+from nas_kernel.params import check_int
 
 ARCH_FORMAT = 1
 MAX_ARCH_FILE_BYTES = 1 << 20

@@ -14,9 +14,9 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
+from nas_kernel.params import check_int, check_number
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.chain_ops import check_op
-from nas_search_spaces.params import check_float, check_int
 
 DEFAULT_OPS = ["sep5x5_128", "sep3x3_128", "sep5x5_64", "sep3x3_64", "sep5x5_32", "sep3x3_32",
                "max_pool3x3", "avg_pool3x3", "dropout", "identity"]
@@ -49,7 +49,7 @@ class HiveNasChainSearchSpace(SeededSpace):
         self.ops = [check_op(op) for op in (DEFAULT_OPS if ops is None else ops)]
         if len(self.ops) < 2 or len(set(self.ops)) != len(self.ops):
             raise ValueError(f"ops must hold at least 2 distinct op names, got {ops!r}")
-        self.skip_rate = check_float("skip_rate", skip_rate, 0.0, 1.0)
+        self.skip_rate = check_number("skip_rate", skip_rate, 0.0, 1.0)
         self.in_channels = check_int("in_channels", in_channels, 1)
         self.num_classes = check_int("num_classes", num_classes, 2)
         self.stem_channels = check_int("stem_channels", stem_channels, 1)

@@ -2,30 +2,9 @@
 parameter (sklearn's rule), so a wrong experiment file fails with a clear message."""
 from __future__ import annotations
 
-import numbers
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Sequence
 
-
-def check_int(name: str, value: Any, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
-    return value
-
-
-def check_float(name: str, value: Any, minimum: Optional[float] = None, maximum: Optional[float] = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
-    return value
+from nas_kernel.params import check_int
 
 
 def check_int_list(name: str, values: Any, minimum: int = 1) -> List[int]:

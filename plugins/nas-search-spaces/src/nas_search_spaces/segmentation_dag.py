@@ -20,8 +20,9 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
+from nas_kernel.params import check_int, check_number
 from nas_search_spaces.base import SeededSpace, require_keys
-from nas_search_spaces.params import check_float, check_int, check_size
+from nas_search_spaces.params import check_size
 
 DEFAULT_OPS = ["conv3x3", "conv5x5", "conv7x7", "sep_conv3x3", "sep_conv5x5"]
 _OP = re.compile(r"^(sep_conv|conv)(\d+)x\2$")
@@ -97,7 +98,7 @@ class SegmentationDagSearchSpace(SeededSpace):
             raise ValueError(f"ops must be a non-empty list of distinct names, got {ops!r}")
         for op in self.ops:
             parse_op(op)
-        self.skip_prob = check_float("skip_prob", skip_prob, 0.0, 1.0)
+        self.skip_prob = check_number("skip_prob", skip_prob, 0.0, 1.0)
 
     # ---- archid <-> graph --------------------------------------------------------------------
     def make(self, nodes: Sequence[Node], metadata: Optional[dict] = None) -> ArchaiModel:

@@ -15,8 +15,9 @@ from overrides import overrides
 
 from nas_kernel import Predictor
 from nas_kernel.loop import Proposal
+from nas_kernel.params import check_choice, check_int, check_number
 from nas_searchers.acquisition import ACQUISITIONS, score
-from nas_searchers.base import AlgorithmSearcher, check_choice, check_int, check_number, require
+from nas_searchers.base import AlgorithmSearcher, require
 from nas_searchers.ranking import ranked_indices
 
 
@@ -47,13 +48,13 @@ class MoBananasSearch(AlgorithmSearcher):
         if surrogate_model is not None and not isinstance(surrogate_model, Predictor):
             raise ValueError(f"surrogate_model must be a Predictor, got {type(surrogate_model).__name__}")
         self.surrogate_model = surrogate_model if surrogate_model is not None else default_surrogate(seed)
-        self.init_num_models = check_int("init_num_models", init_num_models)
-        self.num_parents = check_int("num_parents", num_parents)
-        self.mutations_per_parent = check_int("mutations_per_parent", mutations_per_parent)
-        self.num_candidates = check_int("num_candidates", num_candidates)
+        self.init_num_models = check_int("init_num_models", init_num_models, 1)
+        self.num_parents = check_int("num_parents", num_parents, 1)
+        self.mutations_per_parent = check_int("mutations_per_parent", mutations_per_parent, 1)
+        self.num_candidates = check_int("num_candidates", num_candidates, 1)
         self.acquisition = check_choice("acquisition", acquisition, ACQUISITIONS)
         self.ucb_kappa = check_number("ucb_kappa", ucb_kappa, 0.0)
-        self.num_random_candidates = check_int("num_random_candidates", num_random_candidates, minimum=0)
+        self.num_random_candidates = check_int("num_random_candidates", num_random_candidates, 0)
 
     def encode(self, models) -> np.ndarray:
         return np.stack([np.asarray(self.search_space.encode(m), dtype=np.float64).ravel() for m in models])

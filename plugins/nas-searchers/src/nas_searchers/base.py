@@ -12,29 +12,7 @@ from nas_kernel.loop import IterativeSearcher
 from nas_searchers.ranking import minimisation_points, pareto_indices, ranked_indices
 
 
-def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
-
-def check_number(name: str, value: Any, low: float, high: float = float("inf"), *, low_open: bool = False) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if number < low or number > high or (low_open and number == low):
-        bounds = f"{'(' if low_open else '['}{low}, {high}]"
-        raise ValueError(f"{name} must be in {bounds}, got {value!r}")
-    return number
-
-
-def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
 
 
 def require(space: Any, capability: str, searcher: str) -> None:

@@ -29,7 +29,8 @@ from overrides import overrides
 
 from nas_kernel import ArchaiModel
 from nas_kernel.loop import Proposal
-from nas_searchers.base import AlgorithmSearcher, check_choice, check_int, check_number, require
+from nas_kernel.params import check_choice, check_int, check_number
+from nas_searchers.base import AlgorithmSearcher, require
 from nas_searchers.momentum import allocate_epochs, momentum_score
 
 TRIAL_COUNTERS = ("per_area", "since_improvement")
@@ -58,22 +59,22 @@ class BeeColonySearch(AlgorithmSearcher):
                  momentum_key: str = "history", neighbour_patience: int = 20,
                  clear_evaluated_models: bool = True, save_pareto_model_weights: bool = False,
                  seed: int = 1) -> None:
-        self.momentum_epochs = check_int("momentum_epochs", momentum_epochs, minimum=0)
+        self.momentum_epochs = check_int("momentum_epochs", momentum_epochs, 0)
         self.phases = ["employee", "onlooker"] + (["momentum"] if self.momentum_epochs else [])
-        check_int("num_iters", num_iters)
+        check_int("num_iters", num_iters, 1)
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters * len(self.phases),
                          seed=seed, clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
         require(search_space, "mutate", type(self).__name__)
         self.colony_iters = int(num_iters)
-        self.colony_size = check_int("colony_size", colony_size, minimum=2)
+        self.colony_size = check_int("colony_size", colony_size, 2)
         self.employee_ratio = check_number("employee_ratio", employee_ratio, 0.0, 1.0, low_open=True)
         self.num_employees = int(math.floor(self.colony_size * self.employee_ratio))
         if not 1 <= self.num_employees < self.colony_size:
             raise ValueError(f"employee_ratio {employee_ratio} gives {self.num_employees} employees of "
                              f"{self.colony_size} bees; it must leave at least one employee and one onlooker")
         self.num_onlookers = self.colony_size - self.num_employees
-        self.abandonment_limit = check_int("abandonment_limit", abandonment_limit)
+        self.abandonment_limit = check_int("abandonment_limit", abandonment_limit, 1)
         self.trial_counter = check_choice("trial_counter", trial_counter, TRIAL_COUNTERS)
         self.onlooker_weights = check_choice("onlooker_weights", onlooker_weights, ONLOOKER_WEIGHTS)
         self.count_cache_hits = bool(count_cache_hits)
@@ -89,7 +90,7 @@ class BeeColonySearch(AlgorithmSearcher):
             raise ValueError("budget must be set (the epochs of a normal evaluation) when momentum_epochs > 0")
         self.budget = budget
         self.momentum_key = momentum_key
-        self.neighbour_patience = check_int("neighbour_patience", neighbour_patience)
+        self.neighbour_patience = check_int("neighbour_patience", neighbour_patience, 1)
         self._reset()
 
     def _reset(self) -> None:

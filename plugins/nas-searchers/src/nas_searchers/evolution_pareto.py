@@ -7,7 +7,8 @@ from typing import List, Optional
 from overrides import overrides
 
 from nas_kernel.loop import Proposal
-from nas_searchers.base import AlgorithmSearcher, check_int, require
+from nas_kernel.params import check_int
+from nas_searchers.base import AlgorithmSearcher, require
 
 
 class EvolutionParetoSearch(AlgorithmSearcher):
@@ -27,13 +28,13 @@ class EvolutionParetoSearch(AlgorithmSearcher):
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
         require(search_space, "mutate", type(self).__name__)
-        self.init_num_models = check_int("init_num_models", init_num_models)
+        self.init_num_models = check_int("init_num_models", init_num_models, 1)
         self.initial_population_paths = initial_population_paths
-        self.num_random_mix = check_int("num_random_mix", num_random_mix, minimum=0)
-        self.max_unseen_population = check_int("max_unseen_population", max_unseen_population)
-        self.mutations_per_parent = check_int("mutations_per_parent", mutations_per_parent, minimum=0)
-        self.num_crossovers = check_int("num_crossovers", num_crossovers, minimum=0)
-        self.min_parents = check_int("min_parents", min_parents)
+        self.num_random_mix = check_int("num_random_mix", num_random_mix, 0)
+        self.max_unseen_population = check_int("max_unseen_population", max_unseen_population, 1)
+        self.mutations_per_parent = check_int("mutations_per_parent", mutations_per_parent, 0)
+        self.num_crossovers = check_int("num_crossovers", num_crossovers, 0)
+        self.min_parents = check_int("min_parents", min_parents, 1)
         if self.num_crossovers:
             require(search_space, "crossover", type(self).__name__)
 

@@ -19,7 +19,8 @@ from overrides import overrides
 
 from nas_kernel import ArchaiModel
 from nas_kernel.loop import Proposal
-from nas_searchers.base import AlgorithmSearcher, check_choice, check_int, require
+from nas_kernel.params import check_choice, check_int
+from nas_searchers.base import AlgorithmSearcher, require
 from nas_searchers.neighbourhood import neighbourhood
 
 RESTARTS = ("random", "best_unexpanded")
@@ -46,14 +47,14 @@ class LocalSearch(AlgorithmSearcher):
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
         require(search_space, "mutate", type(self).__name__)
-        self.init_num_models = check_int("init_num_models", init_num_models)
+        self.init_num_models = check_int("init_num_models", init_num_models, 1)
         self.initial_population_paths = initial_population_paths
         self.mutations_per_parent = (None if mutations_per_parent is None
-                                     else check_int("mutations_per_parent", mutations_per_parent))
-        self.walks_per_iter = check_int("walks_per_iter", walks_per_iter)
+                                     else check_int("mutations_per_parent", mutations_per_parent, 1))
+        self.walks_per_iter = check_int("walks_per_iter", walks_per_iter, 1)
         self.restart = check_choice("restart", restart, RESTARTS)
-        self.restart_samples = check_int("restart_samples", restart_samples)
-        self.neighbour_patience = check_int("neighbour_patience", neighbour_patience)
+        self.restart_samples = check_int("restart_samples", restart_samples, 1)
+        self.neighbour_patience = check_int("neighbour_patience", neighbour_patience, 1)
         self._reset()
 
     def _reset(self) -> None:

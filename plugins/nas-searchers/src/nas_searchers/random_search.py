@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from overrides import overrides
 
-from nas_searchers.base import AlgorithmSearcher, check_int
+from nas_kernel.params import check_int
+from nas_searchers.base import AlgorithmSearcher
 
 
 class RandomSearch(AlgorithmSearcher):
@@ -19,7 +20,7 @@ class RandomSearch(AlgorithmSearcher):
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
-        self.samples_per_iter = check_int("samples_per_iter", samples_per_iter)
+        self.samples_per_iter = check_int("samples_per_iter", samples_per_iter, 1)
 
     @overrides
     def propose(self, iteration):

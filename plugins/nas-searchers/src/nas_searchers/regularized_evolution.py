@@ -8,7 +8,8 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.loop import Proposal
-from nas_searchers.base import AlgorithmSearcher, check_int, check_number, require
+from nas_kernel.params import check_int, check_number
+from nas_searchers.base import AlgorithmSearcher, require
 
 
 class RegularizedEvolutionSearch(AlgorithmSearcher):
@@ -33,11 +34,11 @@ class RegularizedEvolutionSearch(AlgorithmSearcher):
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
         require(search_space, "mutate", type(self).__name__)
-        self.init_num_models = check_int("init_num_models", init_num_models)
+        self.init_num_models = check_int("init_num_models", init_num_models, 1)
         self.initial_population_paths = initial_population_paths
-        self.pareto_sample_size = check_int("pareto_sample_size", pareto_sample_size)
-        self.history_size = check_int("history_size", history_size)
-        self.tournaments_per_iter = check_int("tournaments_per_iter", tournaments_per_iter)
+        self.pareto_sample_size = check_int("pareto_sample_size", pareto_sample_size, 1)
+        self.history_size = check_int("history_size", history_size, 1)
+        self.tournaments_per_iter = check_int("tournaments_per_iter", tournaments_per_iter, 1)
         self.crossover_prob = check_number("crossover_prob", crossover_prob, 0.0, 1.0)
         if self.crossover_prob > 0:
             require(search_space, "crossover", type(self).__name__)

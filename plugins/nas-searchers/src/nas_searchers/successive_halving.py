@@ -14,7 +14,8 @@ from typing import List, Optional
 from overrides import overrides
 
 from nas_kernel.loop import Proposal
-from nas_searchers.base import AlgorithmSearcher, check_int, check_number
+from nas_kernel.params import check_int, check_number
+from nas_searchers.base import AlgorithmSearcher
 
 
 class SuccessiveHalvingSearch(AlgorithmSearcher):
@@ -29,7 +30,7 @@ class SuccessiveHalvingSearch(AlgorithmSearcher):
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
-        self.init_num_models = check_int("init_num_models", init_num_models)
+        self.init_num_models = check_int("init_num_models", init_num_models, 1)
         self.init_budget = check_number("init_budget", init_budget, 0.0, low_open=True)
         self.budget_multiplier = check_number("budget_multiplier", budget_multiplier, 1.0, low_open=True)
         self.max_budget = None if max_budget is None else check_number("max_budget", max_budget, self.init_budget)

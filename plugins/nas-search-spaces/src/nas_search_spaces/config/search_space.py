@@ -19,10 +19,10 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
+from nas_kernel.params import check_number
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.config.tree import ArchParamTree
 from nas_search_spaces.config.yaml_tree import tree_from_data
-from nas_search_spaces.params import check_float
 
 DEFAULT_MODEL = "nas_search_spaces.config.examples:conv_classifier"
 
@@ -91,9 +91,9 @@ class ConfigSearchSpace(SeededSpace):
             self.tree = ArchParamTree(arch_param_tree if has_nodes else tree_from_data(arch_param_tree))
         if not self.tree.params:
             raise ValueError("arch_param_tree has no choices: nothing to search")
-        self.mutation_prob = None if mutation_prob is None else check_float("mutation_prob", mutation_prob, 0.0, 1.0)
+        self.mutation_prob = None if mutation_prob is None else check_number("mutation_prob", mutation_prob, 0.0, 1.0)
         self.track_unused_params = bool(track_unused_params)
-        self.unused_param_value = check_float("unused_param_value", unused_param_value)
+        self.unused_param_value = check_number("unused_param_value", unused_param_value)
         self.hash_archid = bool(hash_archid)
         if model_kwargs is not None and not isinstance(model_kwargs, dict):
             raise ValueError(f"model_kwargs must be a mapping, got {model_kwargs!r}")

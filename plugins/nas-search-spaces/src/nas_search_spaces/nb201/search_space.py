@@ -9,11 +9,11 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
+from nas_kernel.params import check_int
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.nb201.archids import archid_of, index_of
 from nas_search_spaces.nb201.cells import EDGES, OP_NAMES, format_cell, parse_cell
 from nas_search_spaces.nb201.table import load_nb201_table
-from nas_search_spaces.params import check_int
 
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16",
             "ImageNet16-120": "imagenet16", "imagenet16-120": "imagenet16", "cifar10-valid": "cifar10"}

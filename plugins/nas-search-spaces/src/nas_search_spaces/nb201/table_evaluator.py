@@ -16,10 +16,10 @@ from typing import Dict, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_kernel.params import check_number
 from nas_search_spaces.nb201.archids import index_of
 from nas_search_spaces.nb201.search_space import canonical_dataset
 from nas_search_spaces.nb201.table import Nb201Table, load_nb201_table
-from nas_search_spaces.params import check_float
 
 SECONDS_PER_QUERY: Dict[str, float] = {"cifar10": 120.0, "cifar100": 240.0, "imagenet16": 180.0}
 DATASET_NAMES = ("cifar10", "cifar100", "imagenet16")
@@ -76,7 +76,7 @@ class Nb201TableEvaluator(ModelEvaluator):
         self.column = resolve_column(self.table, metric, dataset)
         if seconds_per_query is None:
             seconds_per_query = SECONDS_PER_QUERY[_dataset_of(self.column) or "cifar10"]
-        self.seconds_per_query = check_float("seconds_per_query", seconds_per_query, 0.0)
+        self.seconds_per_query = check_number("seconds_per_query", seconds_per_query, 0.0)
         self.simulated_seconds = 0.0
         self.num_queries = 0
 
