@@ -29,31 +29,41 @@ def pareto_front_indices(points: np.ndarray) -> List[int]:
     return sorted(archive.indices)
 
 
+def front_ranks(points: np.ndarray) -> np.ndarray:
+    """Front number of each row of ``points`` (N, K), minimising every column: 0 for the
+    non-dominated rows (identical rows share a front), then 1, 2, ...; rows with NaN (failed
+    evaluations) come last. Vectorised: searchers rank their whole history every iteration."""
+    n = len(points)
+    ranks = np.full(n, -1, dtype=int)
+    if n == 0:
+        return ranks
+    failed = np.isnan(points).any(axis=1)
+    ok = np.nonzero(~failed)[0]
+    if points.shape[1] == 1:
+        _, inverse = np.unique(points[ok, 0], return_inverse=True)
+        ranks[ok] = inverse
+    elif len(ok):
+        p = points[ok]
+        leq = np.all(p[:, None, :] <= p[None, :, :], axis=2)
+        lt = np.any(p[:, None, :] < p[None, :, :], axis=2)
+        dominates = leq & lt  # dominates[i, j]: row i dominates row j
+        count = dominates.sum(axis=0)
+        remaining = np.ones(len(ok), dtype=bool)
+        front = 0
+        while remaining.any():
+            current = remaining & (count == 0)
+            ranks[ok[current]] = front
+            remaining &= ~current
+            count = count - dominates[current].sum(axis=0)
+            front += 1
+    ranks[failed] = (ranks.max() + 1) if len(ok) else 0
+    return ranks
+
+
 def non_dominated_sorting(points: np.ndarray) -> List[List[int]]:
     """Split ``points`` into successive fronts (front 0 first); NaN rows form a last group."""
-    remaining = [i for i in range(len(points)) if not np.isnan(points[i]).any()]
-    failed = [i for i in range(len(points)) if np.isnan(points[i]).any()]
-    fronts: List[List[int]] = []
-    while remaining:
-        sub = points[remaining]
-        front_local = _front_with_duplicates(sub)
-        front = [remaining[i] for i in front_local]
-        fronts.append(front)
-        chosen = set(front)
-        remaining = [i for i in remaining if i not in chosen]
-    if failed:
-        fronts.append(failed)
-    return fronts
-
-
-def _front_with_duplicates(points: np.ndarray) -> List[int]:
-    """Non-dominated rows, keeping every copy of a front point (sorting must place duplicates)."""
-    keep = []
-    for i, p in enumerate(points):
-        dominated = np.all(points <= p, axis=1) & np.any(points < p, axis=1)
-        if not dominated.any():
-            keep.append(i)
-    return keep
+    ranks = front_ranks(points)
+    return [np.nonzero(ranks == r)[0].tolist() for r in range(int(ranks.max()) + 1)] if len(points) else []
 
 
 class ParetoArchive:

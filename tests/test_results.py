@@ -91,3 +91,23 @@ def test_pareto_models_and_plots_are_written_with_safe_names(tmp_path):
     plots = results.save_all_2d_pareto_evolution_plots(str(tmp_path / "plots"))
     assert [p.rsplit("/", 1)[1] for p in plots] == ["pareto_distance_vs_size.png"]
     assert (tmp_path / "plots" / "pareto_distance_vs_size.png").stat().st_size > 1000
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.sampled_from([0.0, 1.0, 2.0, np.nan])),
+                min_size=1, max_size=30))
+def test_front_ranks_follow_the_dominance_definition(rows):
+    from nas_kernel.pareto import front_ranks
+
+    points = np.array(rows, dtype=float)
+    ranks = front_ranks(points)
+    ok = [i for i in range(len(points)) if not np.isnan(points[i]).any()]
+
+    def dominates(a, b):
+        return bool(np.all(points[a] <= points[b]) and np.any(points[a] < points[b]))
+
+    for i in ok:
+        assert not any(dominates(j, i) for j in ok if ranks[j] >= ranks[i])  # nothing in its front or later beats it
+        if ranks[i] > 0:
+            assert any(dominates(j, i) for j in ok if ranks[j] == ranks[i] - 1)  # the previous front does
+    assert all(ranks[i] > max([ranks[j] for j in ok], default=-1) for i in range(len(points)) if i not in ok)

@@ -9,7 +9,8 @@ import numpy as np
 
 from nas_kernel import ArchaiModel
 from nas_kernel.loop import IterativeSearcher
-from nas_searchers.ranking import minimisation_points, pareto_indices, ranked_indices
+from nas_kernel.pareto import to_minimization
+from nas_searchers.ranking import pareto_indices, ranked_indices
 
 
 
@@ -52,7 +53,7 @@ class AlgorithmSearcher(IterativeSearcher):
     def points(self, values: Dict[str, np.ndarray], names: Optional[Sequence[str]] = None) -> np.ndarray:
         hib = self.objectives.higher_is_better
         names = list(names) if names is not None else list(hib)
-        return minimisation_points({n: values[n] for n in names}, {n: hib[n] for n in names})
+        return to_minimization({n: values[n] for n in names}, {n: hib[n] for n in names})
 
     def ranked(self, models: Sequence[ArchaiModel], values: Dict[str, np.ndarray], *, shuffle: bool = True
                ) -> List[ArchaiModel]:
