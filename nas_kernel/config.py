@@ -336,10 +336,6 @@ def save_experiment(experiment: Experiment) -> str:
     return path
 
 
-_EXPECTED = {"search_spaces": "DiscreteSearchSpace", "evaluators": "ModelEvaluator or AsyncModelEvaluator",
-             "predictors": "Predictor", "searchers": "Searcher", "datasets": None, "ops": None}
-
-
 def _expected_types(kind: str):
     from nas_kernel import api
 
@@ -391,8 +387,9 @@ class _Builder:
                               f"{type(exc).__name__}: {exc}", source=self.source, key=key) from None
         expected = _expected_types(kind)
         if expected and not isinstance(obj, expected):
+            wanted = " or ".join(t.__name__ for t in expected)
             raise ConfigError(f"{singular(kind)} {name!r} of plugin {entry.plugin.describe()} built a "
-                              f"{type(obj).__name__}, not a {_EXPECTED[kind]}", source=self.source, key=key)
+                              f"{type(obj).__name__}, not a {wanted}", source=self.source, key=key)
         return obj
 
     def _value(self, value: Any, pname: str, key: str) -> Any:

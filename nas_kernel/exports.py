@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
+from nas_kernel.api.evaluation import budget_key
 from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.objectives import SearchObjectives
 from nas_kernel.api.results import SearchResults
@@ -45,16 +46,23 @@ def open_store(output_dir: str) -> Store:
 
 def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
     """The search state as recorded so far (works while the search is still writing)."""
+    return _read(output_dir, search_space)[0]
+
+
+def _read(output_dir: str, search_space: Any = None):
+    """The results and every stored evaluation, from one read-only opening of the store."""
     store = open_store(output_dir)
     try:
         specs = store.get_json("objectives")
         if specs is None:
             raise StoreError(f"{db_path(output_dir)} holds no search yet")
-        schema = ObjectiveSchema(specs)
-        values = store.evaluation_values()
+        evaluations = list(store.evaluations())
         candidates = store.candidates()
     finally:
         store.close()
+    schema = ObjectiveSchema(specs)
+    values = {(name, archid, budget_key(budget)): ev.value if ev.ok else None
+              for name, archid, budget, ev in evaluations}
     results = SearchResults(search_space, schema)
     by_iteration: Dict[int, list] = {}
     for iteration, archid, bkey, extra, wall in candidates:
@@ -75,24 +83,20 @@ def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
         extra_cols = {k: [extra.get(k) for _, _, extra, _ in rows] for k in extra_keys}
         results.add_iteration_results(models, objective_values, extra_cols,
                                       walltime_hours=[w for _, _, _, w in rows])
-    return results
+    return results, evaluations
 
 
 def write_exports(output_dir: str, search_space: Any, live: SearchResults, save_weights: bool = False) -> Dict[str, Any]:
     """Write every export of a search from its store; Pareto models come from ``live`` (the
     searcher's in-memory results) because weights only exist in memory."""
-    stored = load_results(output_dir, search_space)
+    stored, evaluations = _read(output_dir, search_space)
     paths: Dict[str, Any] = {}
     paths["search_state"] = os.path.join(output_dir, SEARCH_STATE)
     stored.save_search_state(paths["search_state"])
     paths["pareto"] = os.path.join(output_dir, PARETO_JSON)
     write_pareto_json(stored, paths["pareto"])
-    store = open_store(output_dir)
-    try:
-        cache = SearchObjectives()
-        cache.preload(store.evaluations())
-    finally:
-        store.close()
+    cache = SearchObjectives()
+    cache.preload(evaluations)
     paths["cache"] = os.path.join(output_dir, CACHE_YAML)
     cache.save_cache(paths["cache"])
     if len(stored.objectives.objective_names) >= 2:

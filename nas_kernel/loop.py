@@ -77,7 +77,6 @@ class IterativeSearcher(Searcher):
             raise TypeError("search_objectives must be a SearchObjectives")
         self.search_space = search_space
         self.objectives = search_objectives
-        self.search_objectives = search_objectives
         self.output_dir = str(output_dir)
         self.num_iters = int(num_iters)
         self.seed = seed
@@ -237,7 +236,7 @@ class IterativeSearcher(Searcher):
             self._seen.add(key)
             keep.append(i)
         models = [proposal.models[i] for i in keep]
-        if models and self.objectives._all_constraints():
+        if models and self.objectives.all_constraints:
             _, valid = self.objectives.validate_constraints(models)
             keep = [keep[i] for i in valid]
             models = [proposal.models[i] for i in keep]

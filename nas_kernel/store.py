@@ -142,13 +142,6 @@ class Store:
                 "ORDER BY iteration, position")
         ]
 
-    def evaluation_values(self) -> Dict[Tuple[str, str, str], Optional[float]]:
-        return {
-            (o, a, b): (v if s == "ok" else None)
-            for o, a, b, v, s in self.conn.execute(
-                "SELECT objective, archid, budget_key, value, status FROM evaluations")
-        }
-
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 

@@ -27,6 +27,20 @@ searcher: {{name: toy_evolution, params: {{num_iters: 4, population: 6}}}}
 """
 
 
+def digits_experiment(out, *, seed: int, searcher: str) -> str:
+    """A tiny real-training experiment: small CNNs on digits, one epoch, accuracy vs parameters."""
+    return f"""\
+seed: {seed}
+output_dir: {out}
+search_space: {{name: cnn, params: {{max_layers: 2, hidden_list: [8, 16]}}}}
+objectives:
+  - {{name: val_acc, higher_is_better: true,
+     evaluator: {{name: partial_training, params: {{dataset: {{name: digits}}, epochs: 1, progress_bar: false}}}}}}
+  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: num_params}}}}
+searcher: {searcher}
+"""
+
+
 @pytest.fixture
 def plugin_manager():
     return make_plugin_manager(entrypoints=False)
@@ -67,11 +81,8 @@ def fake_dists(tmp_path, monkeypatch):
     root = tmp_path / "site"
     root.mkdir()
     monkeypatch.syspath_prepend(str(root))
-    created = []
-
     def add(dist, version="0.1.0", entry_points=None, modules=None):
         make_dist(root, dist, version, entry_points or {}, modules or {})
-        created.append(dist)
         return root
 
     yield add

@@ -222,3 +222,34 @@ def test_plugins_new_scaffolds_and_refuses_bad_names_and_existing_targets(toy_ma
     assert again.exit_code == 2 and again.output.startswith("nas: error:")
     bad = invoke(toy_manager, ["plugins", "new", "Bad Name!", "-d", str(tmp_path)])
     assert bad.exit_code == 2 and bad.output.startswith("nas: error:")
+
+
+def test_plugins_list_hook_filter_and_version(toy_manager):
+    class Hooked:
+        @hookimpl
+        def on_search_end(self, searcher, results):
+            pass
+
+    toy_manager.register(Hooked(), name="hooked")
+    rows = json.loads(invoke(toy_manager, ["plugins", "list", "--json", "--hook", "on_search_end"]).output)
+    assert [r["name"] for r in rows] == ["hooked"]
+    assert "0 plugins" in invoke(toy_manager, ["plugins", "list", "--hook", "register_ops"]).output
+    version = invoke(toy_manager, ["--version"])
+    assert version.exit_code == 0 and version.output.startswith("nas, version ")
+
+
+def test_resume_without_a_file_uses_the_saved_experiment_and_recomputes_nothing(toy_manager, experiment):
+    path, out = experiment
+    assert invoke(toy_manager, ["search", str(path), "-q"]).exit_code == 0
+    before = pd.read_csv(out / "search_state.csv").drop(columns=["search_walltime_hours"])
+    distance = toy_manager.registry.get("evaluators", "distance").load()
+    calls = []
+    original = distance.evaluate
+    distance.evaluate = lambda self, model, budget=None: calls.append(model.archid) or original(self, model, budget)
+    try:
+        result = invoke(toy_manager, ["search", "--resume", "-o", str(out), "-q"])
+    finally:
+        distance.evaluate = original
+    assert result.exit_code == 0, result.output
+    assert calls == []
+    assert pd.read_csv(out / "search_state.csv").drop(columns=["search_walltime_hours"]).equals(before)

@@ -5,25 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from support import run_nas
-
-EXPERIMENT = """\
-seed: 1
-output_dir: {out}
-search_space: {{name: cnn, params: {{max_layers: 2, hidden_list: [8, 16]}}}}
-objectives:
-  - {{name: val_acc, higher_is_better: true,
-     evaluator: {{name: partial_training, params: {{dataset: {{name: digits}}, epochs: 1, progress_bar: false}}}}}}
-  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: num_params}}}}
-searcher: {{name: random, params: {{num_iters: 1, samples_per_iter: 3}}}}
-"""
-
+from support import digits_experiment, run_nas
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("train_best")
     out = tmp / "run"
-    (tmp / "exp.yaml").write_text(EXPERIMENT.format(out=out))
+    (tmp / "exp.yaml").write_text(digits_experiment(
+        out, seed=1, searcher="{name: random, params: {num_iters: 1, samples_per_iter: 3}}"))
     result = run_nas(["search", str(tmp / "exp.yaml"), "-q"], timeout=300)
     assert result.returncode == 0, result.stderr
     return out

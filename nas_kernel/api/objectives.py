@@ -107,7 +107,10 @@ class SearchObjectives:
     def higher_is_better(self) -> Dict[str, bool]:
         return {n: o["higher_is_better"] for n, o in self._objs.items()}
 
-    def _all_constraints(self) -> Dict[str, dict]:
+    @property
+    def all_constraints(self) -> Dict[str, dict]:
+        """Every constraint checked before expensive work: extra constraints plus cheap
+        objectives that carry one."""
         found = dict(self._extra_constraints)
         found.update({n: o for n, o in self.cheap_objectives.items() if o["constraint"] is not None})
         return found
@@ -117,7 +120,7 @@ class SearchObjectives:
         self, models: Sequence[ArchaiModel], progress_bar: bool = False
     ) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
         """Evaluate every constraint; return (values per constraint, indices of valid models)."""
-        constraints = self._all_constraints()
+        constraints = self.all_constraints
         if not constraints:
             return {}, np.arange(len(models))
         values = self._eval_objs(constraints, models, None, progress_bar)
@@ -132,7 +135,7 @@ class SearchObjectives:
     def is_model_valid(self, model: ArchaiModel) -> bool:
         """Same answer as ``validate_constraints([model])``, without building arrays: searchers
         call it for every candidate they try."""
-        for name, spec in self._all_constraints().items():
+        for name, spec in self.all_constraints.items():
             hit = self._cache.get((name, model.archid, "")) if self.cache_objective_evaluation else None
             if hit is not None:
                 value = hit.number

@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,8 @@ import time
 import pandas as pd
 import pytest
 
-from support import TESTS
+from nas_kernel.store import Store
+from support import TESTS, digits_experiment
 
 KILLS = int(os.environ.get("NAS_KILLS", "20"))
 NB201 = """\
@@ -28,18 +28,6 @@ objectives:
      evaluator: {{name: nb201_table, params: {{metric: flops_m_cifar10}}}}}}
 searcher: {{name: regularized_evolution, params: {{num_iters: 60, init_num_models: 20}}}}
 """
-DIGITS = """\
-seed: 2
-output_dir: {out}
-search_space: {{name: cnn, params: {{max_layers: 2, hidden_list: [8, 16]}}}}
-objectives:
-  - {{name: val_acc, higher_is_better: true,
-     evaluator: {{name: partial_training, params: {{dataset: {{name: digits}}, epochs: 1, progress_bar: false}}}}}}
-  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: num_params}}}}
-searcher: {{name: evolution_pareto, params: {{num_iters: 3, init_num_models: 4, num_random_mix: 1, num_crossovers: 1}}}}
-"""
-
-
 def start(args):
     env = dict(os.environ, PYTHONPATH=str(TESTS))
     return subprocess.Popen([sys.executable, "-m", "nas_kernel.cli", *args], env=env,
@@ -47,21 +35,24 @@ def start(args):
 
 
 def rows(out):
-    with sqlite3.connect(out / "results.db") as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return {tuple(r[:3]): r[3:] for r in conn.execute(
+    store = Store(str(out / "results.db"), readonly=True)
+    try:
+        assert store.integrity_ok()
+        return {tuple(r[:3]): r[3:] for r in store.conn.execute(
             "SELECT objective, archid, budget_key, value, status, created FROM evaluations")}
+    finally:
+        store.close()
 
 
 def state(out):
     return pd.read_csv(out / "search_state.csv").drop(columns=["search_walltime_hours"])
 
 
-def crash_and_resume(tmp_path, template, kills, seed):
+def crash_and_resume(tmp_path, make_experiment, kills, seed):
     ref, cut = tmp_path / "ref", tmp_path / "cut"
-    (tmp_path / "ref.yaml").write_text(template.format(out=ref))
+    (tmp_path / "ref.yaml").write_text(make_experiment(ref))
     exp = tmp_path / "cut.yaml"
-    exp.write_text(template.format(out=cut))
+    exp.write_text(make_experiment(cut))
     began = time.perf_counter()
     assert start(["search", str(tmp_path / "ref.yaml"), "-q"]).wait(timeout=600) == 0
     duration = time.perf_counter() - began
@@ -95,12 +86,14 @@ def crash_and_resume(tmp_path, template, kills, seed):
 
 
 def test_nb201_search_survives_seeded_sigkills(tmp_path):
-    killed, stored = crash_and_resume(tmp_path, NB201, KILLS, seed=7)
+    killed, stored = crash_and_resume(tmp_path, lambda out: NB201.format(out=out), KILLS, seed=7)
     print(f"NB201: {killed} kills survived, {stored} evaluations stored before the last kill")
     assert killed >= min(KILLS, 5)
 
 
 @pytest.mark.slow
 def test_training_search_survives_sigkills(tmp_path):
-    killed, _ = crash_and_resume(tmp_path, DIGITS, max(2, KILLS // 7), seed=3)
+    searcher = "{name: evolution_pareto, params: {num_iters: 3, init_num_models: 4, num_random_mix: 1, num_crossovers: 1}}"
+    killed, _ = crash_and_resume(tmp_path, lambda out: digits_experiment(out, seed=2, searcher=searcher),
+                                 max(2, KILLS // 7), seed=3)
     assert killed >= 1
