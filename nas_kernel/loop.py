@@ -103,6 +103,10 @@ class IterativeSearcher(Searcher):
     def learn(self, iteration: int, models: List[ArchaiModel], results: Dict[str, np.ndarray]):
         """Take this iteration's evaluated models and values (NaN = failed) into account."""
 
+    def reset(self):
+        """Clear the algorithm's own state; called at the start of every ``search()``, so a search
+        can run twice and a resumed replay starts from the same state as the original run."""
+
     # ---- helpers for algorithms ------------------------------------------------------------
     def is_seen(self, archid: str, budget: Optional[float] = None) -> bool:
         """True when (archid, budget) was evaluated or already proposed in this search."""
@@ -152,6 +156,7 @@ class IterativeSearcher(Searcher):
         self._failures = 0
         self._seen = set()
         self.stop_reason = None
+        self.reset()
         store = Store.open_for_search(self.output_dir, self._fingerprint(), resume=self.resume,
                                       describe=self._describe())
         self._store = store

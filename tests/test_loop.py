@@ -215,3 +215,16 @@ def test_interrupted_search_resumes_to_the_uninterrupted_result(tmp_path):
     searcher.search()
     assert state(tmp_path / "cut").equals(state(tmp_path / "ref"))
     assert resumed.calls == len(state(tmp_path / "ref")) - stored
+
+
+def test_search_twice_gives_the_same_run_because_state_is_reset(tmp_path):
+    searcher = ToyEvolution(ToySpace(seed=1), objectives(), str(tmp_path / "a"), num_iters=3, seed=1)
+    searcher.progress = False
+    searcher.search()
+    first = state(tmp_path / "a")
+    searcher.output_dir = str(tmp_path / "b")
+    searcher.rng.seed(1)
+    searcher.search_space.rng.seed(1)
+    searcher.objectives._cache.clear()
+    searcher.search()
+    assert state(tmp_path / "b").equals(first)

@@ -169,6 +169,10 @@ class ToyEvolution(IterativeSearcher):
     def learn(self, iteration, models, results):
         self.parents = self.results.get_pareto_frontier()["models"]
 
+    @overrides
+    def reset(self):
+        self.parents = []
+
 
 class SlowDistance(Distance):
     """Distance that sleeps and logs every computation: lets tests kill a run mid-search and

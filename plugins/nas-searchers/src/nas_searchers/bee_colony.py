@@ -91,9 +91,10 @@ class BeeColonySearch(AlgorithmSearcher):
         self.budget = budget
         self.momentum_key = momentum_key
         self.neighbour_patience = check_int("neighbour_patience", neighbour_patience, 1)
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
+    @overrides
+    def reset(self):
         self.sources: List[FoodSource] = []
         self.cycle = 1
         self._phase = 0
@@ -102,11 +103,6 @@ class BeeColonySearch(AlgorithmSearcher):
         self.epochs: Dict[str, float] = {}  # archid -> budget of its latest evaluation
         self.momentum: Dict[str, float] = {}
         self._models: Dict[str, ArchaiModel] = {}
-
-    @overrides
-    def search(self):
-        self._reset()
-        return super().search()
 
     # ---- phases ----------------------------------------------------------------------------
     @overrides

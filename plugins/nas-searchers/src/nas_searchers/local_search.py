@@ -55,18 +55,14 @@ class LocalSearch(AlgorithmSearcher):
         self.restart = check_choice("restart", restart, RESTARTS)
         self.restart_samples = check_int("restart_samples", restart_samples, 1)
         self.neighbour_patience = check_int("neighbour_patience", neighbour_patience, 1)
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
+    @overrides
+    def reset(self):
         self.local_optima: Dict[str, bool] = {}
         self.walks: List[_Walk] = []
         self._restart_ids: List[str] = []
         self._points: Dict[str, np.ndarray] = {}  # archid -> minimisation point of its evaluation
-
-    @overrides
-    def search(self):
-        self._reset()
-        return super().search()
 
     # ---- proposing -------------------------------------------------------------------------
     @overrides

@@ -34,14 +34,13 @@ class SuccessiveHalvingSearch(AlgorithmSearcher):
         self.init_budget = check_number("init_budget", init_budget, 0.0, low_open=True)
         self.budget_multiplier = check_number("budget_multiplier", budget_multiplier, 1.0, low_open=True)
         self.max_budget = None if max_budget is None else check_number("max_budget", max_budget, self.init_budget)
+        self.reset()
+
+    @overrides
+    def reset(self):
         self.bracket = 0
         self._survivors: List = []
         self._budget = self.init_budget
-
-    @overrides
-    def search(self):
-        self.bracket, self._survivors, self._budget = 0, [], self.init_budget
-        return super().search()
 
     @overrides
     def propose(self, iteration):
