@@ -67,13 +67,47 @@ def test_archid_round_trips_and_arch_is_lazy():
     assert model.arch.arch_str == TABLE.arch_str[index]
 
 
-def test_mutate_changes_one_edge():
-    space = NatsbenchTssSearchSpace(seed=1)
+def one_edge_moves(space, model):
+    """Indices of every cell one edge away from ``model``."""
+    ops = space.ops(model)
+    return {TABLE.index_of[format_cell(ops[:e] + [op] + ops[e + 1:])]
+            for e in range(len(EDGES)) for op in OP_NAMES if op != ops[e]}
+
+
+def test_literal_mutate_changes_one_edge():
+    space = NatsbenchTssSearchSpace(seed=1, canonical_moves=False)
     for _ in range(30):
         parent = space.random_sample()
         child = space.mutate(parent)
         diff = [e for e, (a, b) in enumerate(zip(space.ops(parent), space.ops(child))) if a != b]
         assert len(diff) == 1 and child.metadata["parent"] == parent.archid
+
+
+def test_canonical_mutate_gives_the_representative_of_another_function():
+    space = NatsbenchTssSearchSpace(seed=1)
+    for _ in range(50):
+        parent = space.random_sample()
+        child = space.index(space.mutate(parent))
+        assert TABLE.iso_group[child] == child  # the function's representative
+        assert child in {int(TABLE.iso_group[i]) for i in one_edge_moves(space, parent)}
+        assert TABLE.iso_group[child] != TABLE.iso_group[space.index(parent)]  # never a no-op
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+def test_neighbours_enumerate_every_distinct_move(canonical):
+    space = NatsbenchTssSearchSpace(seed=5, canonical_moves=canonical)
+    for _ in range(20):
+        parent = space.random_sample()
+        found = [space.index(m) for m in space.neighbours(parent)]
+        moves = one_edge_moves(space, parent)
+        if canonical:
+            group = TABLE.iso_group[space.index(parent)]
+            moves = {int(TABLE.iso_group[i]) for i in moves} - {int(group)}
+        assert len(found) == len(set(found)) and set(found) == moves
+    # what mutate draws, neighbours lists
+    parent = space.random_sample()
+    drawn = {space.index(space.mutate(parent)) for _ in range(400)}
+    assert drawn == {space.index(m) for m in space.neighbours(parent)}
 
 
 def test_deduplicate_isomorphic_stays_on_representatives():
@@ -88,11 +122,15 @@ def test_deduplicate_isomorphic_stays_on_representatives():
 
 
 def test_crossover_takes_each_edge_from_a_parent_and_encode_is_one_hot():
-    space = NatsbenchTssSearchSpace(seed=3)
+    space = NatsbenchTssSearchSpace(seed=3, canonical_moves=False)
     a, b = space.random_sample(), space.random_sample()
     child = space.crossover([a, b])
     for e in range(len(EDGES)):
         assert space.ops(child)[e] in (space.ops(a)[e], space.ops(b)[e])
+    canonical = NatsbenchTssSearchSpace(seed=3)
+    canonical.rng.setstate(space.rng.getstate())
+    mixed = space.crossover([a, b])
+    assert space.index(canonical.crossover([a, b])) == TABLE.iso_group[space.index(mixed)]
     vector = space.encode(child)
     assert vector.shape == (30,) and vector.sum() == 6
 

@@ -96,6 +96,21 @@ class Size(ModelEvaluator):
         return float(sum(digits_of(model)))
 
 
+class TwoPeaks(ModelEvaluator):
+    """A trap at ``TRAP`` (every neighbour is worse) far from the global peak at ``PEAK``: a search
+    started on the trap must leave it by more than one move."""
+
+    @overrides
+    def evaluate(self, model, budget=None):
+        digits = digits_of(model)
+        near_trap = sum(abs(a - b) for a, b in zip(digits, TRAP))
+        near_peak = sum(abs(a - b) for a, b in zip(digits, PEAK))
+        return float(max(90 - near_trap, 100 - 3 * near_peak))
+
+
+TRAP, PEAK = (0, 0, 0, 0), (LEVELS - 1,) * DIGITS
+
+
 def objectives(multi: bool = False, constraint=None, fail=(), budget_bonus: float = 0.0) -> SearchObjectives:
     objs = SearchObjectives()
     objs.add_objective("acc", Accuracy(fail, budget_bonus), higher_is_better=True)

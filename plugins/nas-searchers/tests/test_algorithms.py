@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from overrides import overrides
 
-from digit_space import DigitSpace, best_archid, model_of, objectives
+from digit_space import TRAP, DigitSpace, TwoPeaks, best_archid, digits_of, model_of, objectives
 from nas_searchers import (BeeColonySearch, LocalSearch, MoBananasSearch, RegularizedEvolutionSearch,
                            SuccessiveHalvingSearch)
 from searcher_settings import build
@@ -31,6 +31,33 @@ def test_local_search_full_neighbourhood_is_best_improvement(tmp_path):
     assert set(second["parent"]) == {head} and head == first["archid"][int(np.argmax(first["acc"]))]
     neighbours = {"d" + head[1:1 + i] + str(v) + head[2 + i:] for i in range(4) for v in range(6)} - {head}
     assert set(second["archid"]) == neighbours - set(first["archid"])  # every unseen neighbour at once
+
+
+@pytest.mark.parametrize("name,params", [
+    ("local_search", dict(mutations_per_parent=1, neighbour_patience=300)),
+    ("regularized_evolution", dict(pareto_sample_size=50, history_size=50, tournaments_per_iter=1,
+                                   crossover_prob=0.0)),
+    ("evolution_pareto", dict(min_parents=1, num_crossovers=0, num_random_mix=0)),
+])
+def test_a_used_up_local_optimum_is_left_by_a_two_move_kick(tmp_path, name, params):
+    from nas_kernel import SearchObjectives
+
+    space = DigitSpace()
+    start = tmp_path / "trap.json"
+    space.save_arch(model_of(TRAP), str(start))
+    objs = SearchObjectives()
+    objs.add_objective("acc", TwoPeaks(), higher_is_better=True)
+    searcher = build(name, space, objs, tmp_path / "out", num_iters=22, init_num_models=1,
+                     initial_population_paths=[str(start)], **params)
+    results = searcher.search()
+    moves = [sum(a != b for a, b in zip(digits_of(model_of(a[1:])), TRAP)) for a in rows(results)]
+    far = next(i for i, m in enumerate(moves) if m > 1)
+    assert moves[:far] == [0] + [1] * (far - 1) and far >= 15  # the trap, then its neighbourhood
+    assert moves[far] == 2  # then kicked two moves away from the trap, not sent to a random model
+    if name == "local_search":  # it enumerates the neighbourhood: all 20 come first
+        assert far == 21
+    else:
+        assert rows(results, "parent")[far] == model_of(TRAP).archid
 
 
 def test_successive_halving_grows_budgets_by_the_factor(tmp_path):

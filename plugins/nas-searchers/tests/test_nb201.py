@@ -10,9 +10,9 @@ pytest.importorskip("nas_search_spaces")
 SIGNAL = "cifar10_valid_acc_12ep"
 #: searcher -> (parameters, queries within which every tested seed must reach the top 1 %)
 WITHIN = {
-    "local_search": ({"num_iters": 40}, 100),  # 20 initial + 2 per iteration
-    "regularized_evolution": ({"num_iters": 91}, 100),  # 10 initial + 1 per iteration
-    "evolution_pareto": ({"num_iters": 8}, 150),
+    "local_search": ({"num_iters": 41}, 50),  # 10 initial + 1 per iteration
+    "regularized_evolution": ({"num_iters": 41}, 50),  # 10 initial + 1 per iteration
+    "evolution_pareto": ({"num_iters": 12}, 150),  # 10 initial + up to 15 per iteration
 }
 
 

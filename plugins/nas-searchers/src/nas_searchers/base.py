@@ -89,6 +89,29 @@ class AlgorithmSearcher(IterativeSearcher):
             return [m for m in distinct.values() if self.objectives.is_model_valid(m)]
         return self.random_models(n)
 
+    def perturbations(self, model: ArchaiModel, moves: int, n: int = 1, budget: Optional[float] = None
+                      ) -> List[ArchaiModel]:
+        """Up to ``n`` valid, unseen models ``moves`` chained mutations away from ``model``: the
+        kick that moves a search off a local optimum whose one-move neighbourhood is used up,
+        while keeping most of its structure (iterated local search)."""
+
+        def kick() -> ArchaiModel:
+            child = model
+            for _ in range(moves):
+                child = self.search_space.mutate(child)
+            return child
+
+        return self.sample_candidates(kick, n, budget=budget)
+
+    def first_kick(self, models: Sequence[ArchaiModel], moves: int) -> Tuple[List[ArchaiModel], List[str]]:
+        """One kicked child of the first of ``models`` that has one, with its parent's archid
+        (``[], []`` when none has): what an evolution does when its parents are used up."""
+        for model in models:
+            found = self.perturbations(model, moves, 1)
+            if found:
+                return found, [model.archid]
+        return [], []
+
     def mutations(self, parents: Sequence[ArchaiModel], per_parent: int, budget: Optional[float] = None
                   ) -> Tuple[List[ArchaiModel], List[str]]:
         """Up to ``per_parent`` valid, unseen, distinct mutations of each parent, with parent ids."""

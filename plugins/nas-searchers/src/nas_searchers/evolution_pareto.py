@@ -16,13 +16,16 @@ class EvolutionParetoSearch(AlgorithmSearcher):
     there are at least ``min_parents`` (with one objective the front is a single model, which
     would make crossover useless). Children: ``mutations_per_parent`` mutations per parent,
     ``num_crossovers`` crossovers of random parent pairs, ``num_random_mix`` random samples; at
-    most ``max_unseen_population`` of them, drawn at random, are evaluated.
+    most ``max_unseen_population`` of them, drawn at random, are evaluated. When the parents have
+    no unseen mutation or crossover left, each parent in turn is kicked ``perturb_moves``
+    mutations away before random samples are the only news (Archai stops there).
     """
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
                  num_random_mix: int = 5, max_unseen_population: int = 100, mutations_per_parent: int = 1,
-                 num_crossovers: int = 5, min_parents: int = 5, clear_evaluated_models: bool = True,
+                 num_crossovers: int = 5, min_parents: int = 5, perturb_moves: int = 2,
+                 clear_evaluated_models: bool = True,
                  save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
@@ -35,6 +38,7 @@ class EvolutionParetoSearch(AlgorithmSearcher):
         self.mutations_per_parent = check_int("mutations_per_parent", mutations_per_parent, 0)
         self.num_crossovers = check_int("num_crossovers", num_crossovers, 0)
         self.min_parents = check_int("min_parents", min_parents, 1)
+        self.perturb_moves = check_int("perturb_moves", perturb_moves, 1)
         if self.num_crossovers:
             require(search_space, "crossover", type(self).__name__)
 
@@ -61,6 +65,8 @@ class EvolutionParetoSearch(AlgorithmSearcher):
                 if found and all(c.archid != found[0].archid for c in children):
                     children.append(found[0])
                     parent_ids.append(f"{pair[0].archid}+{pair[1].archid}")
+        if not children:  # the parents are used up: kick one
+            children, parent_ids = self.first_kick(parents, self.perturb_moves)
         for model in self.random_models(self.num_random_mix):
             if all(c.archid != model.archid for c in children):
                 children.append(model)

@@ -38,6 +38,12 @@ class NatsbenchTssSearchSpace(SeededSpace):
         C, N: channels of the first stage and cells per stage of the built networks.
         deduplicate_isomorphic: sample, mutate and cross over within one representative per
             isomorphism group (6,466 architectures computing distinct functions).
+        canonical_moves: mutations, crossovers and ``neighbours`` give the representative
+            (smallest index) of the function the new cell computes, and a mutation never gives
+            the parent's own function; random samples still cover all 15,625 cells. A search
+            then never pays twice for one function reached through two isomorphic cells, and
+            walks over functions meet 7 local optima instead of 16 (one-edge moves, 12-epoch
+            CIFAR-10 validation accuracy). False: moves land on the literal cell.
 
     archid: ``nb201-<index>`` (index into the table; ``arch_str`` from ``cell_string``).
     Encoding: one-hot op per edge (30 numbers).
@@ -46,13 +52,15 @@ class NatsbenchTssSearchSpace(SeededSpace):
     space_name = "natsbench_tss"
 
     def __init__(self, natsbench_location: Optional[str] = None, base_dataset: str = "cifar10", seed: int = 1,
-                 C: int = 16, N: int = 5, deduplicate_isomorphic: bool = False) -> None:
+                 C: int = 16, N: int = 5, deduplicate_isomorphic: bool = False,
+                 canonical_moves: bool = True) -> None:
         super().__init__(seed)
         self.natsbench_location = natsbench_location
         self.base_dataset = canonical_dataset(base_dataset)
         self.C = check_int("C", C, 1)
         self.N = check_int("N", N, 1)
         self.deduplicate_isomorphic = bool(deduplicate_isomorphic)
+        self.canonical_moves = bool(canonical_moves)
         self.table = load_nb201_table(natsbench_location)
 
     # ---- index <-> model ---------------------------------------------------------------------
@@ -80,8 +88,17 @@ class NatsbenchTssSearchSpace(SeededSpace):
         return parse_cell(self.cell_string(model))
 
     def _from_ops(self, ops: List[str]) -> int:
+        """The index a move to ``ops`` lands on: the function's representative, or the literal cell."""
         index = self.table.index_of[format_cell(ops)]
-        return int(self.table.iso_group[index]) if self.deduplicate_isomorphic else index
+        canonical = self.deduplicate_isomorphic or self.canonical_moves
+        return int(self.table.iso_group[index]) if canonical else index
+
+    def _same(self, a: int, b: int) -> bool:
+        """Whether a move from ``a`` to ``b`` is no move at all (the same cell or, with canonical
+        moves, the same function)."""
+        if self.deduplicate_isomorphic or self.canonical_moves:
+            return int(self.table.iso_group[a]) == int(self.table.iso_group[b])
+        return a == b
 
     # ---- sampling and moves ------------------------------------------------------------------
     @overrides
@@ -92,17 +109,34 @@ class NatsbenchTssSearchSpace(SeededSpace):
 
     @overrides
     def mutate(self, arch):
-        """One edge gets another op (retried when, deduplicated, that is the same function)."""
+        """One edge gets another op (retried while that is no move: see ``_same``)."""
         parent_ops = self.ops(arch)
-        parent = self._from_ops(parent_ops)
+        parent = self.index(arch)
         for _ in range(MAX_TRIES):
             ops = list(parent_ops)
             edge = self.rng.randrange(len(EDGES))
             ops[edge] = self.rng.choice([op for op in OP_NAMES if op != ops[edge]])
             child = self._from_ops(ops)
-            if child != parent:
+            if not self._same(child, parent):
                 break
         return self.make(child, {"parent": arch.archid})
+
+    def neighbours(self, arch) -> List[ArchaiModel]:
+        """Every distinct one-edge move of ``arch`` (in edge, then op order): what local search
+        walks over, enumerated instead of drawn."""
+        parent_ops = self.ops(arch)
+        parent = self.index(arch)
+        found: dict = {}
+        for edge in range(len(EDGES)):
+            for op in OP_NAMES:
+                if op == parent_ops[edge]:
+                    continue
+                ops = list(parent_ops)
+                ops[edge] = op
+                child = self._from_ops(ops)
+                if not self._same(child, parent):
+                    found.setdefault(child, None)
+        return [self.make(child, {"parent": arch.archid}) for child in found]
 
     @overrides
     def crossover(self, arch_list):
