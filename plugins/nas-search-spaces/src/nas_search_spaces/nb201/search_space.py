@@ -87,16 +87,19 @@ class NatsbenchTssSearchSpace(SeededSpace):
     def ops(self, model: ArchaiModel) -> List[str]:
         return parse_cell(self.cell_string(model))
 
+    @property
+    def _moves_to_functions(self) -> bool:
+        return self.deduplicate_isomorphic or self.canonical_moves
+
     def _from_ops(self, ops: List[str]) -> int:
         """The index a move to ``ops`` lands on: the function's representative, or the literal cell."""
         index = self.table.index_of[format_cell(ops)]
-        canonical = self.deduplicate_isomorphic or self.canonical_moves
-        return int(self.table.iso_group[index]) if canonical else index
+        return int(self.table.iso_group[index]) if self._moves_to_functions else index
 
     def _same(self, a: int, b: int) -> bool:
         """Whether a move from ``a`` to ``b`` is no move at all (the same cell or, with canonical
         moves, the same function)."""
-        if self.deduplicate_isomorphic or self.canonical_moves:
+        if self._moves_to_functions:
             return int(self.table.iso_group[a]) == int(self.table.iso_group[b])
         return a == b
 
