@@ -53,9 +53,9 @@ SETTINGS: Dict[str, Tuple[str, dict]] = {
 }
 
 
-#: the space's parameters: ``deduplicate_isomorphic`` off (Archai's protocol: all 15,625 cells can
-#: be sampled and every queried index counts); ``canonical_moves`` as the space's default
-SPACE_PARAMS: Dict[str, object] = {"deduplicate_isomorphic": False, "canonical_moves": True}
+#: the space's parameters in a worker, set from its job (``--dedup-iso``, ``--literal-moves``);
+#: none given: the space's defaults, Archai's protocol (all 15,625 cells can be sampled)
+SPACE_PARAMS: Dict[str, object] = {}
 
 
 def components(seed: int):

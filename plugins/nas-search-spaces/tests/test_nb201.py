@@ -110,6 +110,19 @@ def test_neighbours_enumerate_every_distinct_move(canonical):
     assert drawn == {space.index(m) for m in space.neighbours(parent)}
 
 
+def test_walks_over_functions_meet_fewer_local_optima():
+    """The figure the docs give for ``canonical_moves``: 7 local optima of the 12-epoch CIFAR-10
+    validation accuracy among the 6,466 functions, 16 among the 15,625 literal cells."""
+    column = "cifar10_valid_acc_12ep"
+    counts = {}
+    for canonical, pool in ((True, TABLE.representatives), (False, range(len(TABLE)))):
+        space = NatsbenchTssSearchSpace(canonical_moves=canonical)
+        counts[canonical] = sum(
+            all(TABLE.value(space.index(m), column) < TABLE.value(i, column) for m in space.neighbours(space.make(i)))
+            for i in pool)
+    assert counts == {True: 7, False: 16}
+
+
 def test_deduplicate_isomorphic_stays_on_representatives():
     space = NatsbenchTssSearchSpace(seed=2, deduplicate_isomorphic=True)
     models = [space.random_sample() for _ in range(20)]

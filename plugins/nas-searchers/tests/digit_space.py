@@ -13,6 +13,7 @@ from nas_kernel import (ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpac
 
 DIGITS, LEVELS = 4, 6  # 6**4 = 1296 architectures; a neighbour changes one digit
 TARGET = (4, 1, 5, 2)
+TRAP, PEAK = (0,) * DIGITS, (LEVELS - 1,) * DIGITS  # the two peaks of TwoPeaks
 
 
 def model_of(digits, parent=None) -> ArchaiModel:
@@ -106,9 +107,6 @@ class TwoPeaks(ModelEvaluator):
         near_trap = sum(abs(a - b) for a, b in zip(digits, TRAP))
         near_peak = sum(abs(a - b) for a, b in zip(digits, PEAK))
         return float(max(90 - near_trap, 100 - 3 * near_peak))
-
-
-TRAP, PEAK = (0, 0, 0, 0), (LEVELS - 1,) * DIGITS
 
 
 def objectives(multi: bool = False, constraint=None, fail=(), budget_bonus: float = 0.0) -> SearchObjectives:

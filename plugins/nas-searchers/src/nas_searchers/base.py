@@ -89,8 +89,7 @@ class AlgorithmSearcher(IterativeSearcher):
             return [m for m in distinct.values() if self.objectives.is_model_valid(m)]
         return self.random_models(n)
 
-    def perturbations(self, model: ArchaiModel, moves: int, n: int = 1, budget: Optional[float] = None
-                      ) -> List[ArchaiModel]:
+    def perturbations(self, model: ArchaiModel, moves: int, n: int = 1) -> List[ArchaiModel]:
         """Up to ``n`` valid, unseen models ``moves`` chained mutations away from ``model``: the
         kick that moves a search off a local optimum whose one-move neighbourhood is used up,
         while keeping most of its structure (iterated local search)."""
@@ -101,7 +100,7 @@ class AlgorithmSearcher(IterativeSearcher):
                 child = self.search_space.mutate(child)
             return child
 
-        return self.sample_candidates(kick, n, budget=budget)
+        return self.sample_candidates(kick, n)
 
     def first_kick(self, models: Sequence[ArchaiModel], moves: int) -> Tuple[List[ArchaiModel], List[str]]:
         """One kicked child of the first of ``models`` that has one, with its parent's archid

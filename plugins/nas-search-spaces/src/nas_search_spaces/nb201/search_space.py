@@ -129,17 +129,10 @@ class NatsbenchTssSearchSpace(SeededSpace):
         walks over, enumerated instead of drawn."""
         parent_ops = self.ops(arch)
         parent = self.index(arch)
-        found: dict = {}
-        for edge in range(len(EDGES)):
-            for op in OP_NAMES:
-                if op == parent_ops[edge]:
-                    continue
-                ops = list(parent_ops)
-                ops[edge] = op
-                child = self._from_ops(ops)
-                if not self._same(child, parent):
-                    found.setdefault(child, None)
-        return [self.make(child, {"parent": arch.archid}) for child in found]
+        moves = (self._from_ops(parent_ops[:edge] + [op] + parent_ops[edge + 1:])
+                 for edge in range(len(EDGES)) for op in OP_NAMES if op != parent_ops[edge])
+        distinct = dict.fromkeys(child for child in moves if not self._same(child, parent))
+        return [self.make(child, {"parent": arch.archid}) for child in distinct]
 
     @overrides
     def crossover(self, arch_list):
