@@ -286,7 +286,7 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
     """Build search space, objectives and searcher from a validated spec."""
     from nas_kernel.api.objectives import SearchObjectives
 
-    builder = _Builder(manager, source, spec["seed"])
+    builder = ComponentBuilder(manager, source, spec["seed"])
     space = builder.component("search_spaces", spec["search_space"], "search_space")
     objectives = SearchObjectives()
     for i, obj in enumerate(spec["objectives"]):
@@ -343,7 +343,9 @@ def _expected_types(kind: str):
             "predictors": (api.Predictor,), "searchers": (api.Searcher,)}.get(kind)
 
 
-class _Builder:
+class ComponentBuilder:
+    """Builds ``{name, params}`` components of the registries, nested ones first."""
+
     def __init__(self, manager: NasPluginManager, source: str, seed: int) -> None:
         self.manager, self.source, self.seed = manager, source, seed
 

@@ -1,0 +1,50 @@
+"""Build one component by kind and name, the way the experiment file builds it.
+
+Plugins meet only through the kernel: an evaluator that needs a dataset, a searcher that needs a
+predictor or a supergraph trainer that needs an op asks for it here instead of importing the
+other plugin. The path is the experiment file's (parameter checks, nested ``{name, params}``
+components, the seed given to factories that take one), so a component behaves the same built
+from YAML or from code, and a bad name or parameter is the same one-line ``ConfigError``.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Optional
+
+_LOCK = threading.Lock()
+_INSTALLED: list = []  # the manager of the installed plugins, built on first use
+
+
+def installed_plugins():
+    """The plugin manager of every installed plugin (entry points), built once per process."""
+    with _LOCK:
+        if not _INSTALLED:
+            from nas_kernel.plugins import make_plugin_manager
+
+            _INSTALLED.append(make_plugin_manager())
+        return _INSTALLED[0]
+
+
+def build_component(kind: str, name: str, params: Optional[Dict[str, Any]] = None, *, seed: int = 0,
+                    manager: Any = None, source: str = "<build_component>") -> Any:
+    """The component ``kind``/``name`` built with ``params`` (``kind`` as the registries spell it:
+    ``"datasets"``, ``"evaluators"``, ``"predictors"``, ``"search_spaces"``, ``"searchers"``,
+    ``"ops"``). ``manager`` defaults to :func:`installed_plugins`; ``seed`` goes to a factory that
+    takes one and was not given it. Raises ``ConfigError`` for an unknown name or bad parameter."""
+    from nas_kernel.config import ComponentBuilder
+
+    builder = ComponentBuilder(manager if manager is not None else installed_plugins(), source, seed)
+    return builder.component(kind, {"name": name, "params": dict(params or {})}, kind)
+
+
+def component_factory(kind: str, name: str, manager: Any = None) -> Any:
+    """The registered factory of ``kind``/``name`` itself (for ops, which the supergraph calls
+    with positional ``op_desc, affine``), loaded lazily like any other."""
+    from nas_kernel.config import ConfigError
+    from nas_kernel.plugins import ComponentError
+
+    registry = (manager if manager is not None else installed_plugins()).registry
+    try:
+        return registry.get(kind, name).load()
+    except ComponentError as exc:
+        raise ConfigError(str(exc), source="<component_factory>", key=f"{kind}.{name}") from None
