@@ -1,4 +1,5 @@
 """The discrete-search contracts (Archai's names and semantics)."""
+from nas_kernel.api.dataset import DatasetProvider
 from nas_kernel.api.evaluation import Evaluation
 from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
 from nas_kernel.api.model import ArchaiModel
@@ -12,6 +13,7 @@ __all__ = [
     "ArchaiModel",
     "AsyncModelEvaluator",
     "BayesOptSearchSpace",
+    "DatasetProvider",
     "DiscreteSearchSpace",
     "Evaluation",
     "EvolutionarySearchSpace",

@@ -1,0 +1,128 @@
+"""Dataset-provider contract: where evaluators and trainers read a classification problem from.
+
+A provider holds a training and a validation split (and optionally a test split) and offers two
+ways to read one:
+
+- ``get_train()`` / ``get_val()`` / ``get_test()`` return ``(X, y)`` torch tensors, ``X`` float32
+  of shape ``(N, *input_shape)`` and ``y`` int64 class indices in ``0 .. num_classes - 1``. This
+  is the fast path for data that fits in memory (the whole split moves to the device once).
+  The tensors may be a per-process cache: callers treat them as read-only.
+- ``torch_dataset(split)`` returns a map-style ``torch.utils.data.Dataset`` of ``(x, y)``
+  samples, for the ``DataLoader`` path (data read sample by sample, e.g. from memory-mapped
+  files). The default wraps the split's tensors; providers over large files override it.
+
+``num_classes``, ``input_shape`` and ``sizes()`` describe the data without loading it, so an
+evaluator can choose between the two paths by size.
+
+A provider travels with its evaluator to ``process_pool`` workers and Ray tasks: it should pickle
+as what it loads from (paths, parameters) and load in the process that reads it, not carry its
+arrays into every job.
+
+Objects that only duck-type the reading methods (``get_train`` and ``get_val``) count as providers
+for ``isinstance``; the free functions below give them the same defaults a subclass inherits.
+Importing this module does not import torch.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Dict, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+SPLITS = ("train", "val", "test")
+REQUIRED = ("get_train", "get_val")
+
+
+class DatasetProvider(ABC):
+    """Train / validation (/ test) splits of a classification problem.
+
+    Subclasses implement ``get_train`` and ``get_val`` and set ``num_classes`` and
+    ``input_shape``; they override ``get_test`` when there is a test split, and ``torch_dataset``
+    and ``sizes`` when the data should not be loaded whole to answer them.
+    """
+
+    num_classes: int
+    input_shape: Tuple[int, ...]
+
+    @abstractmethod
+    def get_train(self) -> Tuple["torch.Tensor", "torch.Tensor"]:
+        """The training split as ``(X float32 (N, *input_shape), y int64 (N,))``."""
+
+    @abstractmethod
+    def get_val(self) -> Tuple["torch.Tensor", "torch.Tensor"]:
+        """The validation split (the fitness and early stopping read it)."""
+
+    def get_test(self) -> Tuple["torch.Tensor", "torch.Tensor"]:
+        """The held-out test split; ``ValueError`` when there is none."""
+        raise ValueError(f"{type(self).__name__} has no test split")
+
+    def get_split(self, split: str) -> Tuple["torch.Tensor", "torch.Tensor"]:
+        """``get_train()``, ``get_val()`` or ``get_test()`` by name."""
+        return get_split(self, split)
+
+    def sizes(self) -> Dict[str, int]:
+        """Samples per split, 0 for a missing test split."""
+        return split_sizes(self)
+
+    def torch_dataset(self, split: str) -> "torch.utils.data.Dataset":
+        """A map-style dataset of ``(x float32 (*input_shape), y int64 scalar)`` samples."""
+        return tensor_dataset(self, split)
+
+    @classmethod
+    def __subclasshook__(cls, other: type):
+        if cls is DatasetProvider:
+            return all(callable(getattr(other, name, None)) for name in REQUIRED) or NotImplemented
+        return NotImplemented
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+
+
+def get_split(provider: Any, split: str):
+    """``(X, y)`` of one split of any provider."""
+    _check_split(split)
+    return getattr(provider, f"get_{split}")()
+
+
+def tensor_dataset(provider: Any, split: str):
+    """The split's tensors as a ``TensorDataset`` (the default ``torch_dataset``)."""
+    from torch.utils.data import TensorDataset
+
+    return TensorDataset(*get_split(provider, split))
+
+
+def torch_dataset(provider: Any, split: str):
+    """``provider.torch_dataset(split)`` when it has one, else its tensors wrapped."""
+    _check_split(split)
+    method = getattr(provider, "torch_dataset", None)
+    return method(split) if callable(method) else tensor_dataset(provider, split)
+
+
+def split_sizes(provider: Any) -> Dict[str, int]:
+    """Samples per split of any provider (loads the splits when it has no ``sizes()`` of its own)."""
+    method = getattr(type(provider), "sizes", None)
+    if callable(method) and method is not DatasetProvider.sizes:
+        return dict(provider.sizes())
+    sizes = {}
+    for split in SPLITS:
+        try:
+            sizes[split] = int(len(get_split(provider, split)[1]))
+        except (ValueError, AttributeError):
+            sizes[split] = 0
+    return sizes
+
+
+def input_shape(provider: Any) -> Tuple[int, ...]:
+    """One sample's shape: ``provider.input_shape``, or read off its training tensors."""
+    shape = getattr(provider, "input_shape", None)
+    if shape is None:
+        shape = provider.get_train()[0].shape[1:]
+    return tuple(int(d) for d in shape)
+
+
+def is_dataset_provider(obj: Any) -> bool:
+    """True for objects with callable ``get_train`` / ``get_val`` and a ``num_classes``."""
+    return isinstance(obj, DatasetProvider) and getattr(obj, "num_classes", None) is not None
