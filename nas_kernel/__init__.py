@@ -11,9 +11,12 @@ from nas_kernel.api import (
     MeanVar,
     ModelEvaluator,
     Predictor,
+    SearchConstraint,
+    SearchObjective,
     SearchObjectives,
     SearchResults,
     Searcher,
+    StopSearch,
 )
 from nas_kernel.hookspecs import hookimpl, hookspec
 
@@ -30,9 +33,12 @@ __all__ = [
     "MeanVar",
     "ModelEvaluator",
     "Predictor",
+    "SearchConstraint",
+    "SearchObjective",
     "SearchObjectives",
     "SearchResults",
     "Searcher",
+    "StopSearch",
     "hookimpl",
     "hookspec",
     "__version__",

@@ -283,9 +283,9 @@ class HookMissingSearcher(ToyRandom):
     """Fires subscribe_start_iteration callbacks twice per iteration."""
 
     @overrides
-    def on_start_iteration(self, iteration_num):
-        super().on_start_iteration(iteration_num)
-        super().on_start_iteration(iteration_num)
+    def on_start_iteration(self, iteration):
+        super().on_start_iteration(iteration)
+        super().on_start_iteration(iteration)
 
 
 def double_firing_searcher(output_dir):

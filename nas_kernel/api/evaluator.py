@@ -18,8 +18,8 @@ class ModelEvaluator(EnforceOverrides):
     """
 
     @abstract
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
-        """Return the objective value of ``model``."""
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        """Return the objective value of the model ``arch`` (Archai's parameter name)."""
 
 
 class AsyncModelEvaluator(EnforceOverrides):
@@ -32,8 +32,8 @@ class AsyncModelEvaluator(EnforceOverrides):
     """
 
     @abstract
-    def send(self, model: ArchaiModel, budget: Optional[float] = None):
-        """Queue an evaluation of ``model`` without waiting for it."""
+    def send(self, arch: ArchaiModel, budget: Optional[float] = None):
+        """Queue an evaluation of the model ``arch`` without waiting for it."""
 
     @abstract
     def fetch_all(self):

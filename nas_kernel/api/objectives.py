@@ -19,8 +19,60 @@ import numpy as np
 from nas_kernel.api.evaluation import Evaluation, budget_key, normalize_budget, outcome
 from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
 from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.stop import StopSearch
 
 Recorder = Callable[[str, ArchaiModel, Optional[float], Evaluation], None]
+
+
+class _Entry:
+    """Attribute access is the contract (as in Archai); item access (``obj["evaluator"]``) stays
+    for code written against the earlier dict form."""
+
+    _fields: Tuple[str, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self._fields else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._fields
+
+    def keys(self) -> List[str]:
+        return list(self._fields)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+
+class SearchConstraint(_Entry):
+    """A range a model's value must lie in (inclusive) before any expensive work is spent on it."""
+
+    _fields = ("name", "evaluator", "constraint", "compute_intensive")
+
+    def __init__(self, name: str, evaluator: Any, constraint: Tuple[float, float]) -> None:
+        self.name = name
+        self.evaluator = evaluator
+        self.constraint = constraint
+        self.compute_intensive = False
+
+
+class SearchObjective(_Entry):
+    """One objective: its evaluator, direction, cost class and optional constraint."""
+
+    _fields = ("name", "evaluator", "higher_is_better", "compute_intensive", "constraint")
+
+    def __init__(self, name: str, model_evaluator: Any, higher_is_better: bool, compute_intensive: bool,
+                 constraint: Optional[Tuple[float, float]]) -> None:
+        self.name = name
+        self.evaluator = model_evaluator
+        self.higher_is_better = higher_is_better
+        self.compute_intensive = compute_intensive
+        self.constraint = constraint
 
 
 class SearchObjectives:
@@ -28,8 +80,8 @@ class SearchObjectives:
 
     def __init__(self, cache_objective_evaluation: bool = True) -> None:
         self.cache_objective_evaluation = cache_objective_evaluation
-        self._objs: Dict[str, dict] = {}
-        self._extra_constraints: Dict[str, dict] = {}
+        self._objs: Dict[str, SearchObjective] = {}
+        self._extra_constraints: Dict[str, SearchConstraint] = {}
         self._cache: Dict[Tuple[str, str, str], Evaluation] = {}
         self.recorders: List[Recorder] = []
 
@@ -48,20 +100,14 @@ class SearchObjectives:
                 f"objective {name!r}: a constraint is only allowed on a cheap objective "
                 "(compute_intensive=False), because constraints are checked before expensive work"
             )
-        self._objs[name] = {
-            "evaluator": model_evaluator,
-            "higher_is_better": bool(higher_is_better),
-            "compute_intensive": bool(compute_intensive),
-            "constraint": _check_range(name, constraint),
-        }
+        self._objs[name] = SearchObjective(name, model_evaluator, bool(higher_is_better),
+                                           bool(compute_intensive), _check_range(name, constraint))
 
     def add_constraint(self, name: str, model_evaluator: Any, constraint: Tuple[float, float]) -> None:
         self._check_new(name, model_evaluator)
-        self._extra_constraints[name] = {
-            "evaluator": model_evaluator,
-            "constraint": _check_range(name, constraint),
-            "compute_intensive": False,
-        }
+        if constraint is None:
+            raise ValueError(f"constraint {name!r}: a range (low, high) is required")
+        self._extra_constraints[name] = SearchConstraint(name, model_evaluator, _check_range(name, constraint))
 
     def _check_new(self, name: str, evaluator: Any) -> None:
         if not isinstance(name, str) or not name:
@@ -75,7 +121,7 @@ class SearchObjectives:
 
     # ---- views -----------------------------------------------------------------------------
     @property
-    def objectives(self) -> Dict[str, dict]:
+    def objectives(self) -> Dict[str, SearchObjective]:
         return self._objs
 
     @property
@@ -83,36 +129,36 @@ class SearchObjectives:
         return list(self._objs)
 
     @property
-    def cheap_objectives(self) -> Dict[str, dict]:
-        return {n: o for n, o in self._objs.items() if not o["compute_intensive"]}
+    def cheap_objectives(self) -> Dict[str, SearchObjective]:
+        return {n: o for n, o in self._objs.items() if not o.compute_intensive}
 
     @property
     def cheap_objective_names(self) -> List[str]:
         return list(self.cheap_objectives)
 
     @property
-    def expensive_objectives(self) -> Dict[str, dict]:
-        return {n: o for n, o in self._objs.items() if o["compute_intensive"]}
+    def expensive_objectives(self) -> Dict[str, SearchObjective]:
+        return {n: o for n, o in self._objs.items() if o.compute_intensive}
 
     @property
     def expensive_objective_names(self) -> List[str]:
         return list(self.expensive_objectives)
 
     @property
-    def constraints(self) -> Dict[str, dict]:
+    def constraints(self) -> Dict[str, SearchConstraint]:
         """Extra constraints only (cheap objectives may carry constraints of their own)."""
         return self._extra_constraints
 
     @property
     def higher_is_better(self) -> Dict[str, bool]:
-        return {n: o["higher_is_better"] for n, o in self._objs.items()}
+        return {n: o.higher_is_better for n, o in self._objs.items()}
 
     @property
-    def all_constraints(self) -> Dict[str, dict]:
+    def all_constraints(self) -> Dict[str, Any]:
         """Every constraint checked before expensive work: extra constraints plus cheap
         objectives that carry one."""
         found = dict(self._extra_constraints)
-        found.update({n: o for n, o in self.cheap_objectives.items() if o["constraint"] is not None})
+        found.update({n: o for n, o in self.cheap_objectives.items() if o.constraint is not None})
         return found
 
     # ---- evaluating ------------------------------------------------------------------------
@@ -126,7 +172,7 @@ class SearchObjectives:
         values = self._eval_objs(constraints, models, None, progress_bar)
         valid = np.ones(len(models), dtype=bool)
         for name, spec in constraints.items():
-            lo, hi = spec["constraint"]
+            lo, hi = spec.constraint
             col = values[name]
             with np.errstate(invalid="ignore"):
                 valid &= (col >= lo) & (col <= hi)  # NaN (failed) is never valid
@@ -139,13 +185,13 @@ class SearchObjectives:
             hit = self._cache.get((name, model.archid, "")) if self.cache_objective_evaluation else None
             if hit is not None:
                 value = hit.number
-            elif isinstance(spec["evaluator"], AsyncModelEvaluator):
+            elif isinstance(spec.evaluator, AsyncModelEvaluator):
                 value = self._eval_objs({name: spec}, [model])[name][0]
             else:
-                evaluation = _run_sync(spec["evaluator"], model, None)
+                evaluation = _run_sync(spec.evaluator, model, None)
                 self._settle(name, [model], 0, None, evaluation, {(name, model.archid, ""): [0]}, {name: [0.0]})
                 value = evaluation.number
-            lo, hi = spec["constraint"]
+            lo, hi = spec.constraint
             if not lo <= value <= hi:  # False for NaN too
                 return False
         return True
@@ -161,7 +207,7 @@ class SearchObjectives:
 
     def _eval_objs(
         self,
-        objs: Dict[str, dict],
+        objs: Dict[str, Any],
         models: Sequence[ArchaiModel],
         budgets: Optional[Dict[str, Sequence[Any]]] = None,
         progress_bar: bool = False,
@@ -191,7 +237,7 @@ class SearchObjectives:
                     pending[key].append(i)
                     continue
                 pending[key] = [i]
-                if isinstance(spec["evaluator"], AsyncModelEvaluator):
+                if isinstance(spec.evaluator, AsyncModelEvaluator):
                     async_jobs.setdefault(name, []).append((i, budget))
                 else:
                     sync_jobs.append((name, i, budget))
@@ -201,19 +247,21 @@ class SearchObjectives:
         before: Dict[Tuple[str, int], dict] = {}
         for name, jobs in async_jobs.items():
             started[name] = time.perf_counter()
-            evaluator = objs[name]["evaluator"]
+            evaluator = objs[name].evaluator
             for i, budget in jobs:
                 before[(name, i)] = dict(models[i].metadata)
                 evaluator.send(models[i], budget)
         for name, i, budget in sync_jobs:
-            evaluation = _run_sync(objs[name]["evaluator"], models[i], budget)
+            evaluation = _run_sync(objs[name].evaluator, models[i], budget)
             self._settle(name, models, i, budget, evaluation, pending, results)
             bar.update(1)
         for name, jobs in async_jobs.items():
-            evaluator = objs[name]["evaluator"]
+            evaluator = objs[name].evaluator
             try:
                 fetched = list(evaluator.fetch_all())
                 error = None
+            except StopSearch:
+                raise
             except Exception as exc:  # the whole batch failed: every job in it failed
                 fetched, error = [None] * len(jobs), _describe(exc)
             if len(fetched) != len(jobs):
@@ -258,7 +306,7 @@ class SearchObjectives:
         for name, archid, budget, evaluation in entries:
             self._cache[(name, archid, budget_key(budget))] = evaluation
 
-    def save_cache(self, path: str) -> None:
+    def save_cache(self, file_path: str) -> None:
         """Write the cache as a YAML list of plain records (safe to load anywhere)."""
         import yaml
 
@@ -268,31 +316,31 @@ class SearchObjectives:
                 "objective": name, "archid": archid, "budget": float(bkey) if bkey else None,
                 "value": ev.value, "status": ev.status, "error": ev.error, "seconds": round(ev.seconds, 6),
             })
-        with open(path, "w", encoding="utf-8") as f:
+        with open(file_path, "w", encoding="utf-8") as f:
             yaml.safe_dump(rows, f, sort_keys=False)
 
-    def load_cache(self, path: str) -> None:
+    def load_cache(self, file_path: str) -> None:
         """Read a file written by ``save_cache``; refuses anything that is not plain records."""
         import yaml
 
-        with open(path, "r", encoding="utf-8") as f:
+        with open(file_path, "r", encoding="utf-8") as f:
             try:
                 rows = yaml.safe_load(f)
             except yaml.YAMLError as exc:
-                raise ValueError(f"{path}: not a cache file: {exc}") from None
+                raise ValueError(f"{file_path}: not a cache file: {exc}") from None
         if rows is None:
             return
         if not isinstance(rows, list):
-            raise ValueError(f"{path}: a cache file is a list of records, got {type(rows).__name__}")
+            raise ValueError(f"{file_path}: a cache file is a list of records, got {type(rows).__name__}")
         for n, row in enumerate(rows):
             if not isinstance(row, dict) or not {"objective", "archid", "value"} <= set(row):
-                raise ValueError(f"{path}: record {n} needs objective, archid and value")
+                raise ValueError(f"{file_path}: record {n} needs objective, archid and value")
             status = row.get("status", "ok")
             if status not in ("ok", "failed"):
-                raise ValueError(f"{path}: record {n}: status must be ok or failed, got {status!r}")
+                raise ValueError(f"{file_path}: record {n}: status must be ok or failed, got {status!r}")
             value = row["value"]
             if value is not None and not isinstance(value, (int, float)):
-                raise ValueError(f"{path}: record {n}: value must be a number or null")
+                raise ValueError(f"{file_path}: record {n}: value must be a number or null")
             self._cache[(str(row["objective"]), str(row["archid"]), budget_key(row.get("budget")))] = Evaluation(
                 None if value is None else float(value), status, row.get("error"), float(row.get("seconds") or 0.0)
             )
@@ -305,6 +353,8 @@ def _check_range(name: str, constraint) -> Optional[Tuple[float, float]]:
         lo, hi = (float(v) for v in constraint)
     except (TypeError, ValueError):
         raise ValueError(f"{name!r}: constraint must be a pair [low, high] of numbers, got {constraint!r}") from None
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError(f"{name!r}: constraint bounds must be numbers, got {constraint!r} (NaN)")
     if lo > hi:
         raise ValueError(f"{name!r}: constraint low {lo} is above high {hi}")
     return (lo, hi)
@@ -317,6 +367,8 @@ def _run_sync(evaluator: ModelEvaluator, model: ArchaiModel, budget) -> Evaluati
     start = time.perf_counter()
     try:
         value = evaluator.evaluate(model, budget)
+    except StopSearch:
+        raise
     except Exception as exc:
         return Evaluation(None, "failed", _describe(exc), time.perf_counter() - start)
     return outcome(value, time.perf_counter() - start, _changed(before, model.metadata))

@@ -213,13 +213,13 @@ class SearchResults:
         fig.tight_layout()
         return fig
 
-    def save_2d_pareto_evolution_plot(self, objective_names: Tuple[str, str], path: str):
+    def save_2d_pareto_evolution_plot(self, objective_names: Tuple[str, str], file_path: str):
         import matplotlib.pyplot as plt
 
         fig = self.plot_2d_pareto_evolution(objective_names)
-        fig.savefig(path)
+        fig.savefig(file_path)
         plt.close(fig)
-        return path
+        return file_path
 
     def save_all_2d_pareto_evolution_plots(self, directory: str) -> List[str]:
         os.makedirs(directory, exist_ok=True)

@@ -24,6 +24,6 @@ class Searcher(EnforceOverrides):
     def subscribe_start_iteration(self, fn: Callable[[int], None]):
         self.iteration_callbacks.append(fn)
 
-    def on_start_iteration(self, iteration_num: int):
+    def on_start_iteration(self, iteration: int):
         for callback in self.iteration_callbacks:
-            callback(iteration_num)
+            callback(iteration)

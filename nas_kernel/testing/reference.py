@@ -87,5 +87,5 @@ class ArchidScore(ModelEvaluator):
     """A fixed pseudo-random score in [0, 1) per archid: deterministic, instant, needs no arch."""
 
     @overrides
-    def evaluate(self, model, budget=None):
-        return zlib.crc32(model.archid.encode()) / 2**32
+    def evaluate(self, arch, budget=None):
+        return zlib.crc32(arch.archid.encode()) / 2**32

@@ -60,13 +60,13 @@ class TorchFlops(ModelEvaluator):
         return float(total)
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
-        return self._count(model)
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        return self._count(arch)
 
 
 class TorchMacs(TorchFlops):
     """Multiply-accumulate operations: half of :class:`TorchFlops` (same parameters)."""
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
-        return self._count(model) / 2.0
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        return self._count(arch) / 2.0

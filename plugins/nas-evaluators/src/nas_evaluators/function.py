@@ -23,6 +23,6 @@ class EvaluationFunction(ModelEvaluator):
         self.evaluation_fn = evaluation_fn
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         fn = resolve(self.evaluation_fn, "evaluation_fn")
-        return fn(model, budget)
+        return fn(arch, budget)

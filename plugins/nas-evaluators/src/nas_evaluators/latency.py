@@ -43,23 +43,23 @@ class TorchLatency(ModelEvaluator):
         self.threads = check_threads(threads)
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         import torch
 
-        arch = model.arch
+        net = arch.arch
         args, kwargs = forward_inputs(self.forward_args, self.forward_kwargs, self.input_shape,
                                       batch_size=self.batch_size)
-        was_training = arch.training
-        arch.eval()
+        was_training = net.training
+        net.eval()
         times = []
         try:
             with torch_threads(self.threads), torch.inference_mode():
                 for _ in range(self.num_warmups):
-                    arch(*args, **kwargs)
+                    net(*args, **kwargs)
                 for _ in range(self.num_samples):
                     start = time.perf_counter()
-                    arch(*args, **kwargs)
+                    net(*args, **kwargs)
                     times.append(time.perf_counter() - start)
         finally:
-            arch.train(was_training)
+            net.train(was_training)
         return float(statistics.median(times) if self.use_median else statistics.fmean(times))

@@ -31,19 +31,19 @@ class TorchPeakCpuMemory(ModelEvaluator):
         self.input_shape = check_shape(input_shape)
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         import torch
         from torch.profiler import ProfilerActivity, profile
 
-        arch = model.arch
+        net = arch.arch
         args, kwargs = forward_inputs(self.forward_args, self.forward_kwargs, self.input_shape)
-        was_training = arch.training
-        arch.eval()
+        was_training = net.training
+        net.eval()
         try:
             with torch.no_grad(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-                arch(*args, **kwargs)
+                net(*args, **kwargs)
         finally:
-            arch.train(was_training)
+            net.train(was_training)
         changes = sorted((e.time_range.start, e.self_cpu_memory_usage) for e in prof.events()
                          if e.self_cpu_memory_usage)
         running = peak = 0

@@ -29,16 +29,16 @@ class TorchNumParameters(ModelEvaluator):
         self.trainable_only = bool(trainable_only)
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
-        arch = model.arch
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        net = arch.arch
         classes = tuple(resolve(c, "exclude_cls") for c in self.exclude_cls)
         excluded = set()
         if classes:
-            for module in arch.modules():
+            for module in net.modules():
                 if isinstance(module, classes):
                     excluded.update(id(p) for p in module.parameters())
         seen, total = set(), 0
-        for p in arch.parameters():  # parameters() already yields shared weights once
+        for p in net.parameters():  # parameters() already yields shared weights once
             if id(p) in excluded or id(p) in seen or (self.trainable_only and not p.requires_grad):
                 continue
             seen.add(id(p))

@@ -74,7 +74,7 @@ class AvgOnnxLatency(ModelEvaluator):
         return buffer.getvalue()
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         import numpy as np
         import torch
 
@@ -82,16 +82,16 @@ class AvgOnnxLatency(ModelEvaluator):
             import onnxruntime as ort
         except ImportError:
             raise ImportError("onnx_latency needs onnxruntime: please run `pip install nas-evaluators[onnx]`") from None
-        arch = model.arch
+        net = arch.arch
         low, high = self.rand_range
         rng = np.random.default_rng(self.seed)
         x = rng.uniform(low, high, size=self.input_shape).astype(_DTYPES[self.input_dtype])
-        was_training = arch.training
-        arch.eval()
+        was_training = net.training
+        net.eval()
         try:
-            blob = self.export(arch, torch.from_numpy(x))
+            blob = self.export(net, torch.from_numpy(x))
         finally:
-            arch.train(was_training)
+            net.train(was_training)
         options = ort.SessionOptions()
         if self.threads is not None:
             options.intra_op_num_threads = self.threads

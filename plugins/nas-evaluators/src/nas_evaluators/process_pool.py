@@ -92,7 +92,8 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
 
     # ---- AsyncModelEvaluator ------------------------------------------------------------------
     @overrides
-    def send(self, model: ArchaiModel, budget: Optional[float] = None):
+    def send(self, arch: ArchaiModel, budget: Optional[float] = None):
+        model = arch  # Archai names the parameter ``arch``; the body says model
         try:
             payload = dumps((wire_model(model), budget))
         except Exception as exc:

@@ -32,8 +32,8 @@ class ProgressiveTraining(ModelEvaluator):
         self.training_states: Dict[str, Any] = {}
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         fn = resolve(self.training_fn, "training_fn")
-        metric, state = fn(model, self.dataset, budget, self.training_states.get(model.archid))
-        self.training_states[model.archid] = state
+        metric, state = fn(arch, self.dataset, budget, self.training_states.get(arch.archid))
+        self.training_states[arch.archid] = state
         return metric

@@ -101,7 +101,8 @@ class RayParallelEvaluator(AsyncModelEvaluator):
         return ray
 
     @overrides
-    def send(self, model: ArchaiModel, budget: Optional[float] = None):
+    def send(self, arch: ArchaiModel, budget: Optional[float] = None):
+        model = arch  # Archai names the parameter ``arch``; the body says model
         self._ensure_ray()
         ref = self._remote.remote(self._evaluator_ref, wire_model(model), budget, self.torch_threads)
         self._jobs.append((model, ref))

@@ -163,7 +163,8 @@ class PartialTraining(ModelEvaluator):
 
     # ---- the evaluator -------------------------------------------------------------------------
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        model = arch  # Archai names the parameter ``arch``; the body says model
         show = self.progress_bar
         if show is None:
             from nas_evaluators.transport import in_worker

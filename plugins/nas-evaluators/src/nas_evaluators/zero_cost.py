@@ -62,13 +62,13 @@ class ZeroCostProxy(ModelEvaluator):
         raise NotImplementedError
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         import torch
 
         X, y = self.minibatch()
         with torch_threads(self.torch_threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            return float(self.score(copy.deepcopy(model.arch), X, y))
+            return float(self.score(copy.deepcopy(arch.arch), X, y))
 
 
 def _loss_gradients(net, X, y):

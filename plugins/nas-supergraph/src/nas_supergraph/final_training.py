@@ -53,7 +53,8 @@ class FinalTraining(ModelEvaluator):
         return builder.build(desc)
 
     @overrides
-    def evaluate(self, model, budget=None):
+    def evaluate(self, arch, budget=None):
+        model = arch  # Archai names the parameter ``arch``; the body says model
         import copy
 
         import torch

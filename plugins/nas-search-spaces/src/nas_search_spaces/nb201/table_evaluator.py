@@ -81,11 +81,11 @@ class Nb201TableEvaluator(ModelEvaluator):
         self.num_queries = 0
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
-        value = self.table.value(index_of(model.archid, self.table), self.column)
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        value = self.table.value(index_of(arch.archid, self.table), self.column)
         self.simulated_seconds += self.seconds_per_query
         self.num_queries += 1
-        model.metadata["nb201_train_seconds"] = self.seconds_per_query
+        arch.metadata["nb201_train_seconds"] = self.seconds_per_query
         return value
 
     def reset_clock(self) -> None:
@@ -126,9 +126,9 @@ class NatsbenchMetric(ModelEvaluator):
         self.raise_not_found = bool(raise_not_found)
 
     @overrides
-    def evaluate(self, model: ArchaiModel, budget: Optional[float] = None):
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         try:
-            index = index_of(model.archid, self.table)
+            index = index_of(arch.archid, self.table)
         except ValueError:
             if self.raise_not_found:
                 raise
