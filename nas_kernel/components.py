@@ -26,14 +26,18 @@ def installed_plugins():
 
 
 def build_component(kind: str, name: str, params: Optional[Dict[str, Any]] = None, *, seed: int = 0,
-                    manager: Any = None, source: str = "<build_component>") -> Any:
+                    manager: Any = None, source: str = "<build_component>", base_dir: Optional[str] = None,
+                    output_dir: Optional[str] = None) -> Any:
     """The component ``kind``/``name`` built with ``params`` (``kind`` as the registries spell it:
     ``"datasets"``, ``"evaluators"``, ``"predictors"``, ``"search_spaces"``, ``"searchers"``,
     ``"ops"``). ``manager`` defaults to :func:`installed_plugins`; ``seed`` goes to a factory that
-    takes one and was not given it. Raises ``ConfigError`` for an unknown name or bad parameter."""
+    takes one and was not given it, and so do ``base_dir`` (relative data paths; default the working
+    directory) and ``output_dir`` (where a component may cache, e.g. decoded images). Raises
+    ``ConfigError`` for an unknown name or bad parameter."""
     from nas_kernel.config import ComponentBuilder
 
-    builder = ComponentBuilder(manager if manager is not None else installed_plugins(), source, seed)
+    builder = ComponentBuilder(manager if manager is not None else installed_plugins(), source, seed,
+                               base_dir=base_dir, output_dir=output_dir)
     return builder.component(kind, {"name": name, "params": dict(params or {})}, kind)
 
 

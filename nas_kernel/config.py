@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from nas_kernel.plugins import (KINDS, ComponentError, NasPluginManager, factory_parameters, singular)
 
 DEFAULT_NAME = "<embedded default experiment>"
-TOP_KEYS = {"seed", "output_dir", "search_space", "objectives", "constraints", "searcher", "max_failures",
+TOP_KEYS = {"seed", "output_dir", "base_dir", "search_space", "objectives", "constraints", "searcher", "max_failures",
             "description"}
 OBJECTIVE_KEYS = {"name", "higher_is_better", "compute_intensive", "evaluator", "constraint"}
 CONSTRAINT_KEYS = {"name", "evaluator", "constraint"}
@@ -172,6 +172,10 @@ def validate(raw: Dict[str, Any], source: str, *, seed: Optional[int] = None,
                           source=source, key="output_dir")
     if not isinstance(spec["output_dir"], str) or not spec["output_dir"].strip():
         raise ConfigError(f"must be a directory path, got {_kind_of(spec['output_dir'])}", source=source, key="output_dir")
+    base_dir = spec.get("base_dir", ".")  # saved experiments carry it, so a rebuilt run reads the same files
+    if not isinstance(base_dir, str) or not base_dir.strip():
+        raise ConfigError(f"must be a directory path, got {_kind_of(base_dir)}", source=source, key="base_dir")
+    spec["base_dir"] = os.path.normpath(os.path.join(experiment_folder(source), os.path.expanduser(base_dir)))
     if "description" in spec and not isinstance(spec["description"], str):
         raise ConfigError("must be text", source=source, key="description")
     if spec.get("max_failures") is not None:
@@ -276,8 +280,8 @@ def _kind_of(value: Any) -> str:
 
 
 def fingerprint(spec: Dict[str, Any]) -> str:
-    """Identity of an experiment for resume: everything but where it is written."""
-    material = {k: v for k, v in spec.items() if k != "output_dir"}
+    """Identity of an experiment for resume: everything but where it is written and read from."""
+    material = {k: v for k, v in spec.items() if k not in ("output_dir", "base_dir")}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -286,7 +290,8 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
     """Build search space, objectives and searcher from a validated spec."""
     from nas_kernel.api.objectives import SearchObjectives
 
-    builder = ComponentBuilder(manager, source, spec["seed"])
+    builder = ComponentBuilder(manager, source, spec["seed"], base_dir=spec.get("base_dir"),
+                               output_dir=spec["output_dir"])
     space = builder.component("search_spaces", spec["search_space"], "search_space")
     objectives = SearchObjectives()
     for i, obj in enumerate(spec["objectives"]):
@@ -336,6 +341,19 @@ def save_experiment(experiment: Experiment) -> str:
     return path
 
 
+#: factory parameters the kernel fills when the experiment leaves them out: the experiment's seed, the
+#: folder relative data paths resolve against (``base_dir``), and the run's ``output_dir``
+SUPPLIED_BY_NAME = ("seed", "base_dir", "output_dir")
+
+
+def experiment_folder(source: str) -> str:
+    """The absolute folder of the experiment file ``source`` (the working directory for the
+    embedded default or a component built from code)."""
+    if source and os.path.isfile(source):
+        return os.path.dirname(os.path.abspath(source))
+    return os.getcwd()
+
+
 def _expected_types(kind: str):
     from nas_kernel import api
 
@@ -346,8 +364,11 @@ def _expected_types(kind: str):
 class ComponentBuilder:
     """Builds ``{name, params}`` components of the registries, nested ones first."""
 
-    def __init__(self, manager: NasPluginManager, source: str, seed: int) -> None:
+    def __init__(self, manager: NasPluginManager, source: str, seed: int, *, base_dir: Optional[str] = None,
+                 output_dir: Optional[str] = None) -> None:
         self.manager, self.source, self.seed = manager, source, seed
+        #: what a factory gets for a parameter of that name the experiment does not set (SUPPLIED_BY_NAME)
+        self.context = {"seed": seed, "base_dir": base_dir or experiment_folder(source), "output_dir": output_dir}
 
     def component(self, kind: str, comp: Dict[str, Any], key: str, leading: Tuple[Any, ...] = ()) -> Any:
         name = comp["name"]
@@ -373,8 +394,9 @@ class ComponentBuilder:
             pkey = f"{key}.params.{pname}"
             kwargs[pname] = self._value(value, pname, pkey)
             _check_type(kwargs[pname], hints.get(pname), pkey, self.source)
-        if "seed" in by_name and "seed" not in given:
-            kwargs["seed"] = self.seed
+        for pname in SUPPLIED_BY_NAME:
+            if pname in by_name and pname not in given and self.context[pname] is not None:
+                kwargs[pname] = self.context[pname]
         missing = [p.name for p in params if p.default is inspect.Parameter.empty and p.name not in kwargs]
         if missing:
             raise ConfigError(f"missing required parameter(s) of {singular(kind)} {name!r}: {', '.join(missing)}",

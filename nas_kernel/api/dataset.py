@@ -82,9 +82,12 @@ def _check_split(split: str) -> None:
 
 
 def get_split(provider: Any, split: str):
-    """``(X, y)`` of one split of any provider."""
+    """``(X, y)`` of one split of any provider; ``ValueError`` for a test split it does not have."""
     _check_split(split)
-    return getattr(provider, f"get_{split}")()
+    method = getattr(provider, f"get_{split}", None)
+    if method is None and split == "test":
+        raise ValueError(f"{type(provider).__name__} has no test split")
+    return method()
 
 
 def tensor_dataset(provider: Any, split: str):
@@ -110,7 +113,7 @@ def split_sizes(provider: Any) -> Dict[str, int]:
     for split in SPLITS:
         try:
             sizes[split] = int(len(get_split(provider, split)[1]))
-        except (ValueError, AttributeError):
+        except ValueError:
             sizes[split] = 0
     return sizes
 

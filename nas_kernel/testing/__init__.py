@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from nas_kernel.testing._dataset import (check_dataset, check_labels_within_num_classes,
+                                         check_pickle_roundtrip_keeps_data, check_sizes_match_splits,
+                                         check_splits_are_float_and_int64_tensors,
+                                         check_torch_dataset_matches_tensors, dataset_checks)
 from nas_kernel.testing._evaluator import check_async_fetch_matches_send_order, check_evaluate_returns_float
 from nas_kernel.testing._generator import Expected, WithInputs, checks_for, components_checks_generator, with_inputs
 from nas_kernel.testing._naming import name_of
@@ -58,7 +62,9 @@ def parametrize_with_checks(components: Iterable[Any], *, expected_failed_checks
 
 __all__ = [
     "CheckFailed", "CheckWarning", "HookRecorder", "RecordedCall", "WithInputs", "name_of",
-    "check_archid_is_stable", "check_async_fetch_matches_send_order", "check_crossover_returns_model",
+    "check_archid_is_stable", "check_dataset", "check_labels_within_num_classes",
+    "check_pickle_roundtrip_keeps_data", "check_sizes_match_splits", "check_splits_are_float_and_int64_tensors",
+    "check_torch_dataset_matches_tensors", "dataset_checks", "check_async_fetch_matches_send_order", "check_crossover_returns_model",
     "check_encode_fixed_length", "check_evaluate_returns_float", "check_evaluator", "check_factory_signature",
     "check_fires_on_start_iteration_each_iteration", "check_mutate_does_not_modify_parent", "check_op",
     "check_op_forward_shape", "check_plugin", "check_predict_returns_meanvar_shapes",
