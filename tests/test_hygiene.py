@@ -1,4 +1,5 @@
 """The kernel stays small: importing it or asking for help pulls in no plugin and no heavy library."""
+import re
 import subprocess
 import sys
 import time
@@ -54,3 +55,55 @@ def test_lazy_exports_import_on_first_use_and_list_names(tmp_path, monkeypatch):
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         mod.Nope
+
+
+def _plugin_packages():
+    """``{distribution folder: its top-level package names}`` of every plugin under plugins/."""
+    found = {}
+    for dist in sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists()):
+        src = dist / "src"
+        packages = {p.name for p in src.iterdir() if (p / "__init__.py").exists()} if src.is_dir() else set()
+        if packages:
+            found[dist] = packages
+    return found
+
+
+def _imported_packages(path: Path):
+    """Top-level names imported anywhere in ``path`` (function bodies included)."""
+    import ast
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError:  # not this test's concern: read the import lines as text
+        for line, source in enumerate(text.splitlines(), 1):
+            match = re.match(r"\s*(?:from|import)\s+([A-Za-z_]\w*)", source)
+            if match:
+                yield line, match.group(1)
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module.split(".")[0]
+
+
+def test_no_plugin_imports_or_requires_another_plugin():
+    """Plugins meet only through the kernel (``nas_kernel.components.build_component``): no plugin's
+    source imports another plugin's package, and no plugin requires another one (optional extras only)."""
+    packages = _plugin_packages()
+    assert len(packages) >= 5
+    owner = {pkg: dist.name for dist, pkgs in packages.items() for pkg in pkgs}
+    problems = []
+    for dist, own in packages.items():
+        for path in sorted((dist / "src").rglob("*.py")):
+            for line, name in _imported_packages(path):
+                if name in owner and name not in own:
+                    problems.append(f"{path.relative_to(ROOT)}:{line} imports {name} ({owner[name]})")
+        required = tomllib.loads((dist / "pyproject.toml").read_text())["project"].get("dependencies", [])
+        for requirement in required:
+            name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].strip().lower()
+            if name in owner.values() and name != dist.name:
+                problems.append(f"{dist.name}/pyproject.toml requires {name}: make it an optional extra")
+    assert problems == []

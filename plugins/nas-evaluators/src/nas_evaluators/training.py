@@ -118,9 +118,9 @@ class PartialTraining(ModelEvaluator):
 
     def provider(self):
         if self.dataset is None:
-            from nas_datasets import Digits
+            from nas_kernel.components import build_component
 
-            self.dataset = Digits(seed=self.seed)
+            self.dataset = build_component("datasets", "digits", seed=self.seed)
         return self.dataset
 
     def settings(self) -> dict:

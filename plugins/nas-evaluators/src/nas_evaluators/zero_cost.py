@@ -51,9 +51,9 @@ class ZeroCostProxy(ModelEvaluator):
         import torch
 
         if self.dataset is None:
-            from nas_datasets import Digits
+            from nas_kernel.components import build_component
 
-            self.dataset = Digits(seed=self.seed)
+            self.dataset = build_component("datasets", "digits", seed=self.seed)
         X, y = self.dataset.get_train()
         idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.seed))[: self.batch_size]
         return X[idx], y[idx]

@@ -22,10 +22,12 @@ from nas_searchers.ranking import ranked_indices
 
 
 def default_surrogate(seed: int) -> Predictor:
-    from nas_predictors import PredictiveDNNEnsemble
+    """The registered predictor ``mlp_ensemble`` (from nas-predictors), built through the kernel."""
+    from nas_kernel.components import build_component
 
-    return PredictiveDNNEnsemble(num_ensemble_members=5, num_layers=3, width=64, lr=3e-3, num_tr_steps=300,
-                                 device="cpu", seed=seed)
+    return build_component("predictors", "mlp_ensemble", {"num_ensemble_members": 5, "num_layers": 3, "width": 64,
+                                                          "lr": 3e-3, "num_tr_steps": 300, "device": "cpu"},
+                           seed=seed)
 
 
 class MoBananasSearch(AlgorithmSearcher):
