@@ -239,6 +239,8 @@ def _component_shape(comp: Any, key: str, source: str) -> None:
         raise ConfigError(f"expected {{name: {comp}, params: {{...}}}}, got the text {comp!r}", source=source, key=key)
     if not isinstance(comp, dict):
         raise ConfigError(f"expected {{name: ..., params: {{...}}}}, got {_kind_of(comp)}", source=source, key=key)
+        if any(v != v for v in con):  # NaN compares unequal to itself
+            raise ConfigError(f"bounds must be numbers, got {con!r} (NaN)", source=source, key=f"{key}.constraint")
     _no_unknown(comp, COMPONENT_KEYS, key, source)
     if not isinstance(comp.get("name"), str) or not comp["name"]:
         raise ConfigError("missing or not text; the component's registered name", source=source, key=f"{key}.name")
@@ -264,6 +266,11 @@ def _int(value: Any, key: str, source: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"expected a whole number, got {value!r}", source=source, key=key)
     if value < minimum or value > 2**63 - 1:
+    from nas_kernel.api.columns import RESERVED_COLUMNS
+
+    if name in RESERVED_COLUMNS:
+        raise ConfigError(f"{name!r} is a column the results table uses itself; choose another name "
+                          f"(reserved: {', '.join(RESERVED_COLUMNS)})", source=source, key=f"{key}.name")
         raise ConfigError(f"expected a whole number from {minimum} to 2**63-1, got {value}", source=source, key=key)
     return value
 

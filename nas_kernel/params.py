@@ -18,10 +18,14 @@ def check_int(name: str, value: Any, minimum: Optional[int] = None, maximum: Opt
 
 
 def check_number(name: str, value: Any, minimum: Optional[float] = None, maximum: Optional[float] = None,
-                 *, low_open: bool = False) -> float:
-    """``value`` as a finite-or-infinite float within the bounds (``low_open``: above ``minimum``)."""
+                 *, low_open: bool = False, allow_infinite: bool = False) -> float:
+    """``value`` as a float within the bounds (``low_open``: above ``minimum``); NaN is never a
+    number, and an infinite value (YAML ``.inf``) only where ``allow_infinite`` says it means
+    something: elsewhere it would pass the bounds and break a computation later."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise ValueError(f"{name} must be a number, got {value!r}")
+    if math.isinf(value) and not allow_infinite:
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     value = float(value)
     _check_bounds(name, value, minimum, maximum, low_open=low_open)
     return value

@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 import pluggy
 
 from nas_kernel import hookspecs
+from nas_kernel.api.stop import StopSearch
 from nas_kernel.hookspecs import LIFECYCLE_HOOKS, PROJECT, REGISTRATION_HOOKS
 
 ENTRY_POINT_GROUP = PROJECT
@@ -399,6 +400,8 @@ def call_lifecycle(manager: Optional[NasPluginManager], hook_name: str, **kwargs
             continue
         try:
             impl.function(*[kwargs[a] for a in impl.argnames])
+        except StopSearch:  # a hook asking the search to end is not a broken plugin
+            raise
         except Exception as exc:
             if record is None:
                 raise

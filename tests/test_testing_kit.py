@@ -556,8 +556,22 @@ def test_rebuilding_needs_parameters_stored_as_attributes():
         def random_sample(self):
             return self.model(self.rng.randrange(self.n))
 
-    with pytest.raises(CheckFailed, match=r"ForgetsSize keeps no attribute for constructor parameter\(s\) \['size'\]"):
-        kit.check_same_seed_same_samples(ForgetsSize(seed=0))
+    # it keeps its generator as self.rng (as Archai's tutorial space does): copied and reseeded
+    kit.check_same_seed_same_samples(ForgetsSize(seed=0))
+
+    class ForgetsEverything(ForgetsSize):
+        def __init__(self, size: int = 10, seed: int = 1) -> None:
+            super().__init__(size=size, seed=seed)
+            self._draw = self.rng.randrange
+            del self.rng
+
+        @overrides
+        def random_sample(self):
+            return self.model(self._draw(self.n))
+
+    with pytest.raises(CheckFailed, match=r"ForgetsEverything keeps no attribute for constructor parameter\(s\) "
+                                          r"\['size'\].* or keep the space's random generator as an attribute"):
+        kit.check_same_seed_same_samples(ForgetsEverything(seed=0))
 
 
 @kit.parametrize_with_checks(

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from nas_kernel.api.columns import RESERVED_COLUMNS
 from nas_kernel.api.evaluation import Evaluation, budget_key, normalize_budget, outcome
 from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
 from nas_kernel.api.model import ArchaiModel
@@ -112,6 +113,9 @@ class SearchObjectives:
     def _check_new(self, name: str, evaluator: Any) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"objective name must be a non-empty string, got {name!r}")
+        if name in RESERVED_COLUMNS:
+            raise ValueError(f"objective name {name!r} is a column the results table uses itself; choose "
+                             f"another name (reserved: {', '.join(RESERVED_COLUMNS)})")
         if name in self._objs or name in self._extra_constraints:
             raise ValueError(f"objective or constraint {name!r} is already defined")
         if not isinstance(evaluator, (ModelEvaluator, AsyncModelEvaluator)):
@@ -408,7 +412,9 @@ class _NoBar:
 
 
 def _progress(enabled: bool, total: int):
-    if not enabled or total == 0:
+    from nas_kernel.run_context import progress_enabled  # off inside a quiet run (nas search -q)
+
+    if not progress_enabled(enabled) or total == 0:
         return _NoBar()
     from tqdm.auto import tqdm
 

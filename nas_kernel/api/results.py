@@ -10,6 +10,7 @@ import itertools
 import math
 import os
 import time
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -47,6 +48,10 @@ class SearchResults:
         if missing:
             raise ValueError(f"evaluation_results lacks objective(s) {missing}")
         n = len(models)
+        clash = set(extra_model_data or {}) & (set(names) | {"archid", "models"})
+        if clash:
+            raise ValueError(f"extra_model_data column(s) {sorted(clash)} clash with an objective or the "
+                             "table's own columns")
         for key, col in itertools.chain(evaluation_results.items(), (extra_model_data or {}).items()):
             if len(col) != n:
                 raise ValueError(f"column {key!r} has {len(col)} values for {n} models")
@@ -159,16 +164,30 @@ class SearchResults:
         self.get_search_state_df().to_csv(file_path, index=False)
 
     def save_pareto_frontier_models(self, directory: str, save_weights: bool = False) -> List[str]:
-        """Save every front member with the search space's ``save_arch`` (and weights if asked and
-        the model is still in memory). File names come from ``safe_filename(archid)``."""
+        """Save every front member with the search space's ``save_arch`` and, with
+        ``save_weights``, its weights through the space's ``save_model_weights`` as
+        ``{archid}_weights.pt`` (a lazily given model is built for it). A model whose
+        architecture was cleared has no weights left: those archids are named in a warning
+        instead of silently writing nothing. File names come from ``safe_filename(archid)``."""
         os.makedirs(directory, exist_ok=True)
-        written = []
+        written, cleared = [], []
         for model in self.get_pareto_frontier()["models"]:
             base = inside(directory, safe_filename(model.archid))
             self.search_space.save_arch(model, base)
             written.append(base)
-            if save_weights and model.is_built and model.arch is not None:
-                self.search_space.save_model_weights(model, base + "_weights.pt")
+            if not save_weights:
+                continue
+            if model.arch is None:  # cleared (a lazy model is built by reading .arch)
+                cleared.append(model.archid)
+                continue
+            self.search_space.save_model_weights(model, base + "_weights.pt")
+            written.append(base + "_weights.pt")
+        if cleared:
+            warnings.warn(
+                f"save_pareto_frontier_models: no weights for {len(cleared)} front model(s) whose "
+                f"architecture was cleared ({', '.join(cleared[:5])}{', ...' if len(cleared) > 5 else ''}); "
+                "keep them with clear_evaluated_models=False or save_pareto_model_weights=True",
+                UserWarning, stacklevel=2)
         return written
 
     # ---- plots -----------------------------------------------------------------------------

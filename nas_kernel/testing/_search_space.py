@@ -1,10 +1,12 @@
 """Checks for search spaces, picked by capability: every ``DiscreteSearchSpace`` gets the
 sampling, persistence and signature checks, an ``EvolutionarySearchSpace`` the mutate/crossover
 checks, a ``BayesOptSearchSpace`` the encoding check. The space under test is used as given
-(its generator advances); seeded-determinism builds fresh copies (see ``_naming.rebuild``)."""
+(its generator advances); seeded-determinism builds fresh copies (``rebuild_space``)."""
 from __future__ import annotations
 
+import copy
 import os
+import random
 import tempfile
 from typing import Any, Callable, List
 
@@ -13,7 +15,7 @@ import numpy as np
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, DiscreteSearchSpace, EvolutionarySearchSpace
 from nas_kernel.testing._models import snapshot, snapshot_difference, weights_difference, weights_of
 from nas_kernel.testing._naming import name_of, rebuild
-from nas_kernel.testing._results import fail
+from nas_kernel.testing._results import CheckFailed, fail
 from nas_kernel.testing._signature import signature_problems
 
 SAMPLES = 4
@@ -60,8 +62,53 @@ def check_archid_is_stable(space):
              f"{second.archid!r}; the same architecture must always get the same archid")
 
 
+#: the seed both copies' generators get when a space is rebuilt by copying
+RESEED = 12345
+
+
+def _generators(space: Any) -> List[str]:
+    """Names of the attributes holding a random generator (``random.Random``, numpy's)."""
+    kinds = (random.Random, np.random.RandomState, np.random.Generator)
+    return [name for name, value in getattr(space, "__dict__", {}).items() if isinstance(value, kinds)]
+
+
+def _reseed(space: Any, names: List[str]) -> None:
+    for name in names:
+        gen = getattr(space, name)
+        if isinstance(gen, random.Random):
+            gen.seed(RESEED)
+        elif isinstance(gen, np.random.RandomState):
+            gen.seed(RESEED)
+        else:
+            setattr(space, name, np.random.default_rng(RESEED))
+
+
+def rebuild_space(space: Any) -> Any:
+    """A fresh copy of ``space`` for the seeded-determinism check.
+
+    From its constructor when every constructor parameter is kept as an attribute (or
+    ``get_params()`` gives them). Otherwise, as Archai's own tutorial space keeps only
+    ``self.rng``: a deep copy whose generator attributes are reseeded with one fixed seed, so two
+    copies start from the same state. A space with neither gets one message saying what to add.
+    """
+    try:
+        return rebuild(space)
+    except CheckFailed as exc:
+        names = _generators(space)
+        if not names:
+            fail(f"{exc} -- or keep the space's random generator as an attribute (e.g. self.rng = "
+                 "random.Random(seed)), so the kit can copy the space and reseed it")
+    try:
+        clone = copy.deepcopy(space)
+    except Exception as err:
+        fail(f"{name_of(space)} cannot be rebuilt from its constructor and deep-copying it failed: "
+             f"{type(err).__name__}: {err}")
+    _reseed(clone, names)
+    return clone
+
+
 def check_same_seed_same_samples(space):
-    a, b = rebuild(space), rebuild(space)
+    a, b = rebuild_space(space), rebuild_space(space)
     ids_a = [_sample(a).archid for _ in range(SAMPLES)]
     ids_b = [_sample(b).archid for _ in range(SAMPLES)]
     if ids_a != ids_b:

@@ -69,9 +69,10 @@ def test_repeat_config_counts_and_sharing():
 def test_arch_config_pick_and_to_dict():
     config = ArchConfig({"a": 1, "sub": {"b": 2}})
     assert config.pick("sub").pick("b") == 2 and config.pick("missing", default=0) == 0
-    assert config.get_used_params() == ["sub.b"]
+    assert config.used_param_paths() == ["sub.b"]
+    assert config.get_used_params() == {"a": False, "sub": {"b": True}}
     assert config.to_dict() == {"a": 1, "sub": {"b": 2}}
-    with pytest.raises(KeyError, match="missing"):
+    with pytest.raises(ValueError, match="missing"):
         config.pick("missing")
 
 

@@ -3,9 +3,8 @@ records that the parameter was used, so parameters the factory never reads do no
 archid (two configs differing only in unused parameters are the same architecture)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Set
-
-_MISSING = object()
+from collections import OrderedDict
+from typing import Any, Dict, Iterator, List, Optional, Set, Union
 
 
 class Raw:
@@ -36,14 +35,16 @@ class ArchConfig:
                 value = ArchConfig(value, _path=_join(_path, key), _usage=self._used)
             self._config[key] = value
 
-    def pick(self, param_name: str, default: Any = _MISSING, record_usage: bool = True) -> Any:
+    def pick(self, param_name: str, default: Any = None, record_usage: bool = True) -> Any:
         """The value of ``param_name``; a sub-tree comes back as an ``ArchConfig``, a repeated
-        block as an ``ArchConfigList``. Marks the parameter used unless ``record_usage`` is False."""
+        block as an ``ArchConfigList``. Marks the parameter used unless ``record_usage`` is False.
+        A missing name returns ``default``, or raises ``ValueError`` when there is none (Archai's
+        rule: ``default=None`` means the parameter is required)."""
         if param_name not in self._config:
-            if default is not _MISSING:
+            if default is not None:
                 return default
-            raise KeyError(f"no parameter {param_name!r} at {self._path or 'the top level'}; "
-                           f"known: {sorted(self._config)}")
+            raise ValueError(f"no parameter {param_name!r} at {self._path or 'the top level'} and no "
+                             f"default given; known: {sorted(self._config)}")
         value = self._config[param_name]
         if isinstance(value, ArchConfig):
             return value
@@ -54,7 +55,25 @@ class ArchConfig:
     def __contains__(self, name: str) -> bool:
         return name in self._config
 
-    def get_used_params(self) -> List[str]:
+    def get_used_params(self) -> "OrderedDict[str, Union[bool, dict]]":
+        """Archai's usage tree: every parameter of this config mapped to whether ``pick`` read
+        it; a sub-config maps to its own tree, a repeated block to Archai's list shape
+        (``{"_config_type": False, "_configs": {"0": tree, ...}, "_repeat_times": used}``)."""
+        used: "OrderedDict[str, Union[bool, dict]]" = OrderedDict()
+        for key, value in self._config.items():
+            if isinstance(value, ArchConfig):
+                used[key] = value.get_used_params()
+            elif isinstance(value, ArchConfigList):
+                used[key] = OrderedDict([
+                    ("_config_type", False),
+                    ("_configs", OrderedDict((str(i), c.get_used_params()) for i, c in enumerate(value))),
+                    ("_repeat_times", _join(self._path, key) in self._used),
+                ])
+            else:
+                used[key] = _join(self._path, key) in self._used
+        return used
+
+    def used_param_paths(self) -> List[str]:
         """Dotted paths of every parameter read so far (in the whole configuration)."""
         return sorted(self._used)
 
@@ -87,7 +106,7 @@ class ArchConfigList:
     def __iter__(self) -> Iterator[ArchConfig]:
         return iter(self._configs)
 
-    def pick(self, param_name: str, default: Any = _MISSING, record_usage: bool = True) -> List[Any]:
+    def pick(self, param_name: str, default: Any = None, record_usage: bool = True) -> List[Any]:
         """``param_name`` of every block."""
         return [c.pick(param_name, default, record_usage) for c in self._configs]
 

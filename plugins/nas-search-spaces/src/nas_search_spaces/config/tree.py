@@ -123,7 +123,7 @@ class ArchParamTree:
 
     def used_params(self, config: ArchConfig) -> List[int]:
         """Numbers of the free parameters the factory read from ``config``."""
-        return sorted({self.param_of_path[p] for p in config.get_used_params() if p in self.param_of_path})
+        return sorted({self.param_of_path[p] for p in config.used_param_paths() if p in self.param_of_path})
 
     def encode_choices(self, choices: Sequence[int], used: Sequence[int], unused_value: float = -1.0) -> List[float]:
         """Per free parameter its encoding, or ``unused_value`` slots if it was not used."""
