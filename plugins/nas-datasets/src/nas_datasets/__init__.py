@@ -10,7 +10,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "ArrayDataset": "nas_datasets.provider",
+    "Arrays": "nas_datasets.arrays",
     "Digits": "nas_datasets.digits",
+    "ImageFolder": "nas_datasets.image_folder",
+    "PythonFunction": "nas_datasets.python_function",
     "Synthetic": "nas_datasets.synthetic",
     "Cifar10": "nas_datasets.cifar10",
     "Mnist": "nas_datasets.mnist",

@@ -8,3 +8,6 @@ def register_datasets(register):
     register("synthetic", "nas_datasets.synthetic:Synthetic")
     register("cifar10", "nas_datasets.cifar10:Cifar10")
     register("mnist", "nas_datasets.mnist:Mnist")
+    register("arrays", "nas_datasets.arrays:Arrays")
+    register("image_folder", "nas_datasets.image_folder:ImageFolder")
+    register("python", "nas_datasets.python_function:PythonFunction")

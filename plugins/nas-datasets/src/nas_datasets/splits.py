@@ -1,7 +1,7 @@
 """Seeded splitting and the per-channel statistics the loaders standardise with."""
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -32,14 +32,32 @@ def split_indices(n: int, fractions: Tuple[float, ...], seed: int) -> Tuple[np.n
     return (np.sort(order[: n - sum(sizes)]),) + tuple(parts)
 
 
-def channel_stats(X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Mean and std per channel (axis 1) of ``X`` shaped ``(N, C, ...)``; std never zero."""
+def channel_stats(X: np.ndarray, rows: Optional[np.ndarray] = None,
+                  chunk: int = 4096) -> Tuple[np.ndarray, np.ndarray]:
+    """Mean and std per channel (axis 1) of ``X`` shaped ``(N, C, ...)`` (only ``rows`` of it when
+    given); std never zero. Read ``chunk`` samples at a time, so a memory-mapped file is never
+    converted whole."""
     axes = (0,) + tuple(range(2, X.ndim))
-    Xf = X.astype(np.float64)
-    mean = Xf.mean(axis=axes)
-    std = Xf.std(axis=axes)
+    picked = np.arange(len(X)) if rows is None else np.sort(np.asarray(rows, dtype=np.int64))
+    count = len(picked) * int(np.prod(X.shape[2:], dtype=np.int64))
+    total = np.zeros(X.shape[1], dtype=np.float64)
+    for start in range(0, len(picked), chunk):
+        total += _part(X, picked, start, chunk).sum(axis=axes)
+    mean = total / count
+    spread = np.zeros_like(total)
+    centre = mean.reshape((1, -1) + (1,) * (X.ndim - 2))
+    for start in range(0, len(picked), chunk):
+        spread += ((_part(X, picked, start, chunk) - centre) ** 2).sum(axis=axes)
+    std = np.sqrt(spread / count)
     std[std < 1e-8] = 1.0
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _part(X: np.ndarray, picked: np.ndarray, start: int, chunk: int) -> np.ndarray:
+    sel = picked[start:start + chunk]
+    if len(sel) and sel[-1] - sel[0] == len(sel) - 1:  # a contiguous run: a slice, no index copy
+        return np.asarray(X[sel[0]:sel[-1] + 1], dtype=np.float64)
+    return np.asarray(X[sel], dtype=np.float64)
 
 
 def make_splits(X: np.ndarray, y: np.ndarray, *, val_fraction: float, seed: int, test_fraction: float = 0.0,
