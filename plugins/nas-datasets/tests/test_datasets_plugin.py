@@ -4,7 +4,7 @@ import pytest
 import nas_datasets.plugin
 from nas_kernel.plugins import make_plugin_manager
 
-EXPECTED = ["cifar10", "digits", "mnist", "synthetic"]
+EXPECTED = ["arrays", "cifar10", "digits", "image_folder", "mnist", "python", "synthetic"]
 
 
 def test_registers_datasets():
