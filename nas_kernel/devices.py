@@ -11,8 +11,9 @@ torch is imported inside the functions: importing this module stays cheap.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-from typing import Any, List
+from typing import Any, Dict, List, Optional
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 _DEVICE = re.compile(r"^(auto|cpu|cuda)(?::(\d+))?$")
@@ -111,3 +112,130 @@ def release_memory(device: str) -> None:
         import torch
 
         torch.cuda.empty_cache()
+
+
+# ---- failures: out of memory --------------------------------------------------------------------
+class OutOfMemory(RuntimeError):
+    """A candidate ran out of device or host memory; the memory it held has been released."""
+
+
+def call_releasing_memory(device: str, what: str, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``; when it runs out of memory, release what it held on ``device`` and
+    raise :class:`OutOfMemory` naming ``what`` (a failed evaluation, not a dead search).
+
+    A function, not a context manager, on purpose: the tensors of a failed step live in the frames
+    of ``fn``, which stay alive as long as the error's traceback does. Here the traceback is
+    dropped before the cache is emptied, so the next candidate starts with the memory back."""
+    try:
+        return fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: B902 - MemoryError and torch's OOM are all we keep
+        if not is_out_of_memory(exc):
+            raise
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = f"{what} ran out of memory on {device}: {first_line}"
+    release_memory(device)  # outside the handler: the failed frames are gone by now
+    raise OutOfMemory(reason)
+
+
+# ---- determinism --------------------------------------------------------------------------------
+@contextlib.contextmanager
+def deterministic_algorithms(device: str, enabled: bool = True):
+    """Run the block with torch's deterministic algorithms (and cuDNN's deterministic, non-
+    benchmarking mode) when ``enabled``; the previous settings come back afterwards.
+
+    On CUDA, deterministic cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG`` set before the first cuBLAS
+    call of the process; it is set here when missing, which is in time in a fresh worker process."""
+    if not enabled:
+        yield
+        return
+    import os
+
+    import torch
+
+    if device_type(device) == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+
+
+# ---- timing -------------------------------------------------------------------------------------
+def timed(device: str, fn) -> float:
+    """Seconds ``fn()`` takes on ``device``: CUDA events around it on a GPU (queued kernels are
+    waited for, launch overhead is not mistaken for work), ``perf_counter`` on the CPU."""
+    import time
+
+    if device_type(device) == "cuda":
+        import torch
+
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        synchronize(device)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1000.0
+    begin = time.perf_counter()
+    fn()
+    return time.perf_counter() - begin
+
+
+# ---- several devices in one search --------------------------------------------------------------
+def check_devices(name: str, value: Any) -> Optional[List[str]]:
+    """A parallel evaluator's ``devices``: None (do not pin), ``"auto"`` (every visible GPU, or
+    ``["cpu"]`` without one) or a list of devices, each checked like :func:`check_device`."""
+    if value is None:
+        return None
+    if value == "auto":
+        return visible_devices()
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"{name} must be 'auto' or a non-empty list of devices such as [cuda:0, cuda:1], "
+                         f"got {value!r}")
+    return [check_device(f"{name}[{i}]", d) for i, d in enumerate(value)]
+
+
+_PINNED: List[str] = []  # the device this process was pinned to, as it is named inside the process
+
+
+def worker_environment(device: str, environ: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The ``CUDA_VISIBLE_DEVICES`` a process pinned to ``device`` runs with: only that GPU
+    (counted within the parent's own ``CUDA_VISIBLE_DEVICES`` when it has one), or no GPU at all
+    for ``"cpu"``."""
+    environ = os.environ if environ is None else environ
+    if device_type(device) != "cuda":
+        return {"CUDA_VISIBLE_DEVICES": ""}
+    index = int(device.split(":", 1)[1]) if ":" in device else 0
+    parent = environ.get("CUDA_VISIBLE_DEVICES")
+    if parent is None or not parent.strip():
+        return {"CUDA_VISIBLE_DEVICES": str(index)}
+    visible = [part.strip() for part in parent.split(",") if part.strip()]
+    if index >= len(visible):
+        raise ValueError(f"{device} is not among the parent's CUDA_VISIBLE_DEVICES={parent!r}")
+    return {"CUDA_VISIBLE_DEVICES": visible[index]}
+
+
+def pin_process(device: str) -> str:
+    """Pin this process to ``device`` before torch initialises CUDA (first thing in a worker):
+    it then sees that GPU alone, as ``cuda:0`` (or no GPU for ``"cpu"``), and every component
+    in it runs there (:func:`placed`). Returns the device's name inside this process."""
+    os.environ.update(worker_environment(device))
+    local = "cuda:0" if device_type(device) == "cuda" else "cpu"
+    _PINNED[:] = [local]
+    return local
+
+
+def pinned_device() -> Optional[str]:
+    """The device :func:`pin_process` pinned this process to, or None."""
+    return _PINNED[0] if _PINNED else None
+
+
+def placed(device: str) -> str:
+    """Where a component configured for ``device`` runs: the process's pinned device when a
+    parallel evaluator placed this worker on one, else ``device`` itself."""
+    return _PINNED[0] if _PINNED else device

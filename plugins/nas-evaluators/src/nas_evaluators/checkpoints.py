@@ -1,7 +1,7 @@
 """Per-archid training checkpoints, so a later call with a larger budget continues training.
 
-A file holds the weights, the optimizer state, the epochs trained and whether ACT stopped the
-candidate, plus the training settings it was made with: a checkpoint from other settings is
+A file holds the weights, the optimizer state (and the fp16 gradient scaler's), the epochs
+trained and whether ACT stopped the candidate, plus the training settings it was made with: a checkpoint from other settings is
 ignored rather than silently mixed in. File names come from ``safe_filename(archid)`` (an archid
 is data, never a path), files are written atomically, and read with ``weights_only=True``.
 """
@@ -35,13 +35,16 @@ def load_checkpoint(directory: str, archid: str, settings: Dict[str, Any]) -> Op
 
 
 def save_checkpoint(directory: str, archid: str, settings: Dict[str, Any], *, epochs: int, stopped: bool,
-                    model_state: Dict[str, Any], optimizer_state: Dict[str, Any]) -> str:
+                    model_state: Dict[str, Any], optimizer_state: Dict[str, Any],
+                    scaler_state: Optional[Dict[str, Any]] = None) -> str:
     import torch
 
     os.makedirs(directory, exist_ok=True)
     path = checkpoint_path(directory, archid)
     state = {"format": FORMAT, "archid": archid, "settings": settings, "epochs": int(epochs),
              "stopped": bool(stopped), "model": model_state, "optimizer": optimizer_state}
+    if scaler_state:
+        state["scaler"] = scaler_state
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     os.close(fd)
     try:

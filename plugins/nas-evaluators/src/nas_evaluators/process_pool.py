@@ -8,6 +8,11 @@ core is busy. Each worker holds at most one job, so a worker that dies (killed, 
 segfault) or exceeds ``timeout`` costs exactly its own job, recorded as None; it is replaced and
 the other jobs go on. Workers start on the first ``send`` and are reused until ``close()``.
 
+With ``devices`` every worker is pinned to one device before torch initialises CUDA in it (its
+``CUDA_VISIBLE_DEVICES`` names that GPU alone, see ``nas_kernel.devices.pin_process``) and the
+inner evaluator runs there; jobs go to whichever worker is idle, so one pool keeps every GPU of
+the machine busy.
+
 Like every ``spawn`` user, a script that builds this pool must guard its entry point with
 ``if __name__ == "__main__":``.
 """
@@ -58,17 +63,29 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
         evaluator: the inner evaluator, e.g. ``PartialTraining(...)``; in YAML
             ``evaluator: {name: partial_training, params: {...}}``. It is pickled once and
             unpickled in every worker.
-        num_workers: worker processes (the number of idle cores is a good choice).
+        num_workers: worker processes (the number of idle cores is a good choice). Default: 2, or
+            ``len(devices) x workers_per_device`` with ``devices``; given with ``devices``, the
+            workers are spread over the devices in turn.
         timeout: seconds one job may run before its worker is killed and the job gives None.
         torch_threads: intra-op threads in each worker.
         start_method: ``"spawn"`` or ``"forkserver"`` (never fork, see the module docstring).
+        devices: None (default: workers are not pinned, the inner evaluator's own ``device``
+            holds), ``auto`` (every visible GPU; on a machine without one, ``num_workers`` CPU
+            workers as without ``devices``) or a list such as ``[cuda:0, cuda:1]`` (``cpu`` allowed).
+            A pinned worker sees its GPU alone, as ``cuda:0``, and the inner evaluator runs on it
+            whatever its own ``device`` says; a ``cpu`` worker sees no GPU. The device of the
+            worker that ran a job goes to ``metadata["worker_device"]``.
+        workers_per_device: workers per device in ``devices`` (default 1); several small
+            candidates can share one GPU.
     """
 
-    def __init__(self, evaluator: Any, num_workers: int = 2, timeout: Optional[float] = None,
-                 torch_threads: Optional[int] = 1, start_method: str = "spawn") -> None:
+    def __init__(self, evaluator: Any, num_workers: Optional[int] = None, timeout: Optional[float] = None,
+                 torch_threads: Optional[int] = 1, start_method: str = "spawn", devices: Any = None,
+                 workers_per_device: Optional[int] = None) -> None:
         if not hasattr(evaluator, "evaluate"):
             raise ValueError(f"evaluator must be a ModelEvaluator, got {type(evaluator).__name__}")
-        self.num_workers = check_int("num_workers", num_workers, 1)
+        self.worker_devices = worker_devices(devices, num_workers, workers_per_device)
+        self.num_workers = len(self.worker_devices)
         if timeout is not None and not float(timeout) > 0:
             raise ValueError(f"timeout must be positive seconds or None, got {timeout}")
         self.timeout = None if timeout is None else float(timeout)
@@ -141,7 +158,8 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
     # ---- internals ----------------------------------------------------------------------------
     def _start(self, slot: int) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=worker_main, args=(child, self._evaluator_blob, self.torch_threads),
+        process = self._ctx.Process(target=worker_main,
+                                    args=(child, self._evaluator_blob, self.torch_threads, self.worker_devices[slot]),
                                     daemon=True, name=f"nas-eval-worker-{slot}")
         process.start()
         child.close()
@@ -192,6 +210,9 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
                     self._startup_failures = 0
                     continue
                 index, value, metadata, error = message
+                placed_on = self.worker_devices[self._workers.index(worker)]
+                if placed_on is not None:
+                    metadata = {**(metadata or {}), "worker_device": placed_on}
                 self._finish(index, value, metadata, error)
                 worker.job = None
             elif worker.process.sentinel in ready:
@@ -225,6 +246,25 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
         self._workers[slot] = None
         if index is not None:
             self._finish(index, None, {}, reason)
+
+
+def worker_devices(devices: Any, num_workers: Optional[int], workers_per_device: Optional[int]) -> List[Optional[str]]:
+    """The device each worker slot is pinned to (None: not pinned), from the pool's parameters."""
+    from nas_kernel.devices import check_devices
+
+    count = None if num_workers is None else check_int("num_workers", num_workers, 1)
+    per = None if workers_per_device is None else check_int("workers_per_device", workers_per_device, 1)
+    if devices is None:
+        if per is not None:
+            raise ValueError("workers_per_device needs devices (e.g. devices: auto)")
+        return [None] * (count or 2)
+    if count is not None and per is not None:
+        raise ValueError("give num_workers (the total, spread over the devices) or workers_per_device, not both")
+    resolved = check_devices("devices", devices)
+    if devices == "auto" and resolved == ["cpu"]:  # no GPU here: CPU workers, as without devices
+        return ["cpu"] * (count or 2)
+    count = count or len(resolved) * (per or 1)
+    return [resolved[i % len(resolved)] for i in range(count)]
 
 
 def _stop(worker: _Worker, grace: float = 0.0) -> None:

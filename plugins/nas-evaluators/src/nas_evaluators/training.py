@@ -16,6 +16,8 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_kernel.devices import (autocast, call_releasing_memory, check_device, check_precision,
+                                deterministic_algorithms, device_type, grad_scaler, placed, synchronize)
 from nas_kernel.params import check_int
 from nas_evaluators.act import act_threshold
 from nas_evaluators.checkpoints import load_checkpoint, save_checkpoint
@@ -70,7 +72,21 @@ class PartialTraining(ModelEvaluator):
         reset_weights: re-initialise the layers from (seed, archid) before training, so a score
             depends only on the architecture, the budget and the seed (resume and replay rely on
             it); False trains the weights the model arrives with.
+        device: ``auto`` (the first GPU when there is one, else the CPU), ``cpu``, ``cuda`` or
+            ``cuda:N``; ``cuda`` on a machine without a GPU is refused when the experiment is
+            built. Inside a ``process_pool`` with ``devices``, the worker's device is used.
+        precision: ``fp32``, ``bf16`` or ``fp16``: forward passes under autocast at that
+            precision (weights and optimizer stay fp32); ``fp16`` scales the loss with a
+            gradient scaler. bf16 on the CPU is allowed (and measured in the docs).
+        channels_last: train and score 4-D inputs and the weights in channels-last memory format
+            (faster convolutions on GPUs with tensor cores; the same arithmetic).
+        deterministic: use torch's deterministic algorithms while training (needed for
+            repeatable scores on CUDA; the CPU path is deterministic without it).
         seed: weight initialisation, batch order, dropout and the default dataset split.
+
+    A candidate that runs out of memory (CUDA or host) fails with
+    :class:`nas_kernel.devices.OutOfMemory` naming the archid, after its memory was released:
+    the search records the failure and goes on.
     """
 
     def __init__(self, dataset: Any = None, epochs: int = 1, metric: str = "accuracy", eval_split: str = "val",
@@ -78,7 +94,9 @@ class PartialTraining(ModelEvaluator):
                  lr_schedule: str = "constant", momentum: float = 0.9, weight_decay: float = 0.0,
                  batch_size: int = 64, act_beta: float = 0.0, act_zeta: float = 0.25,
                  checkpoint_dir: Optional[str] = None, torch_threads: Optional[int] = 1,
-                 progress_bar: Optional[bool] = None, reset_weights: bool = True, seed: int = 1) -> None:
+                 progress_bar: Optional[bool] = None, reset_weights: bool = True, device: str = "auto",
+                 precision: str = "fp32", channels_last: bool = False, deterministic: bool = False,
+                 seed: int = 1) -> None:
         if dataset is not None:
             missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
             if missing:
@@ -106,6 +124,9 @@ class PartialTraining(ModelEvaluator):
         self.checkpoint_dir = None if checkpoint_dir is None else str(checkpoint_dir)
         self.torch_threads = check_threads(torch_threads, "torch_threads")
         self.progress_bar = None if progress_bar is None else bool(progress_bar)
+        self.device = check_device("device", device)
+        self.precision = check_precision("precision", precision)
+        self.channels_last, self.deterministic = bool(channels_last), bool(deterministic)
         self.seed = int(seed)
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -128,10 +149,27 @@ class PartialTraining(ModelEvaluator):
         return {"optimizer": self.optimizer, "lr": self.lr, "final_lr": self.final_lr,
                 "lr_schedule": self.lr_schedule, "epochs": self.epochs, "momentum": self.momentum,
                 "weight_decay": self.weight_decay, "batch_size": self.batch_size, "seed": self.seed,
-                "act_beta": self.act_beta, "act_zeta": self.act_zeta}
+                "act_beta": self.act_beta, "act_zeta": self.act_zeta, "precision": self.precision,
+                "channels_last": self.channels_last, "device_type": device_type(placed(self.device))}
+
+    def inputs(self, X, device: str):
+        """``X`` on ``device``, channels-last when asked for and 4-D."""
+        import torch
+
+        X = X.to(device, non_blocking=True)
+        if self.channels_last and X.dim() == 4:
+            X = X.contiguous(memory_format=torch.channels_last)
+        return X
+
+    def place(self, net, device: str):
+        """``net`` moved to ``device`` (and to channels-last when asked for)."""
+        import torch
+
+        net = net.to(device)
+        return net.to(memory_format=torch.channels_last) if self.channels_last else net
 
     @staticmethod
-    def score(net, X, y, chunk: int = 1024):
+    def score(net, X, y, chunk: int = 1024, device: str = "cpu", precision: str = "fp32"):
         """``(accuracy, mean cross-entropy)`` of ``net`` on ``(X, y)`` in eval mode."""
         import torch
         import torch.nn.functional as F
@@ -140,26 +178,40 @@ class PartialTraining(ModelEvaluator):
         correct, loss = 0, 0.0
         with torch.no_grad():
             for i in range(0, len(y), chunk):
-                out = net(X[i:i + chunk])
+                with autocast(device, precision):
+                    out = net(X[i:i + chunk]).float()
                 loss += float(F.cross_entropy(out, y[i:i + chunk], reduction="sum"))
                 correct += int((out.argmax(1) == y[i:i + chunk]).sum())
         return correct / len(y), loss / len(y)
 
-    def _train_epoch(self, net, opt, X, y, epoch: int) -> None:
+    def _step(self, net, opt, scaler, device: str, xb, yb) -> None:
+        """One optimisation step on a minibatch, at ``self.precision``."""
         import torch
         import torch.nn.functional as F
 
+        if self.channels_last and xb.dim() == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        opt.zero_grad(set_to_none=True)
+        with autocast(device, self.precision):
+            loss = F.cross_entropy(net(xb), yb)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+
+    def _train_epoch(self, net, opt, X, y, epoch: int, scaler=None, device: str = "cpu") -> None:
+        import torch
+
         net.train()
+        scaler = scaler if scaler is not None else grad_scaler(device, self.precision)
         for group in opt.param_groups:
             group["lr"] = lr_at(epoch, self.lr_schedule, self.lr, self.final_lr, self.epochs)
         order = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
-        with torch.random.fork_rng(devices=[]):
+        gpus = [torch.device(device).index or 0] if device_type(device) == "cuda" else []
+        with torch.random.fork_rng(devices=gpus):
             torch.manual_seed(self.seed * 7_919 + epoch)  # dropout and other in-model randomness
             for i in range(0, len(y), self.batch_size):
-                idx = order[i:i + self.batch_size]
-                opt.zero_grad(set_to_none=True)
-                F.cross_entropy(net(X[idx]), y[idx]).backward()
-                opt.step()
+                idx = order[i:i + self.batch_size].to(X.device)
+                self._step(net, opt, scaler, device, X[idx], y[idx])
 
     # ---- the evaluator -------------------------------------------------------------------------
     @overrides
@@ -170,52 +222,73 @@ class PartialTraining(ModelEvaluator):
             from nas_evaluators.transport import in_worker
 
             show = not in_worker() and sys.stderr.isatty()
+        tqdm = None
         if show:
             from tqdm.auto import tqdm
         target = self.target_epochs(budget)
         data = self.provider()
+        device = placed(self.device)
         started = time.perf_counter()
-        with torch_threads(self.torch_threads):
-            net = copy.deepcopy(model.arch)
-            if self.reset_weights:
-                seeded_reinit(net, self.seed, model.archid)
-            opt = make_optimizer(self.optimizer, net.parameters(), self.lr, self.momentum, self.weight_decay)
-            done, stopped, resumable = 0, False, True
-            if self.checkpoint_dir:
-                state = load_checkpoint(self.checkpoint_dir, model.archid, self.settings())
-                if state is not None and state["epochs"] <= target:
-                    net.load_state_dict(state["model"])
-                    opt.load_state_dict(state["optimizer"])
-                    done, stopped = state["epochs"], state["stopped"]
-                elif state is not None:  # trained further than asked: retrain, keep the longer one
-                    resumable = False
-            X, y = data.get_train()
-            Xv, yv = data.get_val()
-            val, resumed_at = None, done
-            epochs = range(done, done if stopped else target)
-            # no tqdm object at all when hidden: tqdm allocates a multiprocessing lock per process
-            bar = tqdm(epochs, desc=f"train {model.archid}"[:40], leave=False, unit="epoch") if show else None
-            for epoch in (bar if bar is not None else epochs):
-                self._train_epoch(net, opt, X, y, epoch)
-                done = epoch + 1
-                if self.act_beta > 0 or show:
-                    val = self.score(net, Xv, yv)
-                if bar is not None:
-                    bar.set_postfix(val_acc=f"{val[0]:.3f}")
-                if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
-                    stopped = True
-                    break
-            if bar is not None:
-                bar.close()
-            if self.checkpoint_dir and resumable and done > resumed_at:
-                save_checkpoint(self.checkpoint_dir, model.archid, self.settings(), epochs=done, stopped=stopped,
-                                model_state=net.state_dict(), optimizer_state=opt.state_dict())
-            if self.eval_split == "test":
-                result = self.score(net, *data.get_test())
-            else:  # ``val``, when set, already scores the final weights
-                result = val if val is not None else self.score(net, Xv, yv)
+        with torch_threads(self.torch_threads), deterministic_algorithms(device, self.deterministic):
+            # out of memory: the candidate fails with the reason, its memory is given back
+            result, done, stopped = call_releasing_memory(
+                device, f"partial_training of {model.archid} (batch_size {self.batch_size}, {self.precision})",
+                self._train_and_score, model, target, data, device, tqdm if show else None)
         model.metadata["epochs_trained"] = done
         if self.act_beta > 0:
             model.metadata["act_stopped"] = stopped
         model.metadata["train_seconds"] = round(time.perf_counter() - started, 4)
+        model.metadata["device"] = device
         return float(result[0] if self.metric == "accuracy" else result[1])
+
+    def _train_and_score(self, model: ArchaiModel, target: int, data, device: str, tqdm=None):
+        """Train a copy of ``model.arch`` up to ``target`` epochs on ``device``; returns
+        ``((accuracy, loss), epochs trained, stopped by ACT)``."""
+        show = tqdm is not None
+        net = copy.deepcopy(model.arch)
+        if self.reset_weights:  # on the CPU's generator, so every device starts from the same weights
+            seeded_reinit(net, self.seed, model.archid)
+        net = self.place(net, device)
+        opt = make_optimizer(self.optimizer, net.parameters(), self.lr, self.momentum, self.weight_decay)
+        scaler = grad_scaler(device, self.precision)
+        done, stopped, resumable = 0, False, True
+        if self.checkpoint_dir:
+            state = load_checkpoint(self.checkpoint_dir, model.archid, self.settings())
+            if state is not None and state["epochs"] <= target:
+                net.load_state_dict(state["model"])
+                opt.load_state_dict(state["optimizer"])
+                if scaler.is_enabled() and state.get("scaler"):
+                    scaler.load_state_dict(state["scaler"])
+                done, stopped = state["epochs"], state["stopped"]
+            elif state is not None:  # trained further than asked: retrain, keep the longer one
+                resumable = False
+        X, y = data.get_train()
+        Xv, yv = data.get_val()
+        X, y, Xv, yv = self.inputs(X, device), y.to(device), self.inputs(Xv, device), yv.to(device)
+        val, resumed_at = None, done
+        epochs = range(done, done if stopped else target)
+        # no tqdm object at all when hidden: tqdm allocates a multiprocessing lock per process
+        bar = tqdm(epochs, desc=f"train {model.archid}"[:40], leave=False, unit="epoch") if show else None
+        for epoch in (bar if bar is not None else epochs):
+            self._train_epoch(net, opt, X, y, epoch, scaler, device)
+            done = epoch + 1
+            if self.act_beta > 0 or show:
+                val = self.score(net, Xv, yv, device=device, precision=self.precision)
+            if bar is not None:
+                bar.set_postfix(val_acc=f"{val[0]:.3f}")
+            if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
+                stopped = True
+                break
+        if bar is not None:
+            bar.close()
+        if self.checkpoint_dir and resumable and done > resumed_at:
+            save_checkpoint(self.checkpoint_dir, model.archid, self.settings(), epochs=done, stopped=stopped,
+                            model_state=net.state_dict(), optimizer_state=opt.state_dict(),
+                            scaler_state=scaler.state_dict() if scaler.is_enabled() else None)
+        if self.eval_split == "test":
+            Xt, yt = data.get_test()
+            result = self.score(net, self.inputs(Xt, device), yt.to(device), device=device, precision=self.precision)
+        else:  # ``val``, when set, already scores the final weights
+            result = val if val is not None else self.score(net, Xv, yv, device=device, precision=self.precision)
+        synchronize(device)
+        return result, done, stopped
