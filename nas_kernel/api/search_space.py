@@ -50,8 +50,26 @@ class EvolutionarySearchSpace(DiscreteSearchSpace):
 
 
 class BayesOptSearchSpace(DiscreteSearchSpace):
-    """A space whose architectures encode to fixed-length vectors, for predictor-guided searchers."""
+    """A space whose architectures encode to fixed-length vectors, for predictor-guided searchers.
+
+    ``encode`` is the space's default encoding. A space may offer more under names
+    (``encodings`` lists them, ``encode_as`` computes one), so a searcher or benchmark can pick
+    the encoding its predictor ranks best with, by name, without knowing the space.
+    """
+
+    DEFAULT_ENCODING = "default"
 
     @abstract
     def encode(self, arch: ArchaiModel):
         """Return a 1-D numpy array whose length is the same for every architecture of the space."""
+
+    def encodings(self) -> List[str]:
+        """Names ``encode_as`` accepts; ``"default"`` (``encode``) is always one of them."""
+        return [self.DEFAULT_ENCODING]
+
+    def encode_as(self, arch: ArchaiModel, encoding: str = DEFAULT_ENCODING):
+        """``arch`` in the named encoding (a 1-D array of one length per encoding); ValueError
+        naming ``encoding`` for a name the space does not offer."""
+        if encoding == self.DEFAULT_ENCODING:
+            return self.encode(arch)
+        raise ValueError(f"encoding must be one of {self.encodings()}, got {encoding!r}")

@@ -5,13 +5,16 @@ import pytest
 
 from nas_kernel import MeanVar, Predictor
 from nas_kernel.plugins import make_plugin_manager
-from nas_predictors import GaussianProcessPredictor, PredictiveDNNEnsemble, RandomForestPredictor
+from nas_predictors import (BoostedTreesPredictor, GaussianProcessPredictor, PredictiveDNNEnsemble,
+                            RandomForestPredictor)
 
 FAST = {
     "mlp_ensemble": lambda seed=1: PredictiveDNNEnsemble(num_ensemble_members=4, num_layers=2, width=32, lr=3e-3,
                                                          num_tr_steps=300, seed=seed),
     "gaussian_process": lambda seed=1: GaussianProcessPredictor(seed=seed),
     "random_forest": lambda seed=1: RandomForestPredictor(n_estimators=30, seed=seed),
+    "boosted_trees": lambda seed=1: BoostedTreesPredictor(num_ensemble_members=3, n_estimators=60,
+                                                          learning_rate=0.1, seed=seed),
 }
 
 
@@ -78,6 +81,10 @@ def test_predict_before_fit_is_an_error(make):
     (GaussianProcessPredictor, {"nu": 3}, "nu"),
     (RandomForestPredictor, {"n_estimators": 1}, "n_estimators"),
     (RandomForestPredictor, {"max_features": 2.0}, "max_features"),
+    (BoostedTreesPredictor, {"num_ensemble_members": 0}, "num_ensemble_members"),
+    (BoostedTreesPredictor, {"learning_rate": 0}, "learning_rate"),
+    (BoostedTreesPredictor, {"subsample": 1.5}, "subsample"),
+    (BoostedTreesPredictor, {"max_depth": 0}, "max_depth"),
 ])
 def test_bad_parameters_name_the_parameter(factory, kwargs, param):
     with pytest.raises(ValueError, match=param):
@@ -97,7 +104,7 @@ def test_mlp_ensemble_asked_for_cuda_runs_on_cpu():
 
 def test_defaults_work():
     x, y = data(20)
-    for factory in (GaussianProcessPredictor, RandomForestPredictor):
+    for factory in (GaussianProcessPredictor, RandomForestPredictor, BoostedTreesPredictor):
         assert factory().fit(x, y).predict(x).mean.shape == (20, 2)
 
 
@@ -107,7 +114,17 @@ def test_plugin_registers_every_predictor():
     manager = make_plugin_manager(entrypoints=False)
     manager.register(plugin, name="predictors")
     names = manager.registry.names("predictors")
-    assert names == ["gaussian_process", "mlp_ensemble", "random_forest"]
+    assert names == ["boosted_trees", "gaussian_process", "mlp_ensemble", "random_forest"]
     for name in names:
         factory = manager.registry.get("predictors", name).load()
         assert isinstance(factory(), Predictor)
+
+
+def test_boosted_trees_members_differ_so_variance_is_informative():
+    x, y = data(80)
+    far = np.full((3, 4), 3.0)  # outside the training range
+    out = BoostedTreesPredictor(num_ensemble_members=4, n_estimators=40, seed=2).fit(x, y).predict(
+        np.concatenate([x[:3], far]))
+    assert (out.var > 0).any()
+    single = BoostedTreesPredictor(num_ensemble_members=1, n_estimators=40, seed=2).fit(x, y).predict(x[:3])
+    assert np.all(single.var == 0)

@@ -6,6 +6,7 @@ _LAZY = {
     "PredictiveDNNEnsemble": "nas_predictors.mlp_ensemble",
     "GaussianProcessPredictor": "nas_predictors.gaussian_process",
     "RandomForestPredictor": "nas_predictors.random_forest",
+    "BoostedTreesPredictor": "nas_predictors.boosted_trees",
 }
 
 __all__ = sorted(_LAZY)

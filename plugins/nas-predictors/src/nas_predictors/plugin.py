@@ -7,3 +7,4 @@ def register_predictors(register):
     register("mlp_ensemble", "nas_predictors.mlp_ensemble:PredictiveDNNEnsemble")
     register("gaussian_process", "nas_predictors.gaussian_process:GaussianProcessPredictor")
     register("random_forest", "nas_predictors.random_forest:RandomForestPredictor")
+    register("boosted_trees", "nas_predictors.boosted_trees:BoostedTreesPredictor")

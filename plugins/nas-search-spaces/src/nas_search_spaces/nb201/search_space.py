@@ -11,6 +11,7 @@ from overrides import overrides
 from nas_kernel.api import ArchaiModel
 from nas_kernel.params import check_int
 from nas_search_spaces.base import SeededSpace, require_keys
+from nas_search_spaces.nb201 import encodings
 from nas_search_spaces.nb201.archids import archid_of, index_of
 from nas_search_spaces.nb201.cells import EDGES, OP_NAMES, format_cell, parse_cell
 from nas_search_spaces.nb201.table import load_nb201_table
@@ -46,7 +47,9 @@ class NatsbenchTssSearchSpace(SeededSpace):
             CIFAR-10 validation accuracy). False: moves land on the literal cell.
 
     archid: ``nb201-<index>`` (index into the table; ``arch_str`` from ``cell_string``).
-    Encoding: one-hot op per edge (30 numbers).
+    Encodings (``encode_as``): ``default``/``one_hot`` (one-hot op per edge, 30 numbers, what
+    ``encode`` gives), ``adjacency``, ``path``, each optionally with ``+synflow``, ``+params``,
+    ``+flops`` table features.
     """
 
     space_name = "natsbench_tss"
@@ -143,10 +146,29 @@ class NatsbenchTssSearchSpace(SeededSpace):
 
     @overrides
     def encode(self, arch):
-        vector = np.zeros((len(EDGES), len(OP_NAMES)), dtype=np.float64)
-        for edge, op in enumerate(self.ops(arch)):
-            vector[edge, OP_NAMES.index(op)] = 1.0
-        return vector.reshape(-1)
+        return encodings.one_hot(self.ops(arch))
+
+    def table_features(self) -> List[str]:
+        """Table features an encoding may append (``synflow`` once the table has the column)."""
+        return [f for f in encodings.FEATURES
+                if encodings.feature_column(f, self.base_dataset) in self.table.columns]
+
+    @overrides
+    def encodings(self) -> List[str]:
+        """``default`` (= ``one_hot``), ``adjacency``, ``path``; each may append ``+synflow``,
+        ``+params``, ``+flops`` (see ``nas_search_spaces.nb201.encodings``)."""
+        return ["default"] + list(encodings.BASES) + [f"path+{f}" for f in self.table_features()]
+
+    @overrides
+    def encode_as(self, arch, encoding: str = "default"):
+        base, features = encodings.parse(encoding, self.table_features())
+        vector = encodings.BASES[base](self.ops(arch))
+        if not features:
+            return vector
+        index = self.index(arch)
+        extra = [encodings.feature_value(f, self.table.value(index, encodings.feature_column(f, self.base_dataset)))
+                 for f in features]
+        return np.concatenate([vector, np.array(extra, dtype=np.float64)])
 
     # ---- files -------------------------------------------------------------------------------
     @overrides

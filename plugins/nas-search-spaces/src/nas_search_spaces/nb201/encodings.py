@@ -1,0 +1,91 @@
+"""Encodings of NAS-Bench-201 cells for predictors, by name.
+
+* ``one_hot`` (the space's ``encode``): the op of each of the 6 edges, one-hot (30 numbers).
+* ``adjacency``: the cell as the DAG that computes: an edge whose op is ``none``, or that lies
+  on no input-to-output path of non-``none`` edges, contributes nothing, so it is encoded as
+  absent - 6 live-edge bits, then the one-hot op of each live edge (36 numbers). Cells that
+  compute the same function through dead edges encode alike.
+* ``path``: how many input-to-output paths carry each sequence of ops (the path encoding of
+  White, Neiswanger & Savani, "BANANAS", AAAI 2021): paths through ``none`` carry nothing and
+  are left out, leaving 4 + 16 + 64 = 84 op sequences of length 1 to 3.
+
+A name may add table features after ``+``: ``synflow`` (log(1 + synflow), the project's
+zero-cost value of the shipped table), ``params`` and ``flops`` (of the space's base dataset),
+as NAS-Bench-Suite-Zero's augmented predictors do; e.g. ``path+synflow+params``. These
+features are a table lookup here, standing for a proxy evaluation or a cost count that a
+search on a trainable space would pay for.
+"""
+from __future__ import annotations
+
+from itertools import product
+from typing import Callable, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from nas_search_spaces.nb201.cells import EDGES, OP_NAMES
+
+LIVE_OPS = tuple(op for op in OP_NAMES if op != "none")
+#: input-to-output paths as edge positions (0->3; 0->1->3; 0->2->3; 0->1->2->3)
+PATHS: Tuple[Tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
+_PATH_SLOT: Dict[Tuple[str, ...], int] = {
+    seq: i for i, seq in enumerate(seq for n in (1, 2, 3) for seq in product(LIVE_OPS, repeat=n))}
+
+
+def one_hot(ops: Sequence[str]) -> np.ndarray:
+    vector = np.zeros((len(EDGES), len(OP_NAMES)), dtype=np.float64)
+    for edge, op in enumerate(ops):
+        vector[edge, OP_NAMES.index(op)] = 1.0
+    return vector.reshape(-1)
+
+
+def live_edges(ops: Sequence[str]) -> List[bool]:
+    """Whether each edge lies on an input-to-output path of non-``none`` edges."""
+    live = [False] * len(EDGES)
+    for path in PATHS:
+        if all(ops[e] != "none" for e in path):
+            for e in path:
+                live[e] = True
+    return live
+
+
+def adjacency(ops: Sequence[str]) -> np.ndarray:
+    live = live_edges(ops)
+    ops_part = np.zeros((len(EDGES), len(OP_NAMES)), dtype=np.float64)
+    for edge, op in enumerate(ops):
+        if live[edge]:
+            ops_part[edge, OP_NAMES.index(op)] = 1.0
+    return np.concatenate([np.array(live, dtype=np.float64), ops_part.reshape(-1)])
+
+
+def path(ops: Sequence[str]) -> np.ndarray:
+    vector = np.zeros(len(_PATH_SLOT), dtype=np.float64)
+    for edges in PATHS:
+        sequence = tuple(ops[e] for e in edges)
+        if "none" not in sequence:
+            vector[_PATH_SLOT[sequence]] += 1.0
+    return vector
+
+
+BASES: Dict[str, Callable[[Sequence[str]], np.ndarray]] = {"one_hot": one_hot, "adjacency": adjacency,
+                                                           "path": path}
+FEATURES = ("synflow", "params", "flops")
+
+
+def feature_column(feature: str, dataset: str) -> str:
+    return {"synflow": "synflow", "params": f"params_mb_{dataset}", "flops": f"flops_m_{dataset}"}[feature]
+
+
+def feature_value(feature: str, raw: float) -> float:
+    return float(np.log1p(max(raw, 0.0))) if feature == "synflow" else float(raw)
+
+
+def parse(encoding: str, available: Sequence[str]) -> Tuple[str, List[str]]:
+    """``(base, features)`` of ``"base+feature+..."``; ValueError naming ``encoding`` otherwise.
+    ``available`` are the features the loaded table has columns for."""
+    parts = str(encoding).split("+")
+    base, features = parts[0], parts[1:]
+    bases = ["default"] + list(BASES)
+    if base not in bases or any(f not in available for f in features) or len(set(features)) != len(features):
+        raise ValueError(f"encoding must be one of {bases}, optionally followed by '+feature' for features "
+                         f"{list(available)}, got {encoding!r}")
+    return ("one_hot" if base == "default" else base), features

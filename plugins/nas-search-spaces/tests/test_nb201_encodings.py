@@ -1,0 +1,102 @@
+"""NAS-Bench-201 encodings by name: lengths, what each one keeps and drops, table features, and
+the kernel's default for spaces that offer only ``encode``."""
+import numpy as np
+import pytest
+from overrides import overrides
+
+from nas_kernel.api import BayesOptSearchSpace
+
+from nas_search_spaces.nb201 import encodings
+from nas_search_spaces.nb201.cells import format_cell
+from nas_search_spaces.nb201.search_space import NatsbenchTssSearchSpace
+
+SPACE = NatsbenchTssSearchSpace(seed=3)
+
+
+def model(ops):
+    return SPACE.make(SPACE.table.index_of[format_cell(ops)])
+
+
+def test_default_is_encode_and_every_listed_encoding_has_one_length():
+    assert {"default", "one_hot", "adjacency", "path"} <= set(SPACE.encodings())
+    samples = [SPACE.random_sample() for _ in range(25)]
+    for m in samples:
+        np.testing.assert_array_equal(SPACE.encode_as(m), SPACE.encode(m))
+        np.testing.assert_array_equal(SPACE.encode_as(m, "one_hot"), SPACE.encode(m))
+    for name, length in (("one_hot", 30), ("adjacency", 36), ("path", 84)):
+        assert {SPACE.encode_as(m, name).shape for m in samples} == {(length,)}
+    for name in SPACE.encodings():
+        assert len({SPACE.encode_as(m, name).shape for m in samples}) == 1
+
+
+def test_path_encoding_counts_live_paths_per_op_sequence():
+    skip = ["skip_connect"] * 6
+    vector = SPACE.encode_as(model(skip), "path")
+    assert vector.sum() == 4  # 0->3, 0->1->3, 0->2->3, 0->1->2->3
+    assert vector.max() == 2  # the two length-2 paths carry the same op sequence
+    assert SPACE.encode_as(model(["none"] * 6), "path").sum() == 0
+    one_path = ["nor_conv_3x3", "none", "none", "none", "avg_pool_3x3", "none"]  # only 0->1->3
+    assert SPACE.encode_as(model(one_path), "path").sum() == 1
+
+
+def test_dead_edges_encode_as_absent_in_adjacency_and_path():
+    # with 2->3 = none nothing that enters node 2 reaches the output
+    base = ["nor_conv_3x3", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "none"]
+    other = list(base)
+    other[1], other[2] = "nor_conv_1x1", "nor_conv_3x3"
+    a, b = model(base), model(other)
+    assert SPACE.table.iso_group[SPACE.index(a)] == SPACE.table.iso_group[SPACE.index(b)]
+    for name in ("adjacency", "path"):
+        np.testing.assert_array_equal(SPACE.encode_as(a, name), SPACE.encode_as(b, name))
+    assert not np.array_equal(SPACE.encode_as(a, "one_hot"), SPACE.encode_as(b, "one_hot"))
+    assert encodings.live_edges(base) == [True, False, False, True, True, False]
+
+
+def test_table_features_append_log_synflow_params_and_flops():
+    m = SPACE.make(6111)
+    features = SPACE.table_features()
+    assert {"params", "flops"} <= set(features)
+    vector = SPACE.encode_as(m, "path+params+flops")
+    assert vector.shape == (86,)
+    assert vector[-2] == pytest.approx(SPACE.table.value(6111, "params_mb_cifar10"))
+    assert vector[-1] == pytest.approx(SPACE.table.value(6111, "flops_m_cifar10"))
+    if "synflow" in features:
+        assert SPACE.encode_as(m, "one_hot+synflow")[-1] == pytest.approx(
+            np.log1p(SPACE.table.value(6111, "synflow")))
+
+
+@pytest.mark.parametrize("bad", ["paths", "path+latency", "path+params+params", "", "+params"])
+def test_unknown_encodings_name_the_parameter(bad):
+    with pytest.raises(ValueError, match="encoding"):
+        SPACE.encode_as(SPACE.make(0), bad)
+
+
+class OnlyEncode(BayesOptSearchSpace):
+    """A space that implements only the abstract methods."""
+
+    @overrides
+    def save_arch(self, model, file_path): ...
+
+    @overrides
+    def load_arch(self, file_path): ...
+
+    @overrides
+    def save_model_weights(self, model, file_path): ...
+
+    @overrides
+    def load_model_weights(self, model, file_path): ...
+
+    @overrides
+    def random_sample(self): ...
+
+    @overrides
+    def encode(self, arch):
+        return np.array([1.0, 2.0])
+
+
+def test_a_space_with_only_encode_offers_the_default():
+    space = OnlyEncode()
+    assert space.encodings() == ["default"]
+    np.testing.assert_array_equal(space.encode_as(None), [1.0, 2.0])
+    with pytest.raises(ValueError, match="encoding"):
+        space.encode_as(None, "path")
