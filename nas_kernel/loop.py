@@ -29,12 +29,14 @@ from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.objectives import SearchObjectives
 from nas_kernel.api.results import SearchResults
 from nas_kernel.api.searcher import Searcher
+from nas_kernel.api.stop import StopSearch
+from nas_kernel.failures import FAIL_FAST_FIRST, FAIL_FAST_IN_ROW, FailureWatch, SearchFailed
 from nas_kernel.plugins import call_lifecycle
+from nas_kernel.run_context import RunContext
+from nas_kernel.run_session import RunSession
 from nas_kernel.store import Store
 
-
-class SearchFailed(Exception):
-    """The search cannot go on (too many failed evaluations, nothing valid to evaluate)."""
+__all__ = ["IterativeSearcher", "Proposal", "SearchFailed", "StopSearch"]
 
 
 @dataclass
@@ -53,11 +55,14 @@ class Proposal:
 class IterativeSearcher(Searcher):
     """Base class of searchers on the kernel loop; see the module docstring.
 
-    Settings the kernel may change after construction: ``plugin_manager`` (lifecycle hooks),
-    ``resume``, ``fingerprint`` (identifies the experiment in the store), ``progress``,
-    ``max_failures`` (stop when more evaluations than this failed; None = never),
-    ``sampling_patience`` (tries per wanted candidate before giving up on finding valid,
-    unseen ones).
+    How a run is driven comes from the caller as a ``RunContext`` (``search(run=...)``: the
+    ``nas search`` command and the conformance kit pass one). Python code that calls ``search()``
+    without one may set these attributes first, Archai-style; ``default_run()`` reads them:
+    ``plugin_manager`` (lifecycle hooks), ``resume``, ``fingerprint`` (identifies the experiment
+    in the store), ``progress``, ``max_failures`` (stop when more evaluations than this failed;
+    None = the fail-fast defaults of ``nas_kernel.failures``: ``fail_fast_first``,
+    ``fail_fast_in_row``, None = off). ``sampling_patience``: tries per wanted candidate before
+    giving up on finding valid, unseen ones. While a search runs, ``self.run`` is its context.
     """
 
     def __init__(
@@ -88,12 +93,31 @@ class IterativeSearcher(Searcher):
         self.fingerprint: Optional[str] = None
         self.progress = True
         self.max_failures: Optional[int] = None
+        self.fail_fast_first: Optional[int] = FAIL_FAST_FIRST
+        self.fail_fast_in_row: Optional[int] = FAIL_FAST_IN_ROW
         self.sampling_patience = 20
         self.results: Optional[SearchResults] = None
         self.stop_reason: Optional[str] = None
         self._seen: Set[Tuple[str, str]] = set()
-        self._failures = 0
+        self._watch = FailureWatch()
         self._store: Optional[Store] = None
+        self.run: Optional[RunContext] = None
+
+    @property
+    def plugin_manager(self):
+        """The lifecycle-hook manager: the running search's context's, else the one set here."""
+        run = getattr(self, "run", None)
+        return run.plugin_manager if run is not None else self._plugin_manager
+
+    @plugin_manager.setter
+    def plugin_manager(self, manager) -> None:
+        self._plugin_manager = manager
+
+    def default_run(self) -> RunContext:
+        """The context of a ``search()`` called without one (the Python API): the attributes
+        above, and an earlier run in ``output_dir`` moved aside as Archai starts afresh there."""
+        return RunContext(plugin_manager=self._plugin_manager, fingerprint=self.fingerprint, resume=self.resume,
+                          progress=self.progress, max_failures=self.max_failures, earlier_run="move_aside")
 
     # ---- what an algorithm implements ------------------------------------------------------
     @abstractmethod
@@ -152,24 +176,26 @@ class IterativeSearcher(Searcher):
 
     # ---- the loop --------------------------------------------------------------------------
     @overrides
-    def search(self):
-        self._failures = 0
+    def search(self, run: Optional[RunContext] = None):
+        """Run the search under ``run`` (the caller's settings for this run, see
+        ``nas_kernel.run_context``); without one, the searcher's own attributes decide."""
+        run = run if run is not None else self.default_run()
+        self._watch = FailureWatch(run.max_failures, self.fail_fast_first, self.fail_fast_in_row)
         self._seen = set()
         self.stop_reason = None
         self.reset()
-        store = Store.open_for_search(self.output_dir, self._fingerprint(), resume=self.resume,
-                                      describe=self._describe())
-        self._store = store
-        self._save_schema(store)
-        if self.resume:
-            self.objectives.preload(store.evaluations())
+        session = RunSession(self.output_dir, run, fingerprint=run.fingerprint or self._fingerprint(),
+                             describe=self._describe())
+        store = session.open()
+        self.run, self._store = run, store
+        session.save_schema(self.objectives)
+        session.attach(self.objectives)
+        session.on_evaluation = lambda ev: self._watch.record(ev.ok, ev.error)
         walltime_offset = store.max_walltime()
         started = time.time()
-        recorder = self._make_recorder(store)
-        self.objectives.recorders.append(recorder)
         results = SearchResults(self.search_space, self.objectives)
         self.results = results
-        bar = _iteration_bar(self.progress, self.num_iters)
+        bar = _iteration_bar(run.progress, self.num_iters)
         try:
             call_lifecycle(self.plugin_manager, "on_search_start", searcher=self)
             for iteration in range(1, self.num_iters + 1):
@@ -202,25 +228,24 @@ class IterativeSearcher(Searcher):
                             model.clear()
                 bar.update(1)
                 bar.set_postfix_str(_best_text(results), refresh=False)
-                self._check_failures()
-            if results.iteration_num == 0 or not any(len(r["archid"]) for r in results.results):
-                raise SearchFailed(
-                    "no candidate could be evaluated: " + (self.stop_reason or "every proposal was empty")
-                    + ". Check the constraints and the search space.")
-            from nas_kernel.exports import write_exports
-
-            write_exports(self.output_dir, self.search_space, results, self.save_pareto_model_weights)
-            store.set_meta("status", "finished")
-            call_lifecycle(self.plugin_manager, "on_search_end", searcher=self, results=results)
+            self._finish(results, store)
+        except StopSearch as stop:  # raised by an evaluator, a callback or a hook: a clean end
+            self.stop_reason = str(stop) or "StopSearch was raised"
+            print(f"nas: search stopped: {self.stop_reason}", file=sys.stderr)
+            store.set_meta("stop_reason", self.stop_reason)
+            try:
+                self._finish(results, store)
+            except BaseException:
+                store.set_meta("status", "failed")
+                raise
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             store.set_meta("status", status)
             raise
         finally:
             bar.close()
-            self.objectives.recorders.remove(recorder)
-            store.close()
-            self._store = None
+            session.close()
+            self.run, self._store = None, None
         return results
 
     def _take_proposal(self, proposal) -> Tuple[List[ArchaiModel], List[Optional[float]], Dict[str, List[Any]]]:
@@ -253,24 +278,20 @@ class IterativeSearcher(Searcher):
         values = self.objectives.eval_cheap_objs(models, progress_bar=False)
         expensive = self.objectives.expensive_objective_names
         per_obj = {name: budgets for name in expensive}
-        values.update(self.objectives.eval_expensive_objs(models, per_obj, progress_bar=self.progress))
+        values.update(self.objectives.eval_expensive_objs(models, per_obj, progress_bar=self.run.progress))
         return {name: values[name] for name in self.objectives.objective_names}
 
-    def _make_recorder(self, store: Store):
-        def record(name, model, budget, evaluation) -> None:
-            store.record_evaluation(name, model.archid, budget, evaluation)
-            if not evaluation.ok:
-                self._failures += 1
-                if self.progress:
-                    print(f"nas: evaluation failed: {name} of {model.archid}: {evaluation.error}", file=sys.stderr)
-
-        return record
-
-    def _check_failures(self) -> None:
-        if self.max_failures is not None and self._failures > self.max_failures:
+    def _finish(self, results: SearchResults, store: Store) -> None:
+        """After the last iteration (or a ``StopSearch``): the exports, status and end hook."""
+        if results.iteration_num == 0 or not any(len(r["archid"]) for r in results.results):
             raise SearchFailed(
-                f"{self._failures} evaluations failed (max_failures is {self.max_failures}); "
-                "stopping. The failures are listed by 'nas results show'.")
+                "no candidate could be evaluated: " + (self.stop_reason or "every proposal was empty")
+                + ". Check the constraints and the search space.")
+        from nas_kernel.exports import write_exports
+
+        write_exports(self.output_dir, self.search_space, results, self.save_pareto_model_weights)
+        store.set_meta("status", "finished")
+        call_lifecycle(self.plugin_manager, "on_search_end", searcher=self, results=results)
 
     def _fingerprint(self) -> str:
         if self.fingerprint:
@@ -281,10 +302,6 @@ class IterativeSearcher(Searcher):
     def _describe(self) -> str:
         return f"{type(self).__name__} on {type(self.search_space).__name__}, seed {self.seed}"
 
-    def _save_schema(self, store: Store) -> None:
-        store.set_json("objectives", [
-            {"name": n, "higher_is_better": o["higher_is_better"], "compute_intensive": o["compute_intensive"]}
-            for n, o in self.objectives.objectives.items()])
 
 
 def _rows(columns: Dict[str, List[Any]], n: int) -> List[Dict[str, Any]]:

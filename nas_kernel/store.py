@@ -1,6 +1,7 @@
 """The durable results store: one SQLite database (WAL) per output directory.
 
-The driver process is the only writer. Every evaluation is committed as it finishes, keyed by
+The driver process is the only writer (``nas_kernel.runstate`` holds the directory for it;
+``nas_kernel.run_session`` opens the store for a search). Every evaluation is committed as it finishes, keyed by
 (objective, archid, budget), so a run killed at any instant loses at most what was in flight.
 Readers (``nas results show``) open it read-only and never block the writer.
 """
@@ -57,20 +58,6 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
             self.conn.executescript(_SCHEMA)
         self.iteration: Optional[int] = None
-
-    # ---- opening for a search --------------------------------------------------------------
-    @classmethod
-    def open_for_search(cls, output_dir: str, fingerprint: str, *, resume: bool, describe: str = "") -> "Store":
-        """Open the store a search writes to, after ``preflight`` accepted it."""
-        preflight(output_dir, fingerprint, resume=resume)
-        store = cls(db_path(output_dir))
-        if store.get_meta("fingerprint") is None:
-            store.set_meta("fingerprint", fingerprint)
-            store.set_meta("schema", SCHEMA_VERSION)
-            store.set_meta("created", repr(time.time()))
-            store.set_meta("describe", describe)
-        store.set_meta("status", "running")
-        return store
 
     # ---- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str) -> Optional[str]:
@@ -149,15 +136,18 @@ class Store:
         self.conn.close()
 
 
-def preflight(output_dir: str, fingerprint: str, *, resume: bool) -> None:
-    """Refuse to mix runs, writing nothing: without ``resume`` the directory must hold no
-    evaluations; with it, the store must exist and come from the same experiment."""
+def preflight(output_dir: str, fingerprint: str, *, resume: bool, earlier_run: str = "refuse") -> bool:
+    """The one check before a search writes ``output_dir`` (run by ``RunSession`` under the run
+    lock); it writes nothing. With ``resume`` the store must exist and come from the same
+    experiment. Without it, an earlier run (stored evaluations, or another experiment's store) is
+    refused (``earlier_run="refuse"``, the CLI) or reported by returning True so the caller moves
+    it aside (``"move_aside"``, the Python API)."""
     path = db_path(output_dir)
     exists = os.path.exists(path)
     if resume and not exists:
         raise StoreError(f"nothing to resume: {path} does not exist")
     if not exists:
-        return
+        return False
     try:
         probe = Store(path, readonly=True)
         try:
@@ -169,14 +159,18 @@ def preflight(output_dir: str, fingerprint: str, *, resume: bool) -> None:
             probe.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is not a results store ({exc}); refusing to touch it") from None
+    other = stored is not None and stored != fingerprint
+    if not resume and (count or other) and earlier_run == "move_aside":
+        return True
     if not resume and count:
         raise StoreError(
             f"{output_dir} already holds a search ({count} evaluations). "
             "Use --resume to continue it, or choose another output directory with -o.")
-    if stored is not None and stored != fingerprint:
+    if other:
         raise StoreError(
             f"the store in {output_dir} was written by a different experiment "
             f"({store_describe(path)}); refusing to mix results. Use another output directory.")
+    return False
 
 
 def store_describe(path: str) -> str:

@@ -7,6 +7,7 @@ from overrides import overrides
 
 from nas_kernel import SearchObjectives, hookimpl
 from nas_kernel.loop import IterativeSearcher, Proposal, SearchFailed
+from nas_kernel.run_context import RunContext
 from nas_kernel.store import StoreError
 from toy import AsyncDistance, Distance, Size, ToyEvolution, ToyRandom, ToySpace, _model
 
@@ -165,8 +166,9 @@ def test_budgets_reach_the_cache_key_and_the_budget_column(tmp_path):
 
 def test_an_existing_store_is_never_silently_mixed(tmp_path):
     run(ToyRandom, tmp_path, num_iters=1)
-    with pytest.raises(StoreError, match="already holds a search"):
-        run(ToyRandom, tmp_path, num_iters=1)
+    again = ToyRandom(ToySpace(seed=1), objectives(), str(tmp_path), num_iters=1, seed=1)
+    with pytest.raises(StoreError, match="already holds a search"):  # what `nas search` asks for
+        again.search(run=RunContext(progress=False, earlier_run="refuse"))
     searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path), num_iters=1, seed=9)
     searcher.resume = True
     with pytest.raises(StoreError, match="different experiment"):

@@ -1,7 +1,8 @@
 """Checks for searchers. A searcher needs a search space, objectives and an output directory, and
 each run needs a fresh one, so the kit takes a *factory*: ``make(output_dir) -> Searcher`` that
 builds everything anew with a fixed seed and a tiny budget (a few iterations, a few models).
-Each run writes into its own temporary directory."""
+Each run writes into its own temporary directory, driven as ``nas search`` drives it: with a
+``RunContext`` (quiet; the kit's own plugin manager to observe the hooks)."""
 from __future__ import annotations
 
 import inspect
@@ -10,6 +11,7 @@ import time
 from typing import Any, Callable, List, Tuple
 
 from nas_kernel.api import SearchResults, Searcher
+from nas_kernel.run_context import RunContext
 from nas_kernel.testing._naming import name_of
 from nas_kernel.testing._recorder import HookRecorder
 from nas_kernel.testing._results import fail
@@ -33,16 +35,17 @@ def _build(make: Callable[[str], Any], output_dir: str) -> Any:
     searcher = make(output_dir)
     if not isinstance(searcher, Searcher):
         fail(f"searcher factory {name_of(make)}(output_dir) should return a Searcher, got {type(searcher).__name__}")
-    if hasattr(searcher, "progress"):
-        searcher.progress = False
     return searcher
 
 
-def _run(make, searcher=None) -> Tuple[Any, SearchResults, float]:
+def _run(make, searcher=None, run=None, output_dir=None) -> Tuple[Any, SearchResults, float]:
+    from nas_kernel.run_session import run_searcher
+
     with tempfile.TemporaryDirectory() as tmp:
-        searcher = searcher or _build(make, tmp)
+        output_dir = output_dir or tmp
+        searcher = searcher or _build(make, output_dir)
         started = time.perf_counter()
-        results = searcher.search()
+        results = run_searcher(searcher, run or RunContext(progress=False), output_dir=output_dir)
         seconds = time.perf_counter() - started
     if not isinstance(results, SearchResults):
         fail(f"{name_of(searcher)}.search() should return SearchResults, got {type(results).__name__}")
@@ -73,19 +76,19 @@ def check_search_reproducible_with_seed(make):
 
 
 def check_fires_on_start_iteration_each_iteration(make):
+    from nas_kernel.loop import IterativeSearcher
+    from nas_kernel.plugins import make_plugin_manager
+
     with tempfile.TemporaryDirectory() as tmp:
         searcher = _build(make, tmp)
         seen: List[int] = []
         searcher.subscribe_start_iteration(seen.append)
-        recorder = None
-        if hasattr(searcher, "plugin_manager"):  # loop-based searchers also call the hook
-            from nas_kernel.plugins import make_plugin_manager
-
-            if searcher.plugin_manager is None:
-                searcher.plugin_manager = make_plugin_manager(entrypoints=False)
-            recorder = HookRecorder()
-            searcher.plugin_manager.register(recorder, name=f"nas-kit-recorder-{id(recorder)}")
-        _, results, _ = _run(make, searcher)
+        recorder = HookRecorder()
+        manager = make_plugin_manager(entrypoints=False)
+        manager.register(recorder, name=f"nas-kit-recorder-{id(recorder)}")
+        _, results, _ = _run(make, searcher, RunContext(progress=False, plugin_manager=manager), output_dir=tmp)
+        if not isinstance(searcher, IterativeSearcher):  # only the kernel loop fires per-iteration hooks
+            recorder = None
     n = results.iteration_num
     if seen not in (list(range(1, n + 1)), list(range(1, n + 2))):
         fail(f"{name_of(searcher)} ran {n} iteration(s) but subscribe_start_iteration callbacks got {seen}; "

@@ -1,0 +1,206 @@
+"""``RunSession``: a search holding its output directory, from the first check to the last write.
+
+Opening a session takes the single-writer lock (``nas_kernel.runstate``), runs the store's one
+preflight under it (resume, mixing, an earlier run), moves an earlier run aside when the caller
+asked for that, opens the store, records who writes it (pid, host, start time) and starts the
+heartbeat. It also records every evaluation the objectives compute. Closing it writes the end
+time (and the final status, when given) and lets the directory go.
+
+``run_searcher`` drives any ``Searcher`` with a ``RunContext``: searchers on the kernel loop take
+the context themselves; any other searcher runs inside a session, so it too is resumable (its
+objectives' cache is filled from the store), quiet under ``-q`` and the only writer of its
+directory, its start and end reach the lifecycle hooks, and its exports are written from the
+store at the end.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from typing import Any, Callable, List, Optional
+
+from nas_kernel.run_context import RunContext, quiet_if
+from nas_kernel.runstate import LOCK_NAME, Heartbeat, RunLock, this_host
+from nas_kernel.store import SCHEMA_VERSION, Store, StoreError, db_path, preflight
+
+#: where a new search puts an earlier run it found in its output directory
+EARLIER_RUNS = "earlier-runs"
+
+
+class RunSession:
+    """See the module docstring. ``open()`` returns the store; ``close(status)`` ends the run."""
+
+    def __init__(self, output_dir: str, run: RunContext, *, fingerprint: str, describe: str = "") -> None:
+        self.output_dir = str(output_dir)
+        self.run = run
+        self.fingerprint = fingerprint
+        self.describe = describe
+        self.store: Optional[Store] = None
+        self.moved_to: Optional[str] = None
+        #: called with every recorded ``Evaluation`` (the loop counts failures with it)
+        self.on_evaluation: Optional[Callable[[Any], None]] = None
+        self._lock = RunLock(self.output_dir)
+        self._heartbeat: Optional[Heartbeat] = None
+        self._objectives: List[Any] = []
+
+    # ---- opening ---------------------------------------------------------------------------
+    def open(self) -> Store:
+        if self.run.resume and not os.path.exists(db_path(self.output_dir)):
+            raise StoreError(f"nothing to resume: {db_path(self.output_dir)} does not exist")
+        self._lock.acquire()
+        try:
+            if preflight(self.output_dir, self.fingerprint, resume=self.run.resume,
+                         earlier_run=self.run.earlier_run):
+                self.moved_to = move_earlier_run(self.output_dir)
+                print(f"nas: {self.output_dir} held an earlier search; moved it to {self.moved_to} "
+                      "(nothing deleted); this search starts fresh", file=sys.stderr)
+            store = Store(db_path(self.output_dir))
+            if store.get_meta("fingerprint") is None:
+                store.set_meta("fingerprint", self.fingerprint)
+                store.set_meta("schema", SCHEMA_VERSION)
+                store.set_meta("created", repr(time.time()))
+                store.set_meta("describe", self.describe)
+            store.conn.execute("DELETE FROM meta WHERE key='ended_at'")
+            for key, value in (("status", "running"), ("pid", str(os.getpid())), ("host", this_host()),
+                               ("started_at", repr(time.time()))):
+                store.set_meta(key, value)
+            self.store = store
+            self._heartbeat = Heartbeat(store.path).start()
+            if self.run.on_open is not None:
+                self.run.on_open(self.output_dir)
+        except BaseException:
+            self._release()
+            raise
+        return store
+
+    # ---- recording -------------------------------------------------------------------------
+    def attach(self, objectives: Any) -> None:
+        """Record every evaluation ``objectives`` computes in the store (and read the stored ones
+        back into its cache when resuming)."""
+        if self.run.resume:
+            objectives.preload(self.store.evaluations())
+        objectives.recorders.append(self._record)
+        self._objectives.append(objectives)
+
+    def save_schema(self, objectives: Any) -> None:
+        """Store the objectives' names and directions (what readers rank results by)."""
+        self.store.set_json("objectives", [
+            {"name": n, "higher_is_better": o["higher_is_better"], "compute_intensive": o["compute_intensive"]}
+            for n, o in objectives.objectives.items()])
+
+    def record_results(self, results: Any) -> None:
+        """Store the search state of ``results`` iteration by iteration (for a searcher that
+        built its ``SearchResults`` itself; the kernel loop stores each iteration as it ends)."""
+        names = set(results.objectives.objective_names) | {"archid", "models"}
+        start = 0
+        for iteration, entry in enumerate(results.results):
+            n = len(entry["archid"])
+            columns = {k: v for k, v in entry.items() if k not in names}
+            budgets = list(columns.get("budget") or [None] * n)
+            rows = [{k: col[i] for k, col in columns.items()} for i in range(n)]
+            walltimes = list(results.search_walltimes[start:start + n]) or [0.0] * n
+            start += n
+            self.store.record_iteration(iteration, list(entry["archid"]), budgets, rows, walltimes)
+
+    def _record(self, name, model, budget, evaluation) -> None:
+        self.store.record_evaluation(name, model.archid, budget, evaluation)
+        if not evaluation.ok and self.run.progress:
+            print(f"nas: evaluation failed: {name} of {model.archid}: {evaluation.error}", file=sys.stderr)
+        if self.on_evaluation is not None:
+            self.on_evaluation(evaluation)
+
+    # ---- closing ---------------------------------------------------------------------------
+    def close(self, status: Optional[str] = None) -> None:
+        """End the run: ``status`` (finished, failed, interrupted, stopped) when given, else the
+        status the search wrote; a status still "running" becomes "failed"."""
+        if self.store is not None:
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
+                self._heartbeat = None
+            if status is None and self.store.get_meta("status") == "running":
+                status = "failed"
+            if status is not None:
+                self.store.set_meta("status", status)
+            self.store.set_meta("ended_at", repr(time.time()))
+        self._release()
+
+    def _release(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+        for objectives in self._objectives:
+            if self._record in objectives.recorders:
+                objectives.recorders.remove(self._record)
+        self._objectives = []
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self._lock.release()
+
+
+def move_earlier_run(output_dir: str) -> str:
+    """Move everything of the earlier run in ``output_dir`` (all but the lock and earlier runs
+    already kept) to ``OUTPUT_DIR/earlier-runs/<its start time>``; returns that folder."""
+    created = None
+    try:
+        probe = Store(db_path(output_dir), readonly=True)
+        try:
+            created = float(probe.get_meta("created") or "nan")
+        finally:
+            probe.close()
+    except (StoreError, ValueError, Exception):
+        created = None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(created if created == created and created else time.time()))
+    keep = os.path.join(output_dir, EARLIER_RUNS)
+    target, n = os.path.join(keep, stamp), 1
+    while os.path.exists(target):
+        n += 1
+        target = os.path.join(keep, f"{stamp}-{n}")
+    os.makedirs(target)
+    for name in sorted(os.listdir(output_dir)):
+        if name in (LOCK_NAME, EARLIER_RUNS):
+            continue
+        shutil.move(os.path.join(output_dir, name), os.path.join(target, name))
+    return target
+
+
+def run_searcher(searcher: Any, run: RunContext, *, output_dir: Optional[str] = None, objectives: Any = None,
+                 search_space: Any = None):
+    """Run ``searcher.search`` under ``run``. Searchers on the kernel loop get the context
+    directly; any other ``Searcher`` runs inside a ``RunSession`` on ``output_dir`` (the one the
+    experiment gave it), with ``objectives`` recorded in the store and resumed from it."""
+    from nas_kernel.loop import IterativeSearcher
+
+    if isinstance(searcher, IterativeSearcher):
+        return searcher.search(run=run)
+    output_dir = output_dir or getattr(searcher, "output_dir", None)
+    if not output_dir:
+        raise ValueError(f"{type(searcher).__name__} has no output_dir; pass output_dir= to run_searcher")
+    fingerprint = run.fingerprint or f"{type(searcher).__module__}.{type(searcher).__qualname__}"
+    session = RunSession(output_dir, run, fingerprint=fingerprint, describe=type(searcher).__name__)
+    session.open()
+    status = "failed"
+    try:
+        if objectives is not None:
+            session.attach(objectives)
+        from nas_kernel.plugins import call_lifecycle
+
+        call_lifecycle(run.plugin_manager, "on_search_start", searcher=searcher)
+        with quiet_if(not run.progress):
+            results = searcher.search()
+        from nas_kernel.api.results import SearchResults
+        from nas_kernel.exports import write_exports
+
+        if isinstance(results, SearchResults) and objectives is not None:
+            session.save_schema(objectives)
+            session.record_results(results)
+            write_exports(output_dir, search_space, results)
+        call_lifecycle(run.plugin_manager, "on_search_end", searcher=searcher, results=results)
+        status = "finished"
+        return results
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        session.close(status)
