@@ -115,7 +115,7 @@ class Arrays(ArrayDataset):
         train, val, test = self._read("train"), self._read("val"), self._read("test")
         for split, pair in (("val", val), ("test", test)):
             if pair is not None and pair[0].shape[1:] != train[0].shape[1:]:
-                raise ValueError(f"{split}: samples of shape {pair[0].shape[1:]}, but the training samples are "
+                raise ValueError(f"{self.sources[split][0]}: samples of shape {pair[0].shape[1:]}, but the training samples are "
                                  f"{train[0].shape[1:]}")
         if val is None:  # a seeded split of the training file, as row indices: nothing is copied
             rest, held_out = split_indices(len(train[1]), (self.val_fraction,), self.seed)

@@ -18,14 +18,11 @@ import numpy as np
 
 from nas_datasets.image_files import decode
 
-Files = List[Tuple[str, int, int]]
+Files = List[Tuple[str, int, int, int, int]]  # image_files.scan: path, label, channels, bytes, mtime
 
 
 def entry_name(root: str, files: Files, size: Tuple[int, int], channels: int) -> str:
-    listing = []
-    for rel, label, _ in files:
-        stat = os.stat(os.path.join(root, rel))
-        listing.append([rel, label, stat.st_size, stat.st_mtime_ns])
+    listing = [[rel, label, nbytes, mtime] for rel, label, _, nbytes, mtime in files]
     text = json.dumps({"root": root, "size": list(size), "channels": channels, "files": listing})
     return "images-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
@@ -33,9 +30,9 @@ def entry_name(root: str, files: Files, size: Tuple[int, int], channels: int) ->
 def decode_all(root: str, files: Files, size: Tuple[int, int], channels: int, out: Optional[np.ndarray] = None):
     """``(X uint8 (N, channels, H, W), y int64 (N,))`` of ``files``, decoded into ``out`` if given."""
     X = out if out is not None else np.empty((len(files), channels) + tuple(size), dtype=np.uint8)
-    for i, (rel, _, _) in enumerate(files):
+    for i, (rel, *_) in enumerate(files):
         X[i] = decode(os.path.join(root, rel), size, channels)
-    return X, np.array([label for _, label, _ in files], dtype=np.int64)
+    return X, np.array([f[1] for f in files], dtype=np.int64)
 
 
 def _load(entry: str):

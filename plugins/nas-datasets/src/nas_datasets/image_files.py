@@ -35,8 +35,9 @@ def _images_in(folder: str) -> List[str]:
                   and os.path.isfile(os.path.join(folder, f)))
 
 
-def scan(root: str, classes: List[str], what: str) -> List[Tuple[str, int, int]]:
-    """``(relative path, label, channels)`` of every image under ``root``; labels follow ``classes``.
+def scan(root: str, classes: List[str], what: str) -> List[Tuple[str, int, int, int, int]]:
+    """``(relative path, label, channels, bytes, mtime_ns)`` of every image under ``root``; labels
+    follow ``classes``; size and time identify the file's version for the cache.
 
     A folder of ``root`` that is not in ``classes`` is an error (it would be a class the model
     cannot output)."""
@@ -55,18 +56,19 @@ def scan(root: str, classes: List[str], what: str) -> List[Tuple[str, int, int]]
             try:
                 with Image.open(os.path.join(root, rel)) as image:
                     mode = image.mode
+                stat = os.stat(os.path.join(root, rel))
             except (UnidentifiedImageError, OSError) as exc:
                 raise ValueError(f"{what}: cannot read {os.path.join(root, rel)} as an image ({exc})") from None
-            files.append((rel, label, 1 if mode in GREY_MODES else 3))
+            files.append((rel, label, 1 if mode in GREY_MODES else 3, stat.st_size, stat.st_mtime_ns))
     return files
 
 
-def common_channels(files: List[Tuple[str, int, int]], channels: Optional[int], root: str, what: str) -> int:
+def common_channels(files: List[tuple], channels: Optional[int], root: str, what: str) -> int:
     """The channel count every image will have: ``channels`` when set, else the one all share."""
     if channels is not None:
         return channels
     by_count: Dict[int, str] = {}
-    for rel, _, count in files:
+    for rel, _, count, *_ in files:
         by_count.setdefault(count, rel)
     if len(by_count) > 1:
         examples = ", ".join(f"{count} ({os.path.join(root, rel)})" for count, rel in sorted(by_count.items()))
