@@ -13,18 +13,24 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 _DEVICE = re.compile(r"^(auto|cpu|cuda)(?::(\d+))?$")
 
 
-def check_device(name: str, value: Any) -> str:
-    """``value`` resolved to ``"cpu"`` or ``"cuda:N"``; a ``ValueError`` naming ``name`` otherwise."""
+def parse_device(name: str, value: Any) -> Tuple[str, Optional[int]]:
+    """``(kind, index)`` of a device's spelling (``("cuda", None)`` for ``cuda``), checked
+    without asking torch what the machine has; a ``ValueError`` naming ``name`` otherwise."""
     match = _DEVICE.match(value) if isinstance(value, str) else None
     if match is None or (match.group(2) is not None and match.group(1) != "cuda"):
         raise ValueError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
-    kind, index = match.group(1), match.group(2)
+    return match.group(1), None if match.group(2) is None else int(match.group(2))
+
+
+def check_device(name: str, value: Any) -> str:
+    """``value`` resolved to ``"cpu"`` or ``"cuda:N"``; a ``ValueError`` naming ``name`` otherwise."""
+    kind, index = parse_device(name, value)
     if kind == "cpu":
         return "cpu"
     count = cuda_device_count()
@@ -239,3 +245,25 @@ def placed(device: str) -> str:
     """Where a component configured for ``device`` runs: the process's pinned device when a
     parallel evaluator placed this worker on one, else ``device`` itself."""
     return _PINNED[0] if _PINNED else device
+
+
+@contextlib.contextmanager
+def seeded_rng(device: str, seed: int):
+    """Run the block with torch's generators (the CPU's, and ``device``'s when it is a GPU) seeded
+    with ``seed``, and put their previous states back afterwards."""
+    import torch
+
+    gpus = [torch.device(device).index or 0] if device_type(device) == "cuda" else []
+    with torch.random.fork_rng(devices=gpus):
+        torch.manual_seed(seed)
+        yield
+
+
+def memory_bytes(device: str) -> int:
+    """Total memory of ``device`` (``cpu`` or ``cuda:N``): the GPU's own, or the host's physical
+    memory for the CPU; what a loader compares a dataset's size with."""
+    if device_type(device) == "cuda":
+        import torch
+
+        return int(torch.cuda.get_device_properties(torch.device(device).index or 0).total_memory)
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))

@@ -91,15 +91,21 @@ def test_bad_parameters_name_the_parameter(factory, kwargs, param):
         factory(**kwargs)
 
 
-def test_mlp_ensemble_asked_for_cuda_runs_on_cpu():
+@pytest.mark.parametrize("device", ["cpu", "auto", "cuda"])
+def test_mlp_ensemble_device_follows_the_shared_rule(device):
     import torch
 
-    if torch.cuda.is_available():
-        pytest.skip("a GPU is present")
+    if device == "cuda" and not torch.cuda.is_available():  # never a silent CPU run
+        with pytest.raises(ValueError, match="^device is 'cuda' but torch sees no CUDA device"):
+            PredictiveDNNEnsemble(device=device)
+        with pytest.raises(ValueError, match="no CUDA device"):
+            PredictiveDNNEnsemble(device="cpu").to_cuda()
+        return
     x, y = data(30)
-    with pytest.warns(RuntimeWarning, match="CPU"):
-        out = PredictiveDNNEnsemble(num_tr_steps=5, device="cuda").fit(x, y).predict(x)
-    assert out.mean.shape == (30, 2)
+    model = PredictiveDNNEnsemble(num_tr_steps=5, device=device).fit(x, y)
+    expected = "cpu" if device == "cpu" or not torch.cuda.is_available() else "cuda"
+    assert model._weights[0].device.type == expected
+    assert model.predict(x).mean.shape == (30, 2)
 
 
 def test_defaults_work():

@@ -13,6 +13,7 @@ _LAZY = {
     "TorchMacs": "flops",
     "TorchLatency": "latency",
     "TorchPeakCpuMemory": "memory",
+    "TorchPeakCudaMemory": "memory",
     "AvgOnnxLatency": "onnx_latency",
     "PartialTraining": "training",
     "ProgressiveTraining": "progressive",

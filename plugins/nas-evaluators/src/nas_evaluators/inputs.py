@@ -57,3 +57,13 @@ def check_threads(n: Optional[int], name: str = "threads") -> Optional[int]:
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise ValueError(f"{name} must be a positive integer or None, got {n!r}")
     return n
+
+
+def move_inputs(args: Tuple[Any, ...], kwargs: Dict[str, Any], device: str):
+    """``(args, kwargs)`` with every tensor among them moved to ``device``."""
+    import torch
+
+    def move(value):
+        return value.to(device) if isinstance(value, torch.Tensor) else value
+
+    return tuple(move(a) for a in args), {k: move(v) for k, v in kwargs.items()}

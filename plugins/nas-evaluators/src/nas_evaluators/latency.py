@@ -1,17 +1,22 @@
-"""CPU inference latency in seconds (Archai's ``TorchLatency``), measured so repeats agree:
-warm-up runs first (oneDNN builds its kernels on the first call), threads pinned, the median of
-the timed runs by default (one preempted run on a shared machine does not move it)."""
+"""Inference latency in seconds (Archai's ``TorchLatency``) on the CPU or a GPU, measured so
+repeats agree: warm-up runs first (oneDNN and cuDNN pick their kernels on the first calls),
+threads pinned, the median of the timed runs by default (one preempted run on a shared machine
+does not move it). On a GPU every run is timed with CUDA events after the queue is drained, so the
+figure is the kernels' time, not the time to launch them.
+
+Registered as ``latency`` and, its older name, ``cpu_latency`` (both default to the CPU)."""
 from __future__ import annotations
 
+import copy
 import statistics
-import time
 from typing import Any, Dict, List, Optional
 
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_kernel.devices import call_releasing_memory, check_device, device_type, placed, timed
 from nas_kernel.params import check_int
-from nas_evaluators.inputs import check_shape, check_threads, forward_inputs, torch_threads
+from nas_evaluators.inputs import check_shape, check_threads, forward_inputs, move_inputs, torch_threads
 
 
 class TorchLatency(ModelEvaluator):
@@ -27,12 +32,15 @@ class TorchLatency(ModelEvaluator):
         batch_size: overrides the batch dimension of ``input_shape`` (None keeps it).
         threads: torch intra-op threads while measuring (restored afterwards); None keeps the
             current setting. Pin it so numbers are comparable across candidates and machines.
+        device: ``cpu`` (default), ``cuda``, ``cuda:N`` or ``auto``. On a GPU a copy of the model
+            and the inputs are moved there; the candidate itself stays where it is.
+        use_cuda: Archai's spelling of ``device: cuda``.
     """
 
     def __init__(self, forward_args: Any = None, forward_kwargs: Optional[Dict[str, Any]] = None,
                  num_warmups: int = 2, num_samples: int = 10, use_median: bool = True,
                  input_shape: Optional[List[int]] = None, batch_size: Optional[int] = None,
-                 threads: Optional[int] = 1) -> None:
+                 threads: Optional[int] = 1, device: str = "cpu", use_cuda: bool = False) -> None:
         self.forward_args = forward_args
         self.forward_kwargs = forward_kwargs
         self.num_warmups = check_int("num_warmups", num_warmups, 0)
@@ -41,25 +49,31 @@ class TorchLatency(ModelEvaluator):
         self.input_shape = check_shape(input_shape)
         self.batch_size = None if batch_size is None else check_int("batch_size", batch_size, 1)
         self.threads = check_threads(threads)
+        if use_cuda and device == "cpu":
+            device = "cuda"
+        self.device = check_device("use_cuda" if use_cuda else "device", device)
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        device = placed(self.device)
+        with torch_threads(self.threads):
+            times = call_releasing_memory(device, f"latency of {arch.archid}", self._measure, arch.arch, device)
+        return float(statistics.median(times) if self.use_median else statistics.fmean(times))
+
+    def _measure(self, net, device: str) -> List[float]:
         import torch
 
-        net = arch.arch
         args, kwargs = forward_inputs(self.forward_args, self.forward_kwargs, self.input_shape,
                                       batch_size=self.batch_size)
+        if device_type(device) != "cpu":
+            net = copy.deepcopy(net).to(device)
+            args, kwargs = move_inputs(args, kwargs, device)
         was_training = net.training
         net.eval()
-        times = []
         try:
-            with torch_threads(self.threads), torch.inference_mode():
+            with torch.inference_mode():
                 for _ in range(self.num_warmups):
                     net(*args, **kwargs)
-                for _ in range(self.num_samples):
-                    start = time.perf_counter()
-                    net(*args, **kwargs)
-                    times.append(time.perf_counter() - start)
+                return [timed(device, lambda: net(*args, **kwargs)) for _ in range(self.num_samples)]
         finally:
             net.train(was_training)
-        return float(statistics.median(times) if self.use_median else statistics.fmean(times))

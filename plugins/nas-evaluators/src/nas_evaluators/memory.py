@@ -1,41 +1,53 @@
-"""Peak CPU memory allocated during one forward pass (Archai's ``TorchPeakCpuMemory``).
+"""Peak memory allocated during one forward pass, on the CPU (Archai's ``TorchPeakCpuMemory``)
+or a GPU (Archai's ``TorchPeakCudaMemory``).
 
 Archai takes the largest single op's allocation from the profiler's summary; that is not a peak.
-Here the profiler's allocation and free events are replayed in time order and the highest
-running total is returned: the bytes of activations alive at once (weights and the input, which
-exist before the call, are not included).
+On the CPU the profiler's allocation and free events are replayed in time order and the highest
+running total is returned; on a GPU it is CUDA's ``max_memory_allocated`` during the call, less
+what was allocated before it. Either way the figure is the bytes of activations alive at once
+(weights and the input, which exist before the call, are not included), so the two devices give
+comparable numbers.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Dict, List, Optional
 
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.inputs import check_shape, forward_inputs
+from nas_kernel.devices import call_releasing_memory, check_device, device_type, placed, synchronize
+from nas_evaluators.inputs import check_shape, forward_inputs, move_inputs
 
 
 class TorchPeakCpuMemory(ModelEvaluator):
-    """Peak bytes allocated by ``model.arch`` during a no-grad forward.
+    """Peak bytes allocated by ``model.arch`` during a no-grad forward (registered as ``peak_memory``).
 
     Args:
         forward_args, forward_kwargs: explicit inputs; otherwise a seeded random input of
             ``input_shape`` (batch dimension first).
         input_shape: input shape when ``forward_args`` is None.
+        device: ``cpu`` (default), ``cuda``, ``cuda:N`` or ``auto``. On a GPU a copy of the model
+            and the inputs are moved there; the candidate itself stays where it is.
     """
 
     def __init__(self, forward_args: Any = None, forward_kwargs: Optional[Dict[str, Any]] = None,
-                 input_shape: Optional[List[int]] = None) -> None:
+                 input_shape: Optional[List[int]] = None, device: str = "cpu") -> None:
         self.forward_args = forward_args
         self.forward_kwargs = forward_kwargs
         self.input_shape = check_shape(input_shape)
+        self.device = check_device("device", device)
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
+        device = placed(self.device)
+        measure = self._cuda_peak if device_type(device) == "cuda" else self._cpu_peak
+        return float(call_releasing_memory(device, f"peak_memory of {arch.archid}", measure, arch.arch, device))
+
+    def _cpu_peak(self, net, device: str) -> int:
         import torch
         from torch.profiler import ProfilerActivity, profile
 
-        net = arch.arch
         args, kwargs = forward_inputs(self.forward_args, self.forward_kwargs, self.input_shape)
         was_training = net.training
         net.eval()
@@ -50,4 +62,27 @@ class TorchPeakCpuMemory(ModelEvaluator):
         for _, delta in changes:
             running += delta
             peak = max(peak, running)
-        return float(peak)
+        return peak
+
+    def _cuda_peak(self, net, device: str) -> int:
+        import torch
+
+        net = copy.deepcopy(net).to(device).eval()
+        args, kwargs = move_inputs(*forward_inputs(self.forward_args, self.forward_kwargs, self.input_shape), device)
+        synchronize(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        with torch.no_grad():
+            out = net(*args, **kwargs)
+        synchronize(device)
+        peak = torch.cuda.max_memory_allocated(device) - before
+        del out
+        return peak
+
+
+class TorchPeakCudaMemory(TorchPeakCpuMemory):
+    """Archai's name for the GPU measurement: :class:`TorchPeakCpuMemory` with ``device="cuda"``."""
+
+    def __init__(self, forward_args: Any = None, forward_kwargs: Optional[Dict[str, Any]] = None,
+                 input_shape: Optional[List[int]] = None, device: str = "cuda") -> None:
+        super().__init__(forward_args, forward_kwargs, input_shape, device)

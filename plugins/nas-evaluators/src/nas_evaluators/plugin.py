@@ -6,7 +6,8 @@ EVALUATORS = {
     "num_params": "nas_evaluators.num_params:TorchNumParameters",
     "flops": "nas_evaluators.flops:TorchFlops",
     "macs": "nas_evaluators.flops:TorchMacs",
-    "cpu_latency": "nas_evaluators.latency:TorchLatency",
+    "latency": "nas_evaluators.latency:TorchLatency",
+    "cpu_latency": "nas_evaluators.latency:TorchLatency",  # the older name of ``latency``
     "peak_memory": "nas_evaluators.memory:TorchPeakCpuMemory",
     "onnx_latency": "nas_evaluators.onnx_latency:AvgOnnxLatency",
     "partial_training": "nas_evaluators.training:PartialTraining",
@@ -37,7 +38,9 @@ def register_commands(cli):
                   help="How many of the best Pareto models to train.")
     @click.option("--objective", default=None, help="Rank by this objective (default: the trained one).")
     @click.option("--no-onnx", is_flag=True, help="Skip the ONNX export.")
-    def train_best_command(directory, epochs, top, objective, no_onnx):
+    @click.option("--device", default=None,
+                  help="auto, cpu, cuda or cuda:N (default: the device the run's partial_training used).")
+    def train_best_command(directory, epochs, top, objective, no_onnx, device):
         """Retrain or continue the best Pareto models of a run; save weights, arch and ONNX."""
         from nas_evaluators.train_best import train_best
         from nas_kernel.config import ConfigError
@@ -45,7 +48,7 @@ def register_commands(cli):
         manager = click.get_current_context().find_root().obj
         try:
             records = train_best(directory, manager, epochs=epochs, top=top, objective=objective,
-                                 onnx=not no_onnx, echo=click.echo)
+                                 onnx=not no_onnx, echo=click.echo, device=device)
         except (ConfigError, ValueError, FileNotFoundError) as exc:
             click.echo(f"nas: error: {exc}", err=True)
             raise SystemExit(2)

@@ -39,9 +39,13 @@ def pick_best(run_dir: str, objective: str, higher_is_better: bool, top: int) ->
 
 
 def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objective: Optional[str] = None,
-               onnx: bool = True, echo=print) -> List[dict]:
+               onnx: bool = True, echo=print, device: Optional[str] = None) -> List[dict]:
     """Train the ``top`` front models (ranked by ``objective``) for ``epochs``; returns one
-    record per model with its score and the files written."""
+    record per model with its score and the files written. ``device`` (``auto``, ``cpu``,
+    ``cuda``, ``cuda:N``) replaces the device of the run's trainer; None keeps it."""
+    from nas_kernel.devices import check_device
+
+    device = None if device is None else check_device("--device", device)
     from nas_kernel.config import load_run
     from nas_evaluators.checkpoints import load_checkpoint
 
@@ -57,6 +61,8 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     trainer = copy.deepcopy(trainers[name])
     trainer.epochs = int(epochs)
     trainer.act_beta = 0.0
+    if device is not None:
+        trainer.device = device
     out_dir = os.path.join(run_dir, OUT)
     trainer.checkpoint_dir = os.path.join(out_dir, "checkpoints")
     records = []
@@ -69,8 +75,8 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
         base = inside(out_dir, safe_filename(archid))
         experiment.search_space.save_arch(model, base + ".arch")
         experiment.search_space.save_model_weights(model, base + "_weights.pt")
-        record = {"archid": archid, name: score, "epochs": state["epochs"], "arch": base + ".arch",
-                  "weights": base + "_weights.pt"}
+        record = {"archid": archid, name: score, "epochs": state["epochs"], "device": model.metadata.get("device"),
+                  "arch": base + ".arch", "weights": base + "_weights.pt"}
         if onnx:
             record["onnx"] = export_onnx(model.arch, trainer.provider().input_shape, base + ".onnx")
         records.append(record)

@@ -23,6 +23,7 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_kernel.devices import call_releasing_memory, check_device, placed, seeded_rng
 from nas_kernel.params import check_int
 from nas_evaluators.inputs import check_threads, torch_threads
 
@@ -35,16 +36,19 @@ class ZeroCostProxy(ModelEvaluator):
             digits from ``nas-datasets``.
         batch_size: size of the one minibatch, drawn from the training split with ``seed``.
         torch_threads: intra-op threads while scoring (restored afterwards).
+        device: ``auto`` (the first GPU when there is one, else the CPU), ``cpu``, ``cuda`` or
+            ``cuda:N``; inside a ``process_pool`` with ``devices``, the worker's device.
         seed: which samples form the minibatch.
     """
 
     def __init__(self, dataset: Any = None, batch_size: int = 64, torch_threads: Optional[int] = 1,
-                 seed: int = 1) -> None:
+                 device: str = "auto", seed: int = 1) -> None:
         if dataset is not None and not hasattr(dataset, "get_train"):
             raise ValueError(f"dataset must be a dataset provider with get_train(); got {type(dataset).__name__}")
         self.dataset = dataset
         self.batch_size = check_int("batch_size", batch_size, 2)
         self.torch_threads = check_threads(torch_threads, "torch_threads")
+        self.device = check_device("device", device)
         self.seed = int(seed)
 
     def minibatch(self):
@@ -63,12 +67,14 @@ class ZeroCostProxy(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
-        import torch
-
+        device = placed(self.device)
         X, y = self.minibatch()
-        with torch_threads(self.torch_threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            return float(self.score(copy.deepcopy(arch.arch), X, y))
+        with torch_threads(self.torch_threads), seeded_rng(device, self.seed):
+            return float(call_releasing_memory(device, f"{type(self).__name__.lower()} of {arch.archid}",
+                                               self._score_on, device, arch, X, y))
+
+    def _score_on(self, device: str, arch: ArchaiModel, X, y) -> float:
+        return self.score(copy.deepcopy(arch.arch).to(device), X.to(device), y.to(device))
 
 
 def _loss_gradients(net, X, y):
@@ -111,7 +117,7 @@ class Synflow(ZeroCostProxy):
             for p in net.parameters():
                 p.abs_()
         net.zero_grad(set_to_none=True)
-        net(torch.ones((1,) + tuple(X.shape[1:]), dtype=torch.float64)).sum().backward()
+        net(torch.ones((1,) + tuple(X.shape[1:]), dtype=torch.float64, device=X.device)).sum().backward()
         return float(sum((p.detach() * p.grad).abs().sum() for p in net.parameters() if p.grad is not None))
 
 
@@ -131,7 +137,7 @@ class Naswot(ZeroCostProxy):
         watched |= {f for f in (getattr(F, "relu_", None), getattr(torch, "relu_", None),
                                 getattr(torch.Tensor, "relu_", None), getattr(F, "leaky_relu_", None)) if f}
         n = len(X)
-        K = torch.zeros((n, n), dtype=torch.float64)
+        K = torch.zeros((n, n), dtype=torch.float64, device=X.device)
         seen = []
 
         class ActivationCodes(TorchFunctionMode):
@@ -163,7 +169,7 @@ class Jacov(ZeroCostProxy):
         net.train()
         X = X.clone().requires_grad_(True)
         net(X).sum().backward()
-        J = X.grad.detach().flatten(1).double().numpy()
+        J = X.grad.detach().flatten(1).double().cpu().numpy()
         v = np.linalg.eigvalsh(np.corrcoef(J))
         k = 1e-5
         return float(-np.sum(np.log(v + k) + 1.0 / (v + k)))

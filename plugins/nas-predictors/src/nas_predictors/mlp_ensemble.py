@@ -4,13 +4,13 @@ members), which is what makes the ensemble affordable on a CPU."""
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Optional
 
 import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
+from nas_kernel.devices import check_device, placed
 from nas_kernel.params import check_int, check_number
 from nas_predictors.data import Standardizer, check_x, check_xy
 
@@ -20,15 +20,16 @@ class PredictiveDNNEnsemble(Predictor):
 
     Each member is ``num_layers`` hidden ReLU layers of ``width`` units and a linear output per
     target, trained full-batch with Adam on the sum of squared errors of z-scored data for
-    ``num_tr_steps`` steps. ``device=None`` picks CUDA when available, else CPU; asking for
-    ``"cuda"`` without a GPU falls back to CPU with a warning instead of failing.
+    ``num_tr_steps`` steps. ``device``: ``auto`` (default; None means the same) is the first GPU
+    when there is one, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` otherwise, and ``cuda`` on a
+    machine without a GPU is refused when the predictor is built (``nas_kernel.devices``).
     ``num_threads``: torch CPU threads while fitting (restored afterwards; None leaves torch's
     setting). One is fastest for these small matrices and does not collapse when another process
     holds the other core.
     """
 
     def __init__(self, num_ensemble_members: int = 5, num_layers: int = 5, width: int = 64, lr: float = 1e-4,
-                 num_tr_steps: int = 2000, replace_nan_value: float = -1.0, device: Optional[str] = None,
+                 num_tr_steps: int = 2000, replace_nan_value: float = -1.0, device: Optional[str] = "auto",
                  num_threads: Optional[int] = 1, seed: int = 1) -> None:
         self.num_ensemble_members = check_int("num_ensemble_members", num_ensemble_members, 1)
         self.num_layers = check_int("num_layers", num_layers, 0)
@@ -36,9 +37,7 @@ class PredictiveDNNEnsemble(Predictor):
         self.lr = check_number("lr", lr, 0.0, low_open=True)
         self.num_tr_steps = check_int("num_tr_steps", num_tr_steps, 1)
         self.replace_nan_value = float(replace_nan_value)
-        if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
-            raise ValueError(f"device must be None, 'cpu' or 'cuda[:N]', got {device!r}")
-        self.device = device
+        self.device = check_device("device", "auto" if device is None else device)
         self.num_threads = None if num_threads is None else check_int("num_threads", num_threads, 1)
         self.seed = seed
         self._weights = None
@@ -48,18 +47,14 @@ class PredictiveDNNEnsemble(Predictor):
     def _torch_device(self):
         import torch
 
-        if self.device is None:
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            warnings.warn("PredictiveDNNEnsemble: no CUDA device, training on CPU", RuntimeWarning, stacklevel=3)
-            return torch.device("cpu")
-        return torch.device(self.device)
+        return torch.device(placed(self.device))
 
     def to_cpu(self) -> None:
         self.device = "cpu"
 
     def to_cuda(self) -> None:
-        self.device = "cuda"
+        """Train on the first GPU from now on (a ``ValueError`` on a machine without one)."""
+        self.device = check_device("device", "cuda")
 
     @overrides
     def fit(self, encoded_archs, y):
