@@ -115,11 +115,13 @@ def make_cli() -> click.Group:
     @results_group.command(name="plot")
     @click.argument("directory", type=click.Path(file_okay=False))
     @click.option("--out", default=None, help="Folder for the PNG files (default DIRECTORY/plots).")
-    def results_plot(directory: str, out: Optional[str]) -> None:
-        """2-D Pareto evolution plots for every pair of objectives."""
+    @click.option("--compare", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
+                  help="Another run to draw beside this one in comparison.png (repeatable).")
+    def results_plot(directory: str, out: Optional[str], compare: List[str]) -> None:
+        """Best-so-far, parallel coordinates, run comparison and 2-D Pareto evolution plots."""
         from nas_kernel.results_command import plot
 
-        sys.exit(plot(directory, out))
+        sys.exit(plot(directory, out, list(compare)))
 
     return cli
 

@@ -61,16 +61,26 @@ def show(directory: str, show_all: bool = False) -> int:
     return EXIT_OK
 
 
-def plot(directory: str, out: str = None) -> int:
+def plot(directory: str, out: str = None, compare=()) -> int:
+    """Best-so-far, parallel coordinates, a comparison with ``compare`` runs, and the Pareto
+    evolution of every objective pair (the last needs two objectives)."""
+    from nas_kernel.result_plots import write_run_plots
+
+    folder = out or os.path.join(directory, "plots")
     try:
         results = load_results(directory)
+        for other in compare:
+            load_results(other)
     except (StoreError, sqlite3.Error) as exc:
-        click.echo(f"nas: error: {directory}: {exc}", err=True)
+        click.echo(f"nas: error: {exc}", err=True)
         return EXIT_BAD_INPUT
-    if len(results.objectives.objective_names) < 2:
-        click.echo("nas: error: Pareto plots need at least two objectives", err=True)
+    try:
+        paths = write_run_plots(directory, folder, compare)
+    except ValueError as exc:  # runs that share no objective
+        click.echo(f"nas: error: {exc}", err=True)
         return EXIT_BAD_INPUT
-    paths = results.save_all_2d_pareto_evolution_plots(out or os.path.join(directory, "plots"))
+    if len(results.objectives.objective_names) >= 2:
+        paths += results.save_all_2d_pareto_evolution_plots(folder)
     for path in paths:
         click.echo(path)
     return EXIT_OK

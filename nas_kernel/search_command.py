@@ -69,6 +69,18 @@ def _summary(results, output_dir: str) -> None:
         path = os.path.join(output_dir, name)
         if os.path.exists(path):
             click.echo(f"{label + ':':14} {path}")
+    click.echo(f"\nBrowse it:     {_browse_command(output_dir)}")
+
+
+def _browse_command(output_dir: str) -> str:
+    """``nas results serve DIR`` when a plugin added that command (nas-dashboard), else the
+    table view and the install that adds the dashboard."""
+    ctx = click.get_current_context(silent=True)
+    results = ctx.find_root().command.commands.get("results") if ctx is not None else None
+    quoted = shlex.quote(output_dir)
+    if results is not None and "serve" in getattr(results, "commands", {}):
+        return f"nas results serve {quoted}   (live dashboard; also: nas results show {quoted})"
+    return f"nas results show {quoted}   (pip install nas-dashboard for `nas results serve`)"
 
 
 def _resume_command(path: Optional[str], output_dir: str) -> str:

@@ -1,0 +1,89 @@
+"""The run directories a dashboard serves: checked once at start, then opened read-only per request.
+
+A fresh read-only connection per request (``file:...?mode=ro``) is what keeps the dashboard
+harmless to a running search (WAL readers never block the writer) and correct across a finish,
+a kill or a resume (nothing is cached that the writer could make stale). Runs are addressed by
+their index in the command line, so no URL ever names a path.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, List
+from urllib.parse import quote
+
+from nas_kernel.store import DB_NAME
+
+
+class RunDirError(ValueError):
+    """A directory given to ``nas results serve`` is not a readable run directory."""
+
+
+@dataclass(frozen=True)
+class Run:
+    index: int
+    path: str  # absolute
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path.rstrip(os.sep)) or self.path
+
+    @property
+    def db(self) -> str:
+        return os.path.join(self.path, DB_NAME)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection to the run's store, closed when the block ends."""
+        conn = connect_readonly(self.db)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def connect_readonly(path: str) -> sqlite3.Connection:
+    """``mode=ro``; and with no ``-wal`` file beside the store (no writer has it open: a WAL
+    writer always has one), ``immutable=1`` too, so a read-only SQLite does not create the
+    ``-wal``/``-shm`` side files in a directory it must leave untouched."""
+    uri = "file:" + quote(os.path.abspath(path)) + "?mode=ro"
+    if not os.path.exists(path + "-wal"):
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None, check_same_thread=False)
+
+
+def check_run_dir(directory: str) -> str:
+    """The absolute path of ``directory`` if it holds a results store with a search in it;
+    otherwise a ``RunDirError`` saying what is wrong, in one line."""
+    path = os.path.abspath(directory)
+    if not os.path.isdir(path):
+        raise RunDirError(f"{directory}: no such directory")
+    db = os.path.join(path, DB_NAME)
+    if not os.path.isfile(db):
+        raise RunDirError(f"{directory}: not a run directory (no {DB_NAME}; run `nas search -o {directory}` first)")
+    try:
+        conn = connect_readonly(db)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='objectives'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise RunDirError(f"{directory}: {DB_NAME} is not a results store ({exc})") from None
+    if row is None:
+        raise RunDirError(f"{directory}: {DB_NAME} holds no search yet")
+    return path
+
+
+def open_runs(directories: List[str]) -> List[Run]:
+    """Check every directory; the first bad one raises. The same directory twice is one run."""
+    runs: List[Run] = []
+    seen = set()
+    for directory in directories:
+        path = check_run_dir(directory)
+        if path in seen:
+            continue
+        seen.add(path)
+        runs.append(Run(len(runs), path))
+    return runs
