@@ -10,11 +10,16 @@ figures measured here on the same table; a regret-curve PNG is written.
     python tests/benchmarks/nb201_search.py [--seeds 100] [--searchers local_search,bananas] [--workers 2]
 
 A row is a searcher with its defaults, or - labelled "(tuned)" - with the settings given below,
-beside Archai's figure for the same kind of setting.
+beside Archai's figure for the same kind of setting. "+ warm start" rows start from the best of
+1000 random cells by the table's synflow column (the project's own synflow values); "+ moves"
+also takes each mutation as the proxy's favourite of 4 (local search: walks neighbourhoods in
+the proxy's order). Proxy evaluations are not queries; their count per run and its CPU cost
+(PROXY_SECONDS each, measured by tests/benchmarks/zero_cost_proxies.py) are printed.
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import multiprocessing as mp
 import os
@@ -51,6 +56,17 @@ SETTINGS: Dict[str, Tuple[str, dict]] = {
     "bananas": ("bananas", {"surrogate_model": ("random_forest", {})}),
     "bee_colony": ("bee_colony", {}),
 }
+#: the zero-cost proxy of the warm-start rows: the table's synflow column (the project's synflow
+#: of each cell, tools/nb201_proxies.py), a lookup standing for one synflow evaluation per model
+PROXY = ("evaluators", "nb201_table", {"metric": "synflow"})
+#: CPU seconds of one synflow evaluation of an NB201 network (tests/benchmarks/zero_cost_proxies.py)
+PROXY_SECONDS = 0.2
+WARM = {"warm_start": PROXY, "warm_start_pool": 1000}
+for _label, _name in (("regularized_evolution", "regularized_evolution"), ("local_search", "local_search"),
+                      ("evolution_pareto (tuned)", "evolution_pareto")):
+    SETTINGS[f"{_label} + warm start"] = (_name, {**SETTINGS[_label][1], **WARM})
+    SETTINGS[f"{_label} + warm start + moves"] = (_name, {**SETTINGS[_label][1], **WARM, "proxy_moves": 4})
+SETTINGS["bananas + warm start"] = ("bananas", {**SETTINGS["bananas"][1], **WARM})
 
 
 #: the space's parameters in a worker, set from its job (``--dedup-iso``, ``--literal-moves``);
@@ -68,8 +84,9 @@ def components(seed: int):
     return space, table(metric=SIGNAL), table(metric=REPORT)
 
 
-def run_one(job) -> np.ndarray:
-    """Test accuracy of the best-on-signal architecture after each of the first ``queries`` queries."""
+def run_one(job) -> Tuple[np.ndarray, int]:
+    """Test accuracy of the best-on-signal architecture after each of the first ``queries``
+    queries, and how many models the warm-start proxy scored (0 without one)."""
     name, seed, queries, settings, space_params = job
     SPACE_PARAMS.update(space_params)
     import torch
@@ -84,8 +101,11 @@ def run_one(job) -> np.ndarray:
     registry = make_plugin_manager().registry
     params = dict(settings)
     for key, value in list(params.items()):
-        if isinstance(value, tuple):  # a nested component: (registered name, params)
-            params[key] = registry.get("predictors", value[0]).load()(seed=seed, **value[1])
+        if isinstance(value, tuple):  # a nested component: ([kind,] registered name, params)
+            kind, cname, cparams = value if len(value) == 3 else ("predictors",) + value
+            factory = registry.get(kind, cname).load()
+            takes_seed = "seed" in inspect.signature(factory).parameters
+            params[key] = factory(**cparams, **({"seed": seed} if takes_seed else {}))
     factory = registry.get("searchers", name).load()
     with tempfile.TemporaryDirectory() as out:
         searcher = factory(space, objectives, out, num_iters=10_000, seed=seed, **params)
@@ -103,7 +123,8 @@ def run_one(job) -> np.ndarray:
         curve[k] = best_test
     if len(rows) < queries:  # the searcher stopped early: its answer stays what it was
         curve[len(rows):] = best_test
-    return curve
+    proxy = getattr(searcher, "warm_start", None)
+    return curve, (proxy.evaluations if proxy is not None else 0)
 
 
 def _capped(searcher, queries):
@@ -117,9 +138,10 @@ def _capped(searcher, queries):
     return capped
 
 
-def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float]) -> str:
-    lines = [f"{'searcher':26s} " + " ".join(f"{q:>22d}" for q in CHECKPOINTS) + "   Archai 100/150/300   s/run",
-             f"{'':26s} " + " ".join(f"{'mean ± se (opt %)':>22s}" for _ in CHECKPOINTS)]
+def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float], proxy_evals: Dict[str, float]) -> str:
+    lines = [f"{'searcher':44s} " + " ".join(f"{q:>22d}" for q in CHECKPOINTS)
+             + "   Archai 100/150/300   s/run   proxy evals (CPU s) per run",
+             f"{'':44s} " + " ".join(f"{'mean ± se (opt %)':>22s}" for _ in CHECKPOINTS)]
     for name, c in curves.items():
         cells = []
         for q in CHECKPOINTS:
@@ -132,7 +154,9 @@ def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float]) -> str:
             cells.append(f"{col.mean():8.3f} ± {se:5.3f} ({found:3.0f}%)")
         archai = ARCHAI.get(name)
         ref = " / ".join(f"{v:.2f}" for v in archai) if archai else "-"
-        lines.append(f"{name:26s} " + " ".join(cells) + f"   {ref:>19s}   {seconds[name]:5.2f}")
+        evals = proxy_evals.get(name, 0)
+        cost = f"{evals:7.0f} ({evals * PROXY_SECONDS:5.0f} s)" if evals else "-"
+        lines.append(f"{name:44s} " + " ".join(cells) + f"   {ref:>19s}   {seconds[name]:5.2f}   {cost}")
     return "\n".join(lines)
 
 
@@ -150,7 +174,7 @@ def random_expectation(dedup_iso: bool, draws: int = 4000) -> str:
     for q in CHECKPOINTS:
         best = [test[idx[np.argmax(valid[idx])]] for idx in (rng.choice(n, q, replace=False) for _ in range(draws))]
         cells.append(f"{np.mean(best):8.3f}")
-    return f"{'(random, expected)':26s} " + " ".join(f"{c:>22s}" for c in cells)
+    return f"{'(random, expected)':44s} " + " ".join(f"{c:>22s}" for c in cells)
 
 
 def plot(curves: Dict[str, np.ndarray], path: str) -> None:
@@ -190,7 +214,7 @@ def main(argv: List[str] = None) -> int:
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
         parser.error(f"unknown searcher(s) {unknown}; choose from {list(SETTINGS)}")
-    curves, seconds = {}, {}
+    curves, seconds, proxy_evals = {}, {}, {}
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.workers) as pool:
         for label in names:
@@ -199,12 +223,14 @@ def main(argv: List[str] = None) -> int:
             space = {"deduplicate_isomorphic": args.dedup_iso, "canonical_moves": not args.literal_moves}
             jobs = [(name, seed, args.queries, settings, space)
                     for seed in range(1, args.seeds + 1)]
-            curves[label] = np.stack(pool.map(run_one, jobs, chunksize=1))
+            outcomes = pool.map(run_one, jobs, chunksize=1)
+            curves[label] = np.stack([curve for curve, _ in outcomes])
+            proxy_evals[label] = float(np.mean([evals for _, evals in outcomes]))
             seconds[label] = (time.perf_counter() - started) * args.workers / args.seeds
             print(f"{label}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     print(f"NAS-Bench-201 CIFAR-10, {args.seeds} seeds, optimum {OPTIMUM}: mean test accuracy of the "
           f"best-on-{SIGNAL} architecture after k queries")
-    print(summarise(curves, seconds))
+    print(summarise(curves, seconds, proxy_evals))
     print(random_expectation(args.dedup_iso))
     plot(curves, args.plot)
     print(f"regret curves: {os.path.abspath(args.plot)}")

@@ -13,11 +13,12 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 from overrides import overrides
 
-from nas_kernel import Predictor
+from nas_kernel import ModelEvaluator, Predictor
 from nas_kernel.loop import Proposal
 from nas_kernel.params import check_choice, check_int, check_number
 from nas_searchers.acquisition import ACQUISITIONS, score
 from nas_searchers.base import AlgorithmSearcher, require
+from nas_searchers.encoding import check_encoding, encode_models
 from nas_searchers.ranking import ranked_indices
 
 
@@ -35,13 +36,18 @@ class MoBananasSearch(AlgorithmSearcher):
     second); ``acquisition``: ``ei``, ``ucb`` (with ``ucb_kappa``) or ``thompson``; each iteration
     mutates the first ``num_parents`` models by non-dominated rank ``mutations_per_parent`` times,
     adds ``num_random_candidates`` random samples, and evaluates the ``num_candidates`` best by
-    acquisition."""
+    acquisition. ``encoding``: which of the space's encodings (``encode_as``) the surrogate sees;
+    ``warm_start``, ``warm_start_pool``, ``proxy_moves``: the initial models are the best of a
+    random pool by a cheap proxy, mutations the proxy's favourites
+    (``AlgorithmSearcher.setup_warm_start``)."""
 
     def __init__(self, search_space, search_objectives, output_dir, surrogate_model: Optional[Any] = None,
                  num_iters: int = 10, init_num_models: int = 10, num_parents: int = 10,
                  mutations_per_parent: int = 5, num_candidates: int = 10, acquisition: str = "thompson",
-                 ucb_kappa: float = 1.0, num_random_candidates: int = 0, clear_evaluated_models: bool = True,
-                 save_pareto_model_weights: bool = False, seed: int = 1) -> None:
+                 ucb_kappa: float = 1.0, num_random_candidates: int = 0, encoding: str = "default",
+                 warm_start: Optional[ModelEvaluator] = None, warm_start_pool: int = 1000, proxy_moves: int = 1,
+                 clear_evaluated_models: bool = True, save_pareto_model_weights: bool = False,
+                 seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
                          save_pareto_model_weights=save_pareto_model_weights)
@@ -57,14 +63,16 @@ class MoBananasSearch(AlgorithmSearcher):
         self.acquisition = check_choice("acquisition", acquisition, ACQUISITIONS)
         self.ucb_kappa = check_number("ucb_kappa", ucb_kappa, 0.0)
         self.num_random_candidates = check_int("num_random_candidates", num_random_candidates, 0)
+        self.encoding = check_encoding(search_space, encoding)
+        self.setup_warm_start(warm_start, warm_start_pool, proxy_moves)
 
     def encode(self, models) -> np.ndarray:
-        return np.stack([np.asarray(self.search_space.encode(m), dtype=np.float64).ravel() for m in models])
+        return encode_models(self.search_space, models, self.encoding)
 
     @overrides
     def propose(self, iteration):
         if iteration == 1:
-            models = self.random_models(self.init_num_models)
+            models = self.initial_models(self.init_num_models)
             return Proposal(models, extra={"parent": [None] * len(models)})
         history, values = self.history(latest=True)
         parents = self.ranked(history, values)[: self.num_parents]

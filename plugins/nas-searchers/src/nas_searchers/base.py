@@ -9,10 +9,10 @@ import numpy as np
 
 from nas_kernel import ArchaiModel
 from nas_kernel.loop import IterativeSearcher
+from nas_kernel.params import check_int
 from nas_kernel.pareto import to_minimization
 from nas_searchers.ranking import pareto_indices, ranked_indices
-
-
+from nas_searchers.warm_start import ProxyScores
 
 
 
@@ -25,6 +25,21 @@ def require(space: Any, capability: str, searcher: str) -> None:
 
 class AlgorithmSearcher(IterativeSearcher):
     """An ``IterativeSearcher`` with the history helpers the algorithms of this package use."""
+
+    warm_start: Optional[ProxyScores] = None  # set by setup_warm_start
+    warm_start_pool = 1
+    proxy_moves = 1
+
+    def setup_warm_start(self, warm_start: Any, warm_start_pool: int, proxy_moves: int) -> None:
+        """``warm_start``: a cheap ``ModelEvaluator`` (higher is better: a zero-cost proxy or a
+        cheap objective) that ranks ``warm_start_pool`` random models, the best of which are the
+        initial population instead of random ones; ``proxy_moves`` > 1: each mutation is the best
+        by that score of ``proxy_moves`` drawn (see ``nas_searchers.warm_start``)."""
+        self.warm_start = None if warm_start is None else ProxyScores(warm_start)
+        self.warm_start_pool = check_int("warm_start_pool", warm_start_pool, 1)
+        self.proxy_moves = check_int("proxy_moves", proxy_moves, 1)
+        if self.proxy_moves > 1 and self.warm_start is None:
+            raise ValueError("proxy_moves > 1 needs a warm_start proxy to rank the moves with")
 
     def history(self, budget: Optional[float] = None, *, latest: bool = False
                 ) -> Tuple[List[ArchaiModel], Dict[str, np.ndarray]]:
@@ -82,12 +97,25 @@ class AlgorithmSearcher(IterativeSearcher):
         return self.sample_candidates(self.search_space.random_sample, n, budget=budget)
 
     def initial_models(self, n: int, paths: Optional[Sequence[str]] = None) -> List[ArchaiModel]:
-        """``paths`` (Archai's ``initial_population_paths``) loaded with ``load_arch``, else random."""
+        """``paths`` (Archai's ``initial_population_paths``) loaded with ``load_arch``, else the
+        best ``n`` of ``warm_start_pool`` random models by the warm-start proxy, else random."""
         if paths:
             loaded = [self.search_space.load_arch(p) for p in paths]
             distinct = {m.archid: m for m in loaded if not self.is_seen(m.archid)}
             return [m for m in distinct.values() if self.objectives.is_model_valid(m)]
+        if self.warm_start is not None:
+            return self.warm_start.best(self.random_models(max(n, self.warm_start_pool)), n)
         return self.random_models(n)
+
+    def preferred_mutations(self, parent: ArchaiModel, n: int, budget: Optional[float] = None
+                            ) -> List[ArchaiModel]:
+        """Up to ``n`` valid, unseen mutations of ``parent``: with ``proxy_moves`` > 1 the best
+        ``n`` by the proxy of ``n * proxy_moves`` drawn (move proposal), else the first drawn."""
+        if self.warm_start is None or self.proxy_moves == 1:
+            return self.sample_candidates(lambda: self.search_space.mutate(parent), n, budget=budget)
+        drawn = self.sample_candidates(lambda: self.search_space.mutate(parent), n * self.proxy_moves,
+                                       budget=budget)
+        return self.warm_start.best(drawn, n)
 
     def perturbations(self, model: ArchaiModel, moves: int, n: int = 1) -> List[ArchaiModel]:
         """Up to ``n`` valid, unseen models ``moves`` chained mutations away from ``model``: the
@@ -118,7 +146,7 @@ class AlgorithmSearcher(IterativeSearcher):
         parent_ids: List[str] = []
         taken = set()
         for parent in parents:
-            found = self.sample_candidates(lambda p=parent: self.search_space.mutate(p), per_parent, budget=budget)
+            found = self.preferred_mutations(parent, per_parent, budget=budget)
             for child in found:
                 if child.archid not in taken:
                     taken.add(child.archid)

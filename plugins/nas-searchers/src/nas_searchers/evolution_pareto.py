@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from overrides import overrides
 
+from nas_kernel import ModelEvaluator
 from nas_kernel.loop import Proposal
 from nas_kernel.params import check_int
 from nas_searchers.base import AlgorithmSearcher, require
@@ -19,12 +20,15 @@ class EvolutionParetoSearch(AlgorithmSearcher):
     most ``max_unseen_population`` of them, drawn at random, are evaluated. When the parents have
     no unseen mutation or crossover left, each parent in turn is kicked ``perturb_moves``
     mutations away before random samples are the only news (Archai stops there).
+    ``warm_start``, ``warm_start_pool``, ``proxy_moves``: zero-cost warm start and move proposal
+    (``AlgorithmSearcher.setup_warm_start``).
     """
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
                  num_random_mix: int = 5, max_unseen_population: int = 100, mutations_per_parent: int = 1,
                  num_crossovers: int = 5, min_parents: int = 5, perturb_moves: int = 2,
+                 warm_start: Optional[ModelEvaluator] = None, warm_start_pool: int = 1000, proxy_moves: int = 1,
                  clear_evaluated_models: bool = True,
                  save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
@@ -39,6 +43,7 @@ class EvolutionParetoSearch(AlgorithmSearcher):
         self.num_crossovers = check_int("num_crossovers", num_crossovers, 0)
         self.min_parents = check_int("min_parents", min_parents, 1)
         self.perturb_moves = check_int("perturb_moves", perturb_moves, 1)
+        self.setup_warm_start(warm_start, warm_start_pool, proxy_moves)
         if self.num_crossovers:
             require(search_space, "crossover", type(self).__name__)
 

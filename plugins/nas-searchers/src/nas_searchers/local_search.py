@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 import numpy as np
 from overrides import overrides
 
-from nas_kernel import ArchaiModel
+from nas_kernel import ArchaiModel, ModelEvaluator
 from nas_kernel.loop import Proposal
 from nas_kernel.params import check_choice, check_int
 from nas_searchers.base import AlgorithmSearcher, require
@@ -41,12 +41,15 @@ class LocalSearch(AlgorithmSearcher):
     Defaults tuned on NAS-Bench-201 (tests/benchmarks/nb201_search.py): one neighbour at a time
     (first improvement) from the best of 10 random models, kicked restarts of 2 moves - fewer
     queries to the optimum than full best-improvement (``mutations_per_parent=None``), a larger
-    initial sample or random restarts."""
+    initial sample or random restarts. ``warm_start``, ``warm_start_pool``: the first heads are
+    the best of a random pool by a cheap proxy (``AlgorithmSearcher.setup_warm_start``);
+    ``proxy_moves`` > 1: each neighbourhood is walked in the proxy's order, best first."""
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
                  mutations_per_parent: Optional[int] = 1, walks_per_iter: int = 1, restart: str = "perturb",
                  restart_samples: int = 1, perturb_moves: int = 2, neighbour_patience: int = 40,
+                 warm_start: Optional[ModelEvaluator] = None, warm_start_pool: int = 1000, proxy_moves: int = 1,
                  clear_evaluated_models: bool = True,
                  save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
@@ -62,6 +65,7 @@ class LocalSearch(AlgorithmSearcher):
         self.restart_samples = check_int("restart_samples", restart_samples, 1)
         self.perturb_moves = check_int("perturb_moves", perturb_moves, 1)
         self.neighbour_patience = check_int("neighbour_patience", neighbour_patience, 1)
+        self.setup_warm_start(warm_start, warm_start_pool, proxy_moves)
         self.reset()
 
     @overrides
@@ -120,6 +124,8 @@ class LocalSearch(AlgorithmSearcher):
                     continue
                 walk.todo = [m for m in near if not self.is_seen(m.archid) and self.objectives.is_model_valid(m)]
                 self.rng.shuffle(walk.todo)  # a listed neighbourhood comes in a fixed order
+                if self.warm_start is not None and self.proxy_moves > 1:  # the proxy's favourites first
+                    walk.todo = self.warm_start.best(walk.todo, len(walk.todo))
             walk.todo = [m for m in walk.todo if not self.is_seen(m.archid) and m.archid not in taken]
             if walk.todo:
                 size = len(walk.todo) if self.mutations_per_parent is None else self.mutations_per_parent

@@ -7,6 +7,7 @@ from typing import List, Optional
 import numpy as np
 from overrides import overrides
 
+from nas_kernel import ModelEvaluator
 from nas_kernel.loop import Proposal
 from nas_kernel.params import check_int, check_number
 from nas_searchers.base import AlgorithmSearcher, require
@@ -24,13 +25,16 @@ class RegularizedEvolutionSearch(AlgorithmSearcher):
     (tests/benchmarks/nb201_search.py): the kick beats both mutating another member and a random
     sample at 300 queries, and the defaults (50 of the last 150) beat Archai's 40 of 100.
     Archai's defaults crash when the sample is larger than the population; here the sample is
-    capped by the population, so any combination of sizes works.
+    capped by the population, so any combination of sizes works. ``warm_start``,
+    ``warm_start_pool``, ``proxy_moves``: zero-cost warm start and move proposal
+    (``AlgorithmSearcher.setup_warm_start``).
     """
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
                  pareto_sample_size: int = 50, history_size: int = 150, tournaments_per_iter: int = 1,
-                 crossover_prob: float = 0.0, perturb_moves: int = 2, clear_evaluated_models: bool = True,
+                 crossover_prob: float = 0.0, perturb_moves: int = 2, warm_start: Optional[ModelEvaluator] = None,
+                 warm_start_pool: int = 1000, proxy_moves: int = 1, clear_evaluated_models: bool = True,
                  save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
@@ -43,6 +47,7 @@ class RegularizedEvolutionSearch(AlgorithmSearcher):
         self.tournaments_per_iter = check_int("tournaments_per_iter", tournaments_per_iter, 1)
         self.crossover_prob = check_number("crossover_prob", crossover_prob, 0.0, 1.0)
         self.perturb_moves = check_int("perturb_moves", perturb_moves, 1)
+        self.setup_warm_start(warm_start, warm_start_pool, proxy_moves)
         if self.crossover_prob > 0:
             require(search_space, "crossover", type(self).__name__)
 
@@ -94,5 +99,5 @@ class RegularizedEvolutionSearch(AlgorithmSearcher):
             found = self.sample_candidates(lambda: self.search_space.crossover([winner, mate]), 1)
             if found:
                 return found[0], f"{winner.archid}+{mate.archid}"
-        found = self.sample_candidates(lambda: self.search_space.mutate(winner), 1)
+        found = self.preferred_mutations(winner, 1)
         return (found[0], winner.archid) if found else (None, None)
