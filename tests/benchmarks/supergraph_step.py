@@ -1,4 +1,4 @@
-"""Supergraph speed on CPU, next to Archai 1.0 measured on this machine (issue 6).
+"""Supergraph speed on CPU: ours next to the textbook implementation, in the same run.
 
 1. Forward + backward of each op on a (64, 16, 32, 32) input (stride 1, 16 -> 16 channels, affine
    BN; the mixed op without affine, as in search; prepr_reduce at stride 2). The backward pass
@@ -10,10 +10,8 @@
 Each figure is the median of repeats. Next to ours: the same ops run "textbook" style in the same
 process (NCHW, every candidate including ``none`` computed, weights multiplied and summed, plain
 concatenation, the architecture gradient from a full backward), which is how the reference
-library works; and the
-Archai 1.0 figures measured on this machine (2 threads): MixedOp 273-301 ms, SepConv3x3 42-50 ms,
-DilConv3x3 36-47 ms, FactorizedReduce 14-19 ms. Target: >= 2.5x Archai. The box is shared: the
-in-process textbook ratio is the comparison that survives load.
+library works. Only ratios measured side by side in one run are reported: the box is shared,
+and the in-process ratio is the comparison that survives load.
 
 Two threads only help on an idle box (two threads collapse when another job holds a core); on
 a shared box compare at ``--threads 1``.
@@ -29,14 +27,13 @@ import time
 import torch
 import torch.nn.functional as F
 
-import nas_supergraph.ops as supergraph_ops
+import nas_supergraph.operations as supergraph_ops
 from nas_supergraph.arch_trainer import ArchTrainer
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc_builder import ModelDescBuilder
 from nas_supergraph.op_lookup import create_op
-from nas_supergraph.ops import PRIMITIVES, conv_desc
+from nas_supergraph.operations import PRIMITIVES, conv_desc
 
-ARCHAI_MS = {"mixed_op": (273, 301), "sep_conv_3x3": (42, 50), "dil_conv_3x3": (36, 47), "prepr_reduce": (14, 19)}
 OPS = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3",
        "dil_conv_5x5", "prepr_reduce", "mixed_op"]
 
@@ -82,10 +79,10 @@ def op_runner(name: str, textbook: bool):
 def darts_step_runner(textbook: bool):
     builder = ModelDescBuilder(in_channels=3, num_classes=10, init_channels=16, n_cells=1, n_nodes=4)
     torch.manual_seed(0)
-    model = Model(builder.build_search(PRIMITIVES), affine=False, channels_last=not textbook)
+    model = Model(builder.build_search(PRIMITIVES), droppath=False, affine=False, channels_last=not textbook)
     for op in model.mixed_ops():
         op.fused = not textbook
-    trainer = ArchTrainer(model, epochs=1)
+    trainer = ArchTrainer({"epochs": 1, "device": "cpu"}, model, None)
     trainer.start_epoch(0)
     model.train()
     xt, xv = torch.randn(32, 3, 32, 32), torch.randn(32, 3, 32, 32)
@@ -103,18 +100,14 @@ def darts_step_runner(textbook: bool):
 
     def textbook_step_body():
         trainer.a_optim.zero_grad()
-        F.cross_entropy(model(xv), yv).backward()  # computes weight gradients too, then drops them
+        F.cross_entropy(model(xv)[0], yv).backward()  # computes weight gradients too, then drops them
         trainer.a_optim.step()
         trainer.w_optim.zero_grad()
-        F.cross_entropy(model(xt), yt).backward()
+        F.cross_entropy(model(xt)[0], yt).backward()
         torch.nn.utils.clip_grad_norm_(trainer.weights, 5.0)
         trainer.w_optim.step()
 
     return textbook_step
-
-
-def ratio_text(ref, ms: float) -> str:
-    return f"{ref[0] / ms:.1f}-{ref[1] / ms:.1f}x" if ref else ""
 
 
 def main() -> None:
@@ -130,13 +123,11 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} thread(s), {args.stat} of {args.repeats}; "
           "ours = channels_last")
     print("\nforward+backward on (64, 16, 32, 32), ms")
-    print(f"{'op':14} {'ours':>7} {'textbook':>9} {'speed-up':>9} {'Archai 1.0':>11} {'vs Archai':>10}")
+    print(f"{'op':14} {'ours':>7} {'textbook':>9} {'speed-up':>9}")
     for name in OPS:
         ours = median_ms(op_runner(name, False), args.repeats)
         book = median_ms(op_runner(name, True), args.repeats)
-        ref = ARCHAI_MS.get(name)
-        print(f"{name:14} {ours:7.1f} {book:9.1f} {book / ours:8.1f}x "
-              f"{(f'{ref[0]}-{ref[1]}' if ref else '-'):>11} {ratio_text(ref, ours):>10}")
+        print(f"{name:14} {ours:7.1f} {book:9.1f} {book / ours:8.1f}x")
     repeats = max(3, args.repeats // 2)
     ours = median_ms(darts_step_runner(False), repeats, warmup=1) / 1000
     book = median_ms(darts_step_runner(True), repeats, warmup=1) / 1000

@@ -20,7 +20,7 @@ def test_darts_cells_space_passes_the_search_space_checks():
 @pytest.mark.parametrize("name", ["sep_conv_3x3", "dil_conv_5x5", "skip_connect", "none", "max_pool_3x3"])
 def test_ops_pass_the_op_checks(name):
     from nas_kernel.plugins import make_plugin_manager
-    from nas_supergraph.descs import ConvMacroParams, OpDesc
+    from nas_supergraph.model_desc import ConvMacroParams, OpDesc
 
     factory = make_plugin_manager(only=["nas-supergraph"]).registry.get("ops", name).load()
     op = factory(OpDesc(name, params={"conv": ConvMacroParams(4, 4), "stride": 1}, in_len=1, trainables=None), True)

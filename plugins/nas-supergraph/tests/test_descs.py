@@ -7,7 +7,7 @@ import random
 import pytest
 import yaml
 
-from nas_supergraph.descs import ConvMacroParams, ModelDesc, OpDesc
+from nas_supergraph.model_desc import ConvMacroParams, ModelDesc, OpDesc
 from nas_supergraph.model_desc_builder import ModelDescBuilder, default_reductions
 
 
@@ -19,7 +19,7 @@ def builder(**kw):
 
 def test_search_and_final_descs_round_trip_through_safe_yaml(tmp_path):
     b = builder()
-    for desc in (b.build_search(), b.build(b.random_genotype(random.Random(3)))):
+    for desc in (b.build_search(), b.build_discrete(b.random_genotype(random.Random(3)))):
         text = desc.to_yaml()
         assert "!!python" not in text  # plain YAML: loadable by yaml.safe_load anywhere
         again = ModelDesc.from_dict(yaml.safe_load(text))
@@ -33,12 +33,12 @@ def test_search_and_final_descs_round_trip_through_safe_yaml(tmp_path):
 def test_archid_is_stable_and_ignores_learned_values_and_provenance():
     b = builder()
     g = b.random_genotype(random.Random(1))
-    a, c = b.build(g), b.build(g)
+    a, c = b.build_discrete(g), b.build_discrete(g)
     assert a.archid() == c.archid() and a.archid().startswith("darts-")
     c.params["alphas"] = {"regular": [[0.1]]}
     c.cell_descs[0].nodes[0].edges[0].op_desc.trainables = {"weight": 0.9}
     assert c.archid() == a.archid()
-    other = b.build(b.random_genotype(random.Random(2)))
+    other = b.build_discrete(b.random_genotype(random.Random(2)))
     assert other.archid() != a.archid()
 
 
@@ -52,7 +52,7 @@ def test_layout_doubles_channels_at_reductions_and_wires_preprocessing():
     # edges from the cell inputs are strided in reduction cells only
     red = desc.cell_descs[1]
     assert [e.op_desc.stride for e in red.nodes[1].edges] == [2, 2, 1]
-    assert desc.logits_op.conv == ConvMacroParams(3 * 16, 10)
+    assert (desc.logits_op.params["n_ch"], desc.logits_op.params["n_classes"]) == (3 * 16, 10)
     assert [a is not None for a in desc.aux_tower_descs] == [False, False, True]
     assert sum(len(n.edges) for n in desc.cell_descs[0].nodes) == 2 + 3 + 4
 
@@ -64,8 +64,8 @@ def test_default_reductions():
 
 def test_build_from_template_relays_cells_at_other_macro_params():
     small = builder(n_cells=2, aux_tower=False)
-    desc = small.build(small.random_genotype(random.Random(0)))
-    big = ModelDescBuilder.from_macro_params(desc.params["macro"], init_channels=8, n_cells=5).build(desc)
+    desc = small.build_discrete(small.random_genotype(random.Random(0)))
+    big = ModelDescBuilder.from_macro_params(desc.params["macro"], init_channels=8, n_cells=5).build_discrete(desc)
     assert big.genotype() == desc.genotype()
     assert len(big.cell_descs) == 5 and big.cell_descs[0].nodes[0].conv_params.ch_out == 8
 
@@ -78,7 +78,7 @@ def test_build_from_template_relays_cells_at_other_macro_params():
 ])
 def test_bad_genotypes_are_refused_with_the_reason(genotype, match):
     with pytest.raises(ValueError, match=match):
-        builder(n_cells=1).build(genotype)
+        builder(n_cells=1).build_discrete(genotype)
 
 
 def test_bad_macro_params_name_the_parameter():

@@ -1,18 +1,19 @@
 """DARTS / GDAS search and final evaluation on digits, second-order steps, and the
-ExperimentRunner's checkpoint resume."""
+ExperimentRunner's checkpoint resume, driven by YAML experiment files."""
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 import torch
+import yaml
 
 from nas_supergraph.arch_trainer import ArchTrainer
-from nas_supergraph.descs import ModelDesc
-from nas_supergraph.experiment_runner import ExperimentRunner
+from nas_supergraph.model_desc import ModelDesc
+from nas_supergraph.exp_runner import ExperimentRunner
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc_builder import ModelDescBuilder
+from nas_supergraph.random_finalizers import RandomFinalizers
 
 #: DARTS must beat the mean of these random cells, trained the same way, by this margin. Measured
 #: with seed 1 (1 thread): DARTS 0.946; random cells 0.868, 0.777, 0.955, 0.886 (mean 0.871). One
@@ -21,11 +22,44 @@ RANDOM_SEEDS = (1, 2, 3, 4)
 MARGIN = 0.02
 
 
-def config(tmp_path, name, algorithm="darts", seed=1, search_epochs=2, eval_epochs=5, **model):
-    m = {"init_channels": 4, "n_cells": 1, "n_nodes": 4}
-    m.update(model)
-    return {"seed": seed, "output_dir": str(tmp_path / name), "model": m,
-            "search": {"algorithm": algorithm, "epochs": search_epochs}, "eval": {"epochs": eval_epochs}}
+def config(tmp_path, name, algorithm="darts", seed=1, search_epochs=2, eval_epochs=5, init_channels=4, n_cells=1,
+           n_nodes=4):
+    """An experiment file's content: one stem, ``n_cells`` cells, CPU."""
+    md = {"n_cells": n_cells, "n_reductions": 0 if n_cells == 1 else 1,
+          "model_stems": {"ops": ["stem_conv3x3"], "init_node_ch": init_channels}, "cell": {"n_nodes": n_nodes}}
+    return {"common": {"seed": seed, "logdir": str(tmp_path)},
+            "nas": {"search": {"model_desc": md, "trainer": {"algorithm": "darts" if algorithm == "random" else algorithm,
+                                                             "epochs": search_epochs, "device": "cpu"}},
+                    "eval": {"model_desc": md, "trainer": {"epochs": eval_epochs, "device": "cpu"}}},
+            "_name": name, "_random": algorithm == "random"}
+
+
+class RandomRunner(ExperimentRunner):
+    """The random-architecture baseline, as an algorithm defines it: no supergraph training,
+    random finalizers."""
+
+    def trainer_class(self):
+        return None
+
+    def finalizers(self):
+        return RandomFinalizers(seed=self.seed)
+
+
+def runner(tmp_path, cfg, dataset=None):
+    """An ExperimentRunner over ``cfg`` written as a YAML file."""
+    cfg = dict(cfg)
+    name, is_random = cfg.pop("_name"), cfg.pop("_random")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return (RandomRunner if is_random else ExperimentRunner)(str(path), name, dataset=dataset)
+
+
+def run(tmp_path, cfg, dataset=None, callbacks=()):
+    r = runner(tmp_path, cfg, dataset)
+    r.epoch_callbacks.extend(callbacks)
+    search, evaluation = r.run()
+    return {"final_desc": search.model_desc, "val_acc": evaluation.train_metrics["val_acc"],
+            "eval_desc": evaluation.model_desc}
 
 
 def entropy(row):
@@ -35,7 +69,7 @@ def entropy(row):
 
 @pytest.mark.slow
 def test_darts_search_then_final_training_on_digits_beats_random_cells(tmp_path, digits):
-    out = ExperimentRunner(config(tmp_path, "darts"), dataset=digits).run()
+    out = run(tmp_path, config(tmp_path, "darts"), digits)
     desc = out["final_desc"]
     # the architecture weights moved away from uniform: alphas start at ~1e-3 (std) and after
     # 2 epochs (38 steps) spread by tens of times that; op probabilities differ by over 1 point
@@ -46,11 +80,11 @@ def test_darts_search_then_final_training_on_digits_beats_random_cells(tmp_path,
     assert float((probs.max(-1).values - probs.min(-1).values).max()) > 0.01
     assert math.log(8) - min(entropy(r) for r in rows.tolist()) > 1e-4
     # the searched description round-trips through YAML and is discrete (2 edges per node, no none)
-    again = ModelDesc.load(str(tmp_path / "darts" / "search" / "final_model_desc.yaml"))
+    again = ModelDesc.load(str(tmp_path / "darts" / "final_model_desc.yaml"))
     assert again.archid() == desc.archid() and again.to_dict() == desc.to_dict()
     assert all(len(node) == 2 and all(op != "none" for op, _ in node) for node in desc.genotype()["regular"])
     # the final model learned and beats random cells trained the same way
-    randoms = [ExperimentRunner(config(tmp_path, f"random{s}", "random", seed=s), dataset=digits).run()["val_acc"]
+    randoms = [run(tmp_path, config(tmp_path, f"random{s}", "random", seed=s), digits)["val_acc"]
                for s in RANDOM_SEEDS]
     mean_random = sum(randoms) / len(randoms)
     assert out["val_acc"] > 0.85
@@ -60,7 +94,7 @@ def test_darts_search_then_final_training_on_digits_beats_random_cells(tmp_path,
 def tiny_model(seed=0):
     torch.manual_seed(seed)
     b = ModelDescBuilder(in_channels=1, num_classes=4, init_channels=4, n_cells=1, n_nodes=2)
-    return Model(b.build_search(), affine=False)
+    return Model(b.build_search(), droppath=False, affine=False)
 
 
 def test_second_order_step_differs_from_first_order_and_restores_weights(tiny_data):
@@ -69,7 +103,7 @@ def test_second_order_step_differs_from_first_order_and_restores_weights(tiny_da
     grads = {}
     for order in (False, True):
         model = tiny_model()
-        trainer = ArchTrainer(model, second_order=order, epochs=1)
+        trainer = ArchTrainer({"second_order": order, "epochs": 1, "device": "cpu"}, model, None)
         trainer.start_epoch(0)
         model.train()
         before = [w.detach().clone() for w in trainer.weights]
@@ -78,7 +112,7 @@ def test_second_order_step_differs_from_first_order_and_restores_weights(tiny_da
             for w, b in zip(trainer.weights, before):  # the virtual step and probes leave no trace
                 assert torch.equal(w, b)
         else:
-            loss = torch.nn.functional.cross_entropy(model(xv[:16]), yv[:16])
+            loss = torch.nn.functional.cross_entropy(model(xv[:16])[0], yv[:16])
             g = torch.autograd.grad(loss, trainer.alphas)
         grads[order] = torch.cat([t.reshape(-1) for t in g])
         alphas_before = [a.detach().clone() for a in trainer.alphas]
@@ -91,8 +125,8 @@ def test_second_order_step_differs_from_first_order_and_restores_weights(tiny_da
 
 
 def test_gdas_search_trains_alphas(tmp_path, tiny_data):
-    runner = ExperimentRunner(config(tmp_path, "gdas", "gdas", search_epochs=2, n_nodes=2), dataset=tiny_data())
-    desc = runner.run_search()
+    r = runner(tmp_path, config(tmp_path, "gdas", "gdas", search_epochs=2, n_nodes=2), tiny_data())
+    desc = r.run_search(r.conf["nas"]["search"]).model_desc
     rows = desc.params["alphas"]["regular"]
     assert max(abs(v) for r in rows for v in r) > 0.005  # moved from the ~1e-3 initial values
     assert desc.params["algorithm"] == "gdas"
@@ -115,17 +149,13 @@ def killer(phase, at_epoch, seen):
 @pytest.mark.parametrize("phase", ["search", "eval"])
 def test_killed_run_continues_from_its_checkpoint(tmp_path, phase, tiny_data):
     data = tiny_data()
-    whole = ExperimentRunner(config(tmp_path, "whole", search_epochs=2, eval_epochs=2, n_nodes=2), dataset=data).run()
+    whole = run(tmp_path, config(tmp_path, "whole", search_epochs=2, eval_epochs=2, n_nodes=2), data)
 
     cfg = config(tmp_path, "killed", search_epochs=2, eval_epochs=2, n_nodes=2)
     first_seen, second_seen = [], []
-    runner = ExperimentRunner(cfg, dataset=data)
-    runner.epoch_callbacks.append(killer(phase, 0, first_seen))
     with pytest.raises(Killed):
-        runner.run()
-    again = ExperimentRunner(cfg, dataset=data)
-    again.epoch_callbacks.append(lambda p, e, info: second_seen.append((p, e)))
-    out = again.run()
+        run(tmp_path, cfg, data, [killer(phase, 0, first_seen)])
+    out = run(tmp_path, cfg, data, [lambda p, e, info: second_seen.append((p, e))])
     done_before = first_seen.index((phase, 0)) + 1
     assert second_seen == [("search", 0), ("search", 1), ("eval", 0), ("eval", 1)][done_before:]
     # resuming gives exactly what an uninterrupted run gives
@@ -134,57 +164,69 @@ def test_killed_run_continues_from_its_checkpoint(tmp_path, phase, tiny_data):
     assert out["val_acc"] == pytest.approx(whole["val_acc"], abs=1e-9)
     # a finished run is read back, not recomputed
     third_seen = []
-    done = ExperimentRunner(cfg, dataset=data)
-    done.epoch_callbacks.append(lambda p, e, info: third_seen.append((p, e)))
-    assert done.run()["val_acc"] == pytest.approx(out["val_acc"]) and third_seen == []
+    done = run(tmp_path, cfg, data, [lambda p, e, info: third_seen.append((p, e))])
+    assert done["val_acc"] == pytest.approx(out["val_acc"]) and third_seen == []
 
 
 def test_checkpoint_from_another_config_is_refused(tmp_path, tiny_data):
     data = tiny_data()
     cfg = config(tmp_path, "run", search_epochs=2, n_nodes=2)
-    runner = ExperimentRunner(cfg, dataset=data)
-    runner.epoch_callbacks.append(killer("search", 0, []))
     with pytest.raises(Killed):
-        runner.run()
-    cfg["search"]["alpha_lr"] = 0.1
+        run(tmp_path, cfg, data, [killer("search", 0, [])])
+    cfg["nas"]["search"]["trainer"]["alpha_optimizer"] = {"lr": 0.1}
     with pytest.raises(ValueError, match="different config"):
-        ExperimentRunner(cfg, dataset=data).run()
+        run(tmp_path, cfg, data)
 
 
 def test_config_errors_name_the_key(tmp_path):
-    with pytest.raises(ValueError, match="'search.epoch'"):
-        ExperimentRunner({"output_dir": str(tmp_path), "search": {"epoch": 1}})
-    with pytest.raises(ValueError, match="'output_dir'"):
-        ExperimentRunner({})
-    with pytest.raises(ValueError, match="search.algorithm"):
-        ExperimentRunner({"output_dir": str(tmp_path), "search": {"algorithm": "xnas"}})
+    def runner_for(text):
+        path = tmp_path / "bad.yaml"
+        path.write_text(text)
+        return ExperimentRunner(str(path), "bad")
+
+    with pytest.raises(ValueError, match="'nas.search.trainer.epoch'"):
+        runner_for("nas: {search: {trainer: {epoch: 1}}}")
+    with pytest.raises(ValueError, match="base_name"):
+        ExperimentRunner(str(tmp_path / "bad.yaml"), "../escape")
+    with pytest.raises(ValueError, match="nas.search.trainer.algorithm"):
+        runner_for("nas: {search: {trainer: {algorithm: xnas}}}")
     with pytest.raises(ValueError, match="unknown config key 'trainer'"):
-        ExperimentRunner({"output_dir": str(tmp_path), "trainer": {}})
+        runner_for("trainer: {}")
+    with pytest.raises(ValueError, match="nas.eval.trainer.device"):
+        runner_for("nas: {eval: {trainer: {device: tpu}}}")
+    with pytest.raises(ValueError, match="_copy"):
+        runner_for("nas: {eval: {trainer: {_copy: /nas/search/trainer}}}")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        runner_for("nas: {search: [")
 
 
 def test_random_algorithm_is_seeded(tmp_path, tiny_data):
     data = tiny_data()
-    a = ExperimentRunner(config(tmp_path, "a", "random", seed=3, n_nodes=2), dataset=data).run_search()
-    b = ExperimentRunner(config(tmp_path, "b", "random", seed=3, n_nodes=2), dataset=data).run_search()
+
+    def searched(name, seed):
+        r = runner(tmp_path, config(tmp_path, name, "random", seed=seed, n_nodes=2), data)
+        return r.run_search(r.conf["nas"]["search"]).model_desc
+
+    a, b = searched("a", 3), searched("b", 3)
     assert a.archid() == b.archid()
-    assert a.genotype() == ModelDescBuilder(in_channels=1, num_classes=4, init_channels=4, n_cells=1,
-                                            n_nodes=2).random_genotype(random.Random(3))
+    assert a.params["algorithm"] == "random" and all(len(n) == 2 and all(op != "none" for op, _ in n)
+                                                     for n in a.genotype()["regular"])
+    assert len({searched(f"s{seed}", seed).archid() for seed in (4, 5, 6)} | {a.archid()}) > 1
 
 
 def test_finished_runs_are_reused_only_for_the_same_config(tmp_path, tiny_data):
     data = tiny_data()
     cfg = config(tmp_path, "run", search_epochs=1, eval_epochs=1, n_nodes=2)
-    ExperimentRunner(cfg, dataset=data).run()
-    assert not (tmp_path / "run" / "eval" / "checkpoint.pt").exists()  # the result is the record
-    cfg["eval"]["epochs"] = 2  # other evaluation settings: the searched cell is reused, eval redone
+    run(tmp_path, cfg, data)
+    assert not (tmp_path / "run" / "eval_checkpoint.pt").exists()  # the result is the record
+    assert (tmp_path / "run" / "eval_train_metrics.yaml").exists()
+    cfg["nas"]["eval"]["trainer"]["epochs"] = 2  # other evaluation settings: the searched cell is reused, eval redone
     seen = []
-    runner = ExperimentRunner(cfg, dataset=data)
-    runner.epoch_callbacks.append(lambda p, e, info: seen.append((p, e)))
-    runner.run()
+    run(tmp_path, cfg, data, [lambda p, e, info: seen.append((p, e))])
     assert seen == [("eval", 0), ("eval", 1)]
-    cfg["search"]["epochs"] = 2  # another search: refused rather than silently reused
+    cfg["nas"]["search"]["trainer"]["epochs"] = 2  # another search: refused rather than silently reused
     with pytest.raises(ValueError, match="different config"):
-        ExperimentRunner(cfg, dataset=data).run()
+        run(tmp_path, cfg, data)
 
 
 def test_runner_takes_a_registered_dataset_by_name(tmp_path):
@@ -192,6 +234,6 @@ def test_runner_takes_a_registered_dataset_by_name(tmp_path):
     cfg = config(tmp_path, "named", search_epochs=1, eval_epochs=1, n_nodes=2)
     cfg["dataset"] = {"name": "synthetic", "params": {"input_shape": [1, 8, 8], "num_classes": 3,
                                                       "num_train": 48, "num_val": 24}}
-    out = ExperimentRunner(cfg).run()
-    assert out["eval_desc"].params["macro"]["num_classes"] == 3
+    out = run(tmp_path, cfg)
+    assert out["eval_desc"].n_classes == 3
     assert 0.0 <= out["val_acc"] <= 1.0

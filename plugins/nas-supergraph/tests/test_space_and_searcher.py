@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from nas_kernel import ArchaiModel, SearchObjectives, SearchResults
-from nas_supergraph.descs import ModelDesc
+from nas_supergraph.model_desc import ModelDesc
 from nas_supergraph.final_training import FinalTraining
 from nas_supergraph.search_space import DartsCellSpace
-from nas_supergraph.searcher import DartsSearcher, GdasSearcher, load_final_desc
+from nas_supergraph.one_shot import DartsSearcher, GdasSearcher, load_final_desc
 
 
 

@@ -1,39 +1,34 @@
-"""Supergraph ops, descriptions, modules and one-shot search (DARTS, GDAS) for NAS Kernel.
+"""Supergraph ops, descriptions, modules and one-shot search (DARTS, GDAS) for NAS Kernel, with
+the class, module and method names of Archai's supergraph API (``archai.supergraph.nas.X``
+becomes ``nas_supergraph.X``).
 
-Names are imported lazily (PEP 562), so ``import nas_supergraph`` does not import torch.
+Names are imported lazily, so ``import nas_supergraph`` does not import torch.
 """
-from __future__ import annotations
-
-import importlib
-from typing import Any
+from nas_kernel.lazy import lazy_exports
 
 _EXPORTS = {
-    "ConvMacroParams": "descs", "OpDesc": "descs", "EdgeDesc": "descs", "NodeDesc": "descs", "CellDesc": "descs",
-    "AuxTowerDesc": "descs", "ModelDesc": "descs",
+    "ConvMacroParams": "model_desc", "OpDesc": "model_desc", "EdgeDesc": "model_desc", "NodeDesc": "model_desc",
+    "CellDesc": "model_desc", "CellType": "model_desc", "AuxTowerDesc": "model_desc", "ModelDesc": "model_desc",
     "ModelDescBuilder": "model_desc_builder",
-    "Op": "ops", "PRIMITIVES": "ops", "Zero": "ops", "Identity": "ops", "PoolBN": "ops", "SkipConnect": "ops",
-    "FactorizedReduce": "ops", "ReLUConvBN": "ops", "ConvBNReLU": "ops", "DilConv": "ops", "SepConv": "ops",
-    "FacConv": "ops", "StemConv3x3": "ops", "StemConv3x3S4": "ops", "StemConv3x3S4S2": "ops",
-    "PoolAdaptiveAvg2D": "ops", "AvgPool2d7x7": "ops", "PoolMeanTensor": "ops", "LinearOp": "ops",
-    "MergeOp": "ops", "ConcateChannelsOp": "ops", "ProjectChannelsOp": "ops", "MultiOp": "ops",
-    "DropPath_": "ops",
+    "Op": "operations", "PRIMITIVES": "operations", "Zero": "operations", "Identity": "operations",
+    "PoolBN": "operations", "SkipConnect": "operations", "FactorizedReduce": "operations",
+    "ReLUConvBN": "operations", "ConvBNReLU": "operations", "DilConv": "operations", "SepConv": "operations",
+    "FacConv": "operations", "StemBase": "operations", "StemConv3x3": "operations",
+    "StemConv3x3Relu": "operations", "StemConv3x3S4": "operations", "StemConv3x3S4S2": "operations",
+    "PoolAdaptiveAvg2D": "operations", "AvgPool2d7x7": "operations", "PoolMeanTensor": "operations",
+    "LinearOp": "operations", "MergeOp": "operations", "ConcateChannelsOp": "operations",
+    "ProjectChannelsOp": "operations", "MultiOp": "operations", "DropPath_": "operations",
     "MixedOp": "mixed_op",
-    "create_op": "op_lookup", "use_plugin_manager": "op_lookup",
+    "create_op": "op_lookup",
     "ArchParams": "arch_params", "ArchModule": "arch_params",
-    "Model": "model", "Cell": "model", "DagEdge": "model", "AuxTower": "model",
-    "ArchTrainer": "arch_trainer", "Finalizers": "finalizers", "Evaluater": "evaluater",
-    "ExperimentRunner": "experiment_runner", "Checkpoint": "checkpoint",
-    "DartsCellSpace": "search_space", "DartsSearcher": "searcher", "GdasSearcher": "searcher",
+    "Model": "model", "Cell": "model", "DagEdge": "model", "AuxTower": "model", "LogitsModel": "model",
+    "ArchTrainer": "arch_trainer", "Finalizers": "finalizers", "RandomFinalizers": "random_finalizers",
+    "Evaluater": "evaluater", "EvalResult": "evaluater",
+    "ExperimentRunner": "exp_runner", "Searcher": "searcher", "SearchResult": "searcher",
+    "SearchCombinations": "search_combinations", "Checkpoint": "checkpoint", "DataLoaders": "data",
+    "checkpoint_empty": "nas_utils", "create_checkpoint": "nas_utils",
+    "DartsCellSpace": "search_space", "DartsSearcher": "one_shot", "GdasSearcher": "one_shot",
     "FinalTraining": "final_training", "TensorProvider": "data",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"nas_supergraph.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'nas_supergraph' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

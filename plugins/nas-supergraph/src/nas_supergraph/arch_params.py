@@ -1,52 +1,127 @@
 """Architecture weights, kept apart from the regular weights.
 
-An ``ArchParams`` holds one row of logits (alphas) per searchable edge. Cells of the same type
-share one ``ArchParams`` (DARTS shares alphas across all normal cells and across all reduction
-cells), so mixed ops refer to it instead of owning it. ``ArchModule`` gives a model the two
-parameter groups a bilevel optimiser needs.
+An ``ArchParams`` is a set of named architecture parameters (a mixed op's ``alphas``, say).
+Sharing is by passing the same instance around: the module that creates them with
+``create_arch_params`` owns (registers) them, a module given them with ``set_arch_params`` only
+refers to them, so every parameter is counted, optimised and saved once. DARTS cells of one type
+share alphas this way: the first cell of each type owns them, the others point at them.
+``ArchModule`` gives a model the two parameter groups a bilevel optimiser needs.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-import torch
 from torch import nn
 
+ArchParam = Union[nn.Parameter, nn.ParameterDict, nn.ParameterList]
 
-class ArchParams(nn.Module):
-    """``alphas``: a (num_edges, num_ops) parameter, initialised near zero (near-uniform softmax)."""
 
-    def __init__(self, num_edges: int, num_ops: int, init_std: float = 1e-3,
-                 generator: Optional[torch.Generator] = None) -> None:
-        super().__init__()
-        if num_edges < 1 or num_ops < 1:
-            raise ValueError(f"ArchParams needs num_edges >= 1 and num_ops >= 1, got {num_edges}, {num_ops}")
-        self.alphas = nn.Parameter(init_std * torch.randn(num_edges, num_ops, generator=generator))
+class ArchParams:
+    """Named architecture parameters; ``registrar`` (a module) registers them as its own
+    (as ``arch_<name>``, so ``alphas`` is ``arch_alphas`` in its state dict)."""
 
-    @property
-    def num_edges(self) -> int:
-        return self.alphas.shape[0]
+    def __init__(self, arch_params: Iterable[Tuple[str, ArchParam]], registrar: Optional[nn.Module] = None) -> None:
+        self._params: Dict[str, ArchParam] = {}
+        for name, param in arch_params:
+            if name in self._params:
+                raise ValueError(f"architecture parameter {name!r} given twice")
+            self._params[name] = param
+            if registrar is not None:  # prefixed: never shadows a method of the same name
+                if isinstance(param, nn.Parameter):
+                    registrar.register_parameter(f"arch_{name}", param)
+                else:
+                    registrar.register_module(f"arch_{name}", param)
 
-    @property
-    def num_ops(self) -> int:
-        return self.alphas.shape[1]
+    def __getitem__(self, name: str) -> ArchParam:
+        return self._params[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def items(self):
+        return self._params.items()
+
+    def parameters(self) -> Iterator[nn.Parameter]:
+        """Every tensor parameter, containers flattened, each once."""
+        seen = set()
+        for param in self._params.values():
+            for p in ([param] if isinstance(param, nn.Parameter) else param.parameters()):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
+
+    def __repr__(self) -> str:
+        shapes = (f"{k}: {tuple(v.shape) if hasattr(v, 'shape') else type(v).__name__}" for k, v in self._params.items())
+        return f"ArchParams({', '.join(shapes)})"
+
+    @staticmethod
+    def from_module(module: nn.Module, recurse: bool = False) -> "ArchParams":
+        """The architecture parameters ``module`` uses (and, with ``recurse``, its submodules use)."""
+        if isinstance(module, ArchModule):
+            return module.arch_params(recurse=recurse)
+        if not recurse:
+            return ArchParams.empty()
+        return _collect((m for m in module.modules() if isinstance(m, ArchModule)), only_owned=False)
+
+    @staticmethod
+    def empty() -> "ArchParams":
+        return ArchParams([])
 
 
 class ArchModule(nn.Module):
-    """A module whose parameters split into architecture weights and regular weights."""
+    """An ``nn.Module`` whose parameters split into architecture weights and regular weights."""
 
-    def arch_params_modules(self) -> List[ArchParams]:
-        """Every distinct ``ArchParams`` registered anywhere below this module."""
-        seen: Dict[int, ArchParams] = {}
-        for module in self.modules():
-            if isinstance(module, ArchParams):
-                seen.setdefault(id(module), module)
-        return list(seen.values())
+    def __init__(self) -> None:
+        super().__init__()
+        self._owned_arch_params: Optional[ArchParams] = None
+        self._arch_params: Optional[ArchParams] = None
 
+    def create_arch_params(self, named_params: Iterable[Tuple[str, ArchParam]]) -> None:
+        """Create (and own) this module's architecture parameters."""
+        if self._arch_params is not None:
+            raise RuntimeError("this module already has architecture parameters")
+        self._owned_arch_params = ArchParams(named_params, self)
+        self._arch_params = self._owned_arch_params
+
+    def set_arch_params(self, arch_params: ArchParams) -> None:
+        """Use architecture parameters owned elsewhere (shared, not registered here)."""
+        if self._arch_params is not None:
+            raise RuntimeError("this module already has architecture parameters")
+        self._arch_params = arch_params
+
+    def arch_params(self, recurse: bool = False, only_owned: bool = False) -> ArchParams:
+        """This module's architecture parameters (``only_owned``: the ones it created); with
+        ``recurse``, those of every ``ArchModule`` below it too, each parameter once."""
+        modules = (m for m in self.modules() if isinstance(m, ArchModule)) if recurse else [self]
+        return _collect(modules, only_owned)
+
+    def all_owned(self) -> ArchParams:
+        """Every architecture parameter owned anywhere below this module (each exactly once)."""
+        return self.arch_params(recurse=True, only_owned=True)
+
+    # ---- the two groups a bilevel optimiser needs --------------------------------------------
     def arch_parameters(self) -> List[nn.Parameter]:
-        return [p for ap in self.arch_params_modules() for p in ap.parameters()]
+        return list(self.all_owned().parameters())
 
     def weights(self) -> Iterator[nn.Parameter]:
         """The regular (non-architecture) parameters."""
         arch = {id(p) for p in self.arch_parameters()}
         return (p for p in self.parameters() if id(p) not in arch)
+
+
+def _collect(modules: Iterable["ArchModule"], only_owned: bool) -> ArchParams:
+    found: Dict[str, ArchParam] = {}
+    seen = set()
+    for index, module in enumerate(modules):
+        params = module._owned_arch_params if only_owned else module._arch_params
+        for name, param in (params.items() if params is not None else ()):
+            if id(param) not in seen:
+                seen.add(id(param))
+                found[name if name not in found else f"{index}.{name}"] = param
+    return ArchParams(found.items())

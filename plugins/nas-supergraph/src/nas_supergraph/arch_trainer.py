@@ -13,40 +13,102 @@ architecture step never computes weight gradients (most of a conv's backward cos
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 
+from nas_kernel.devices import autocast, check_device, grad_scaler
+from nas_supergraph.checkpoint import fingerprint
+from nas_supergraph.conf import arch_trainer_conf
+from nas_supergraph.data import DataLoaders
 from nas_supergraph.training import cosine_lr, epoch_batches, set_lr
 
 ALGORITHMS = ("darts", "gdas")
+EpochCallback = Callable[[int, Dict[str, float]], None]
 
 
 class ArchTrainer:
-    def __init__(self, model: Any, algorithm: str = "darts", second_order: bool = False, epochs: int = 2,
-                 w_lr: float = 0.025, w_lr_min: float = 0.001, w_momentum: float = 0.9,
-                 w_weight_decay: float = 3e-4, alpha_lr: float = 3e-3, alpha_weight_decay: float = 1e-3,
-                 grad_clip: float = 5.0, tau_max: float = 10.0, tau_min: float = 0.1) -> None:
-        if algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
-        if epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {epochs}")
-        if second_order and algorithm != "darts":
-            raise ValueError(f"second_order applies to darts only, not {algorithm!r}")
-        for name, value in (("w_lr", w_lr), ("alpha_lr", alpha_lr), ("grad_clip", grad_clip)):
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, got {value}")
-        self.model = model
-        self.algorithm, self.second_order, self.epochs = algorithm, bool(second_order), int(epochs)
-        self.w_lr, self.w_lr_min, self.w_momentum, self.w_weight_decay = w_lr, w_lr_min, w_momentum, w_weight_decay
-        self.grad_clip, self.tau_max, self.tau_min = grad_clip, tau_max, tau_min
+    """Trains ``model``'s weights and architecture weights as ``conf_train`` says (schema:
+    ``nas_supergraph.conf.ARCH_TRAINER``: ``algorithm``, ``epochs``, ``batch_size``,
+    ``second_order``, ``optimizer``, ``alpha_optimizer``, ``lr_schedule``, ``grad_clip``,
+    ``tau_max``/``tau_min``, ``device``, ``precision``). With a ``checkpoint`` it saves after
+    every epoch and ``fit`` continues from the last finished one."""
+
+    def __init__(self, conf_train: Dict[str, Any], model: Any, checkpoint: Any = None) -> None:
+        conf = arch_trainer_conf(conf_train)
+        self.conf_train = conf
+        self.device = check_device("trainer.device", conf["device"])
+        self.precision = conf["precision"]
+        if conf["second_order"] and self.precision == "fp16":
+            raise ValueError("trainer.second_order needs precision fp32 or bf16 (its finite differences "
+                             "underflow in fp16)")
+        self.model = model.to(self.device)
+        self.checkpoint = checkpoint
+        self.algorithm, self.second_order, self.epochs = conf["algorithm"], conf["second_order"], conf["epochs"]
+        opt, a_opt = conf["optimizer"], conf["alpha_optimizer"]
+        self.w_lr, self.w_lr_min = opt["lr"], conf["lr_schedule"]["min_lr"]
+        self.w_momentum, self.w_weight_decay = opt["momentum"], opt["decay"]
+        self.grad_clip, self.tau_max, self.tau_min = conf["grad_clip"], conf["tau_max"], conf["tau_min"]
         self.alphas = list(model.arch_parameters())
         if not self.alphas:
             raise ValueError("the model has no architecture parameters (no mixed_op edges) to search")
         self.weights = list(model.weights())
-        self.w_optim = torch.optim.SGD(self.weights, lr=w_lr, momentum=w_momentum, weight_decay=w_weight_decay)
-        self.a_optim = torch.optim.Adam(self.alphas, lr=alpha_lr, betas=(0.5, 0.999), weight_decay=alpha_weight_decay)
+        self.w_optim = torch.optim.SGD(self.weights, lr=self.w_lr, momentum=self.w_momentum,
+                                       weight_decay=self.w_weight_decay)
+        self.a_optim = torch.optim.Adam(self.alphas, lr=a_opt["lr"], betas=tuple(a_opt["betas"]),
+                                        weight_decay=a_opt["decay"])
+        self.scaler = grad_scaler(self.device, self.precision)
+        self.epoch_callbacks: List[EpochCallback] = []
+
+    # ---- the seed API ------------------------------------------------------------------------
+    def compute_loss(self, lossfn: Callable, y: torch.Tensor, logits: torch.Tensor, aux_weight: float,
+                     aux_logits: Optional[torch.Tensor]) -> torch.Tensor:
+        """``lossfn(logits, y)`` plus ``aux_weight`` times the auxiliary tower's loss."""
+        loss = lossfn(logits, y)
+        if aux_weight > 0.0 and aux_logits is not None:
+            loss = loss + aux_weight * lossfn(aux_logits, y)
+        return loss
+
+    def pre_epoch(self, data_loaders: DataLoaders) -> None:
+        """Hook before each epoch (the epoch number is ``self.epoch``)."""
+
+    def post_epoch(self, data_loaders: DataLoaders) -> None:
+        """Hook after each epoch, once its checkpoint is written."""
+
+    def fit(self, data_loaders: DataLoaders, seed: int = 1) -> Dict[str, float]:
+        """Train from the checkpoint's epoch (or 0) to ``epochs``; weights learn on
+        ``data_loaders.train``, architecture weights on ``data_loaders.val``."""
+        fingerprint = self.fingerprint()
+        start, info = 0, {}
+        state = self.checkpoint.load() if self.checkpoint is not None else None
+        if state is not None:
+            if state.get("fingerprint") != fingerprint:
+                raise ValueError(f"checkpoint {self.checkpoint.path} was written by a different config; "
+                                 "remove it or use another output directory")
+            self.model.load_state_dict(state["model"])
+            self.load_state_dict(state["trainer"])
+            torch.set_rng_state(state["rng"])
+            start, info = int(state["epoch"]), dict(state.get("info") or {})
+        train = tuple(t.to(self.device) for t in data_loaders.train)
+        val = tuple(t.to(self.device) for t in data_loaders.val)
+        for epoch in range(start, self.epochs):
+            self.epoch = epoch
+            self.pre_epoch(data_loaders)
+            info = self.train_epoch(epoch, train, val, self.conf_train["batch_size"], seed)
+            if self.checkpoint is not None:
+                self.checkpoint.save({"fingerprint": fingerprint, "epoch": epoch + 1,
+                                      "model": self.model.state_dict(), "trainer": self.state_dict(),
+                                      "rng": torch.get_rng_state(), "info": info})
+            self.post_epoch(data_loaders)
+            for callback in self.epoch_callbacks:
+                callback(epoch, info)
+        return info
+
+    def fingerprint(self) -> str:
+        """What a checkpoint must have been written by: these settings (not the device) and the
+        supergraph's structure."""
+        return fingerprint(self.conf_train, getattr(self.model, "desc", None))
 
     # ---- one epoch ---------------------------------------------------------------------------
     def start_epoch(self, epoch: int) -> None:
@@ -73,23 +135,36 @@ class ArchTrainer:
         return {"train_loss": totals["train_loss"] / steps, "val_loss": totals["val_loss"] / steps,
                 "steps": totals["steps"]}
 
+    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with autocast(self.device, self.precision):
+            logits, aux = self.model(x)
+            return self.compute_loss(F.cross_entropy, y, logits.float(), self.conf_train["aux_weight"],
+                                     None if aux is None else aux.float())
+
     def step(self, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor) -> Tuple[float, float]:
         """One architecture step on (xv, yv), then one weight step on (xt, yt); returns both losses."""
         if self.second_order:
             grads, loss_v = self._unrolled_alpha_grads(xt, yt, xv, yv)
         else:
-            loss = F.cross_entropy(self.model(xv), yv)
-            grads, loss_v = torch.autograd.grad(loss, self.alphas), loss.item()
-        self.a_optim.zero_grad(set_to_none=True)
-        for p, g in zip(self.alphas, grads):
-            p.grad = g
-        self.a_optim.step()
+            loss = self._loss(xv, yv)
+            scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
+            grads = self._alpha_grads(loss if scale == 1.0 else loss * scale)
+            if scale != 1.0:
+                grads = [g / scale for g in grads]
+            loss_v = loss.item()
+        if not self.scaler.is_enabled() or all(bool(torch.isfinite(g).all()) for g in grads):  # fp16 overflow: skip
+            self.a_optim.zero_grad(set_to_none=True)
+            for p, g in zip(self.alphas, grads):
+                p.grad = g
+            self.a_optim.step()
 
         self.w_optim.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(self.model(xt), yt)
-        loss.backward(inputs=self.weights)
+        loss = self._loss(xt, yt)
+        self.scaler.scale(loss).backward(inputs=self.weights)
+        self.scaler.unscale_(self.w_optim)
         torch.nn.utils.clip_grad_norm_(self.weights, self.grad_clip)
-        self.w_optim.step()
+        self.scaler.step(self.w_optim)
+        self.scaler.update()
         return loss.item(), loss_v
 
     # ---- second order ------------------------------------------------------------------------
@@ -100,7 +175,7 @@ class ArchTrainer:
         saved_b = [b.detach().clone() for b in model.buffers()]
         try:
             # virtual step w' = w - eta * (momentum buffer + dL_train/dw + weight decay)
-            g_train = torch.autograd.grad(F.cross_entropy(model(xt), yt), weights)
+            g_train = torch.autograd.grad(self._loss(xt, yt), weights)
             with torch.no_grad():
                 for w, g in zip(weights, g_train):
                     buf = self.w_optim.state.get(w, {}).get("momentum_buffer")
@@ -108,7 +183,7 @@ class ArchTrainer:
                     if buf is not None:
                         step = step + self.w_momentum * buf
                     w.sub_(eta * step)
-            loss_v = F.cross_entropy(model(xv), yv)
+            loss_v = self._loss(xv, yv)
             grads = torch.autograd.grad(loss_v, alphas + weights)
             d_alpha, d_w = grads[:len(alphas)], grads[len(alphas):]
             self._restore(weights, saved_w)
@@ -126,7 +201,13 @@ class ArchTrainer:
         with torch.no_grad():
             for w, b, d in zip(self.weights, base, direction):
                 w.copy_(b + eps * d)
-        return torch.autograd.grad(F.cross_entropy(self.model(xt), yt), self.alphas)
+        return self._alpha_grads(self._loss(xt, yt))
+
+    def _alpha_grads(self, loss: torch.Tensor) -> List[torch.Tensor]:
+        """d loss / d alphas; an edge whose drawn (GDAS) candidate was ``none`` did not use its
+        alphas, and its exact gradient is zero."""
+        grads = torch.autograd.grad(loss, self.alphas, allow_unused=True)
+        return [torch.zeros_like(a) if g is None else g for a, g in zip(self.alphas, grads)]
 
     @staticmethod
     def _restore(tensors, saved) -> None:

@@ -2,6 +2,8 @@
 file) and read back with ``torch.load(weights_only=True)``, so a checkpoint cannot run code."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from typing import Any, Dict, Optional
 
@@ -31,3 +33,22 @@ class Checkpoint:
     def remove(self) -> None:
         if self.exists():
             os.remove(self.path)
+
+
+def fingerprint(conf: Dict[str, Any], desc: Any = None) -> str:
+    """The settings (not the device) and architecture a checkpoint or result must have been made
+    with to be continued or reused."""
+    material = {k: v for k, v in conf.items() if k != "device"}
+    material["model"] = desc.structure() if desc is not None else None
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def write_yaml(path: str, data: Dict[str, Any]) -> None:
+    """Write ``data`` as YAML atomically (a killed run never leaves a torn file)."""
+    import yaml
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, sort_keys=False)
+    os.replace(tmp, path)

@@ -3,7 +3,7 @@
 through the kernel's dataset registry, or built from tensors with ``TensorProvider``."""
 from __future__ import annotations
 
-import inspect
+from dataclasses import dataclass
 from typing import Any, Optional, Tuple
 
 import torch
@@ -29,8 +29,19 @@ def is_provider(obj: Any) -> bool:
     return callable(getattr(obj, "get_train", None)) and callable(getattr(obj, "get_val", None))
 
 
-def resolve_dataset(dataset: Any = None, seed: int = 1, plugin_manager: Any = None) -> Any:
-    """A provider from a provider, a registered name, or ``{name, params}``; None means ``digits``."""
+@dataclass
+class DataLoaders:
+    """The data of one training run: ``train`` and ``val`` as ``(X, y)`` tensors (``test``
+    optional), what ``get_data`` returns and ``fit`` / ``post_epoch`` receive."""
+
+    train: Tuple[torch.Tensor, torch.Tensor]
+    val: Tuple[torch.Tensor, torch.Tensor]
+    test: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+
+
+def resolve_dataset(dataset: Any = None, seed: int = 1) -> Any:
+    """A provider from a provider, a registered name, or ``{name, params}``; None means ``digits``.
+    Named datasets are built by the kernel (``build_component``), as the experiment file builds them."""
     if is_provider(dataset):
         return dataset
     if dataset is None:
@@ -42,27 +53,26 @@ def resolve_dataset(dataset: Any = None, seed: int = 1, plugin_manager: Any = No
     else:
         raise ValueError(f"dataset must be a provider (get_train/get_val), a registered name or "
                          f"{{name, params}}, got {type(dataset).__name__}")
-    manager = plugin_manager
-    if manager is None:
-        from nas_supergraph.op_lookup import current_plugin_manager
-
-        manager = current_plugin_manager()
-    if manager is None:
-        from nas_kernel.plugins import make_plugin_manager
-
-        manager = make_plugin_manager()
-    from nas_kernel.plugins import ComponentError
+    from nas_kernel.components import build_component
+    from nas_kernel.config import ConfigError
 
     try:
-        factory = manager.registry.get("datasets", name).load()
-    except ComponentError as exc:
-        raise ValueError(f"dataset {name!r} is not available ({exc}); install nas-datasets or pass a provider") from None
-    if "seed" in inspect.signature(factory).parameters and "seed" not in params:
-        params["seed"] = seed
-    provider = factory(**params)
+        provider = build_component("datasets", name, params, seed=seed)
+    except ConfigError as exc:
+        raise ValueError(f"dataset {name!r}: {exc.detail} (install nas-datasets or pass a provider)") from None
     if not is_provider(provider):
         raise ValueError(f"dataset {name!r} built a {type(provider).__name__} without get_train/get_val")
     return provider
+
+
+def split(provider: Any, val_ratio: float, seed: int) -> DataLoaders:
+    """The provider's training data in two seeded parts (``val_ratio`` of it in ``val``): the
+    weights learn on one, the architecture weights on the other; ``test`` is its validation data."""
+    X, y = provider.get_train()
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    n_val = max(1, min(len(y) - 1, int(round(len(y) * val_ratio))))
+    a, b = order[:len(y) - n_val], order[len(y) - n_val:]
+    return DataLoaders((X[a], y[a]), (X[b], y[b]), provider.get_val())
 
 
 def describe(provider: Any) -> Tuple[int, int]:

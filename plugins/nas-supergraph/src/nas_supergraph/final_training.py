@@ -7,37 +7,41 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel import ModelEvaluator
-from nas_supergraph.data import describe, resolve_dataset
-from nas_supergraph.descs import ModelDesc
+from nas_kernel.params import check_int
+from nas_supergraph.data import resolve_dataset
+from nas_supergraph.model_desc import ModelDesc
 
 
 class FinalTraining(ModelEvaluator):
     """Train ``Model(desc)`` for ``epochs`` (times ``budget`` when a searcher gives one) and
     return validation accuracy. ``init_channels`` / ``n_cells`` re-lay the cells out wider or
-    deeper than searched (DARTS evaluates bigger nets than it searches)."""
+    deeper than searched (DARTS evaluates bigger nets than it searches). ``device``:
+    ``auto | cpu | cuda | cuda:N``; ``precision``: ``fp32 | bf16 | fp16``."""
 
     def __init__(self, dataset: Any = None, epochs: int = 5, batch_size: int = 64, lr: float = 0.05,
                  momentum: float = 0.9, weight_decay: float = 3e-4, drop_path_prob: float = 0.0,
                  aux_weight: float = 0.0, init_channels: Optional[int] = None, n_cells: Optional[int] = None,
-                 seed: int = 1, num_threads: int = 1) -> None:
-        from nas_supergraph.evaluater import Evaluater
+                 device: str = "auto", precision: str = "fp32", seed: int = 1, num_threads: int = 1) -> None:
+        from nas_supergraph.conf import eval_trainer_conf
 
-        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads must be a positive whole number, got {num_threads!r}")
-        for name, value in (("init_channels", init_channels), ("n_cells", n_cells)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive whole number or null, got {value!r}")
-        self.evaluater = Evaluater(epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
-                                   weight_decay=weight_decay, drop_path_prob=drop_path_prob,
-                                   aux_weight=aux_weight, seed=seed)
-        self.dataset, self.seed, self.num_threads = dataset, seed, num_threads
-        self.init_channels, self.n_cells = init_channels, n_cells
-        self._provider = None
+        self.num_threads = check_int("num_threads", num_threads, minimum=1)
+        self.init_channels = None if init_channels is None else check_int("init_channels", init_channels, minimum=1)
+        self.n_cells = None if n_cells is None else check_int("n_cells", n_cells, minimum=1)
+        # the one validation of these settings: the evaluater's trainer schema
+        self.conf_train = eval_trainer_conf(
+            {"epochs": epochs, "batch_size": batch_size, "optimizer": {"lr": lr, "momentum": momentum,
+                                                                        "decay": weight_decay},
+             "drop_path_prob": drop_path_prob, "aux_weight": aux_weight, "device": device, "precision": precision},
+            "final_training")
+        self.dataset, self.seed = dataset, seed
+        self._evaluater = None
 
-    def provider(self) -> Any:
-        if self._provider is None:
-            self._provider = resolve_dataset(self.dataset, self.seed)
-        return self._provider
+    def evaluater(self):
+        if self._evaluater is None:
+            from nas_supergraph.evaluater import Evaluater
+
+            self._evaluater = Evaluater(resolve_dataset(self.dataset, self.seed), self.seed)
+        return self._evaluater
 
     def final_desc(self, model: Any) -> ModelDesc:
         desc = getattr(model.arch, "desc", None)
@@ -50,27 +54,21 @@ class FinalTraining(ModelEvaluator):
 
         builder = ModelDescBuilder.from_macro_params(desc.params["macro"], init_channels=self.init_channels,
                                                      n_cells=self.n_cells)
-        return builder.build(desc)
+        return builder.build_discrete(desc)
 
     @overrides
-    def evaluate(self, arch, budget=None):
-        model = arch  # Archai names the parameter ``arch``; the body says model
-        import copy
-
+    def evaluate(self, model, budget=None):
         import torch
+
+        from nas_supergraph.model import Model
 
         torch.set_num_threads(self.num_threads)
         desc = self.final_desc(model)
-        provider = self.provider()
-        in_channels, num_classes = describe(provider)
-        macro = desc.params.get("macro", {})
-        if (macro.get("in_channels"), macro.get("num_classes")) != (in_channels, num_classes):
-            raise ValueError(f"the model expects {macro.get('in_channels')} input channels and "
-                             f"{macro.get('num_classes')} classes; the dataset has {in_channels} and {num_classes}")
-        evaluater = self.evaluater
+        evaluater = self.evaluater()
+        evaluater.check_data(desc)
+        conf = dict(self.conf_train)
         if budget is not None:
-            evaluater = copy.copy(evaluater)
-            evaluater.epochs = max(1, round(self.evaluater.epochs * float(budget)))
-        result = evaluater.train(desc, provider)
-        model.metadata["epochs"] = evaluater.epochs
-        return float(result["val_acc"])
+            conf["epochs"] = max(1, round(self.conf_train["epochs"] * float(budget)))
+        metrics = evaluater.train_model(conf, Model(desc, droppath=conf["drop_path_prob"] > 0), None)
+        model.metadata["epochs"] = conf["epochs"]
+        return float(metrics["val_acc"])

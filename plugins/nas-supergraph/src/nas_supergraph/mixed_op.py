@@ -8,37 +8,43 @@ its final batch norm instead of costing a multiply pass (forward and backward).
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from nas_supergraph.arch_params import ArchParams
-from nas_supergraph.descs import OpDesc
-from nas_supergraph.op_lookup import create_op
-from nas_supergraph.ops import PRIMITIVES, Op, Zero
+from nas_supergraph.model_desc import OpDesc
+from nas_supergraph.operations import PRIMITIVES, BNLastOp, Op, Zero
 
 WEIGHTINGS = ("softmax", "gumbel_soft", "gumbel_hard")
 
 
 class MixedOp(Op):
     """Candidates from ``op_desc.params['ops']`` (default: the 8 DARTS primitives), all with the
-    edge's channels and stride. Owns a 1-edge ``ArchParams`` until ``share_arch_params`` points
-    it at a row of a shared one."""
+    edge's channels and stride. Creates (owns) its ``alphas`` unless given the ``ArchParams`` of
+    a template edge to share."""
 
-    def __init__(self, op_desc: OpDesc, affine: bool = False) -> None:
-        super().__init__(op_desc)
+    def __init__(self, op_desc: OpDesc, arch_params: Optional[ArchParams] = None, affine: bool = False) -> None:
+        super().__init__()
+        self.desc = op_desc
         names = list(op_desc.params.get("ops") or PRIMITIVES)
         if len(set(names)) != len(names):
             raise ValueError(f"mixed_op candidates must be distinct, got {names}")
         self.names: List[str] = names
         conv, stride = op_desc.conv, op_desc.stride
-        self.candidates = nn.ModuleList(create_op(OpDesc(n, {"conv": conv, "stride": stride}), affine) for n in names)
+        self.candidates = nn.ModuleList(Op.create(OpDesc(n, {"conv": conv, "stride": stride}), affine)
+                                        for n in names)
         self.zero = Zero(OpDesc("none", {"conv": conv, "stride": stride}))
-        self.own_arch_params: Optional[ArchParams] = ArchParams(1, len(names))
-        self._shared: Optional[ArchParams] = None
-        self._row = 0
+        if arch_params is None:
+            self.create_arch_params([("alphas", nn.Parameter(1e-3 * torch.randn(len(names))))])
+        else:
+            alphas = arch_params["alphas"] if "alphas" in arch_params else None
+            if not isinstance(alphas, nn.Parameter) or tuple(alphas.shape) != (len(names),):
+                raise ValueError(f"shared arch_params need 'alphas' of shape ({len(names)},) for this edge's "
+                                 f"candidates {names}")
+            self.set_arch_params(arch_params)
         self.weighting = "softmax"
         self.tau = 1.0
         #: False runs the textbook sum over every candidate (for benchmarks and cross-checks)
@@ -47,17 +53,8 @@ class MixedOp(Op):
         self._none = {i for i, n in enumerate(names) if n == "none"}
 
     # ---- architecture weights ----------------------------------------------------------------
-    def share_arch_params(self, arch_params: ArchParams, row: int) -> None:
-        """Use row ``row`` of a shared ``ArchParams`` (held, and registered, by the model)."""
-        if arch_params.num_ops != len(self.names):
-            raise ValueError(f"shared ArchParams has {arch_params.num_ops} ops, this edge has {len(self.names)}")
-        self.own_arch_params = None
-        object.__setattr__(self, "_shared", arch_params)
-        self._row = row
-
     def alphas(self) -> torch.Tensor:
-        ap = self._shared if self._shared is not None else self.own_arch_params
-        return ap.alphas[self._row]
+        return self.arch_params()["alphas"]
 
     def op_weights(self) -> torch.Tensor:
         """Weights used in the forward pass (pruned candidates get exactly 0)."""
@@ -84,13 +81,13 @@ class MixedOp(Op):
         run = [i for i, v in enumerate(values) if v != 0.0 and i not in self._none]
         if not run:
             return self.zero(x)
-        relu_first = [getattr(self.candidates[i], "relu_first", False) for i in run]  # third-party ops: False
-        x_relu = F.relu(x) if any(relu_first) else None
+        fold = [isinstance(self.candidates[i], BNLastOp) for i in run]  # third-party ops: plain call
+        x_relu = F.relu(x) if any(f and self.candidates[i].relu_first for i, f in zip(run, fold)) else None
         out = None
-        for i, fold in zip(run, relu_first):
+        for i, folded in zip(run, fold):
             op = self.candidates[i]
-            if fold:  # ReLU -> body -> BN: weight folded into the BN's scale
-                y = scaled_batch_norm(op.final_bn, op.forward_pre_bn(x_relu), weights[i])
+            if folded:  # [ReLU ->] body -> BN: weight folded into the BN's scale
+                y = scaled_batch_norm(op.final_bn, op.forward_pre_bn(x_relu if op.relu_first else x), weights[i])
             else:
                 y = op(x) * weights[i]
             # every y is a fresh tensor no backward needs, so accumulating in place is safe
@@ -114,8 +111,13 @@ class MixedOp(Op):
                       trainables={"weight": round(best_p, 6)})
         return desc, best_p
 
-    def ops(self) -> Iterator[Op]:
-        return iter(self.candidates)
+    def ops(self) -> Iterator[Tuple[Op, float]]:
+        """``(candidate, softmax weight)`` pairs, pruned candidates left out."""
+        with torch.no_grad():
+            probs = F.softmax(self.alphas().masked_fill(~self.active, float("-inf")), dim=-1).tolist()
+        for i, op in enumerate(self.candidates):
+            if bool(self.active[i]):
+                yield op, probs[i]
 
     def can_drop_path(self) -> bool:
         return False
@@ -135,5 +137,5 @@ def scaled_batch_norm(bn: nn.BatchNorm2d, x: torch.Tensor, scale: torch.Tensor) 
     return F.batch_norm(x, bn.running_mean, bn.running_var, weight, bias, use_batch_stats, momentum, bn.eps)
 
 
-def make_mixed_op(op_desc: OpDesc, affine: bool = False) -> MixedOp:
-    return MixedOp(op_desc, affine)
+def make_mixed_op(op_desc: OpDesc, affine: bool = False, arch_params: Optional[ArchParams] = None) -> MixedOp:
+    return MixedOp(op_desc, arch_params, affine)

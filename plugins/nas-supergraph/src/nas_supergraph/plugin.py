@@ -2,34 +2,34 @@
 final-training evaluator with NAS Kernel. Lazy references only: nothing here imports torch."""
 from nas_kernel import hookimpl
 
-#: registry name -> lazy factory reference; the same table ``nas_supergraph.ops`` builds from
+#: registry name -> lazy factory reference; the same table ``nas_supergraph.operations`` builds from
 OPS = {
-    "none": "nas_supergraph.ops:make_zero",
-    "identity": "nas_supergraph.ops:make_identity",
-    "max_pool_3x3": "nas_supergraph.ops:make_max_pool_3x3",
-    "avg_pool_3x3": "nas_supergraph.ops:make_avg_pool_3x3",
-    "skip_connect": "nas_supergraph.ops:make_skip_connect",
-    "sep_conv_3x3": "nas_supergraph.ops:make_sep_conv_3x3",
-    "sep_conv_5x5": "nas_supergraph.ops:make_sep_conv_5x5",
-    "sep_conv_7x7": "nas_supergraph.ops:make_sep_conv_7x7",
-    "dil_conv_3x3": "nas_supergraph.ops:make_dil_conv_3x3",
-    "dil_conv_5x5": "nas_supergraph.ops:make_dil_conv_5x5",
-    "conv_7x1_1x7": "nas_supergraph.ops:make_fac_conv_7x1_1x7",
-    "convbnrelu_3x3": "nas_supergraph.ops:make_convbnrelu_3x3",
-    "convbnrelu_1x1": "nas_supergraph.ops:make_convbnrelu_1x1",
-    "prepr_normal": "nas_supergraph.ops:make_prepr_normal",
-    "prepr_reduce": "nas_supergraph.ops:make_prepr_reduce",
-    "stem_conv3x3": "nas_supergraph.ops:make_stem_conv3x3",
-    "stem_conv3x3Relu": "nas_supergraph.ops:make_stem_conv3x3_relu",
-    "stem_conv3x3_s4": "nas_supergraph.ops:make_stem_conv3x3_s4",
-    "stem_conv3x3_s4s2": "nas_supergraph.ops:make_stem_conv3x3_s4s2",
-    "pool_adaptive_avg2d": "nas_supergraph.ops:make_pool_adaptive_avg2d",
-    "pool_avg2d7x7": "nas_supergraph.ops:make_pool_avg2d7x7",
-    "pool_mean_tensor": "nas_supergraph.ops:make_pool_mean_tensor",
-    "linear": "nas_supergraph.ops:make_linear",
-    "concate_channels": "nas_supergraph.ops:make_concate_channels",
-    "proj_channels": "nas_supergraph.ops:make_proj_channels",
-    "multi_op": "nas_supergraph.ops:make_multi_op",
+    "none": "nas_supergraph.operations:make_zero",
+    "identity": "nas_supergraph.operations:make_identity",
+    "max_pool_3x3": "nas_supergraph.operations:make_max_pool_3x3",
+    "avg_pool_3x3": "nas_supergraph.operations:make_avg_pool_3x3",
+    "skip_connect": "nas_supergraph.operations:make_skip_connect",
+    "sep_conv_3x3": "nas_supergraph.operations:make_sep_conv_3x3",
+    "sep_conv_5x5": "nas_supergraph.operations:make_sep_conv_5x5",
+    "sep_conv_7x7": "nas_supergraph.operations:make_sep_conv_7x7",
+    "dil_conv_3x3": "nas_supergraph.operations:make_dil_conv_3x3",
+    "dil_conv_5x5": "nas_supergraph.operations:make_dil_conv_5x5",
+    "conv_7x1_1x7": "nas_supergraph.operations:make_fac_conv_7x1_1x7",
+    "convbnrelu_3x3": "nas_supergraph.operations:make_convbnrelu_3x3",
+    "convbnrelu_1x1": "nas_supergraph.operations:make_convbnrelu_1x1",
+    "prepr_normal": "nas_supergraph.operations:make_prepr_normal",
+    "prepr_reduce": "nas_supergraph.operations:make_prepr_reduce",
+    "stem_conv3x3": "nas_supergraph.operations:make_stem_conv3x3",
+    "stem_conv3x3Relu": "nas_supergraph.operations:make_stem_conv3x3_relu",
+    "stem_conv3x3_s4": "nas_supergraph.operations:make_stem_conv3x3_s4",
+    "stem_conv3x3_s4s2": "nas_supergraph.operations:make_stem_conv3x3_s4s2",
+    "pool_adaptive_avg2d": "nas_supergraph.operations:make_pool_adaptive_avg2d",
+    "pool_avg2d7x7": "nas_supergraph.operations:make_pool_avg2d7x7",
+    "pool_mean_tensor": "nas_supergraph.operations:make_pool_mean_tensor",
+    "linear": "nas_supergraph.operations:make_linear",
+    "concate_channels": "nas_supergraph.operations:make_concate_channels",
+    "proj_channels": "nas_supergraph.operations:make_proj_channels",
+    "multi_op": "nas_supergraph.operations:make_multi_op",
     "mixed_op": "nas_supergraph.mixed_op:make_mixed_op",
 }
 
@@ -42,8 +42,8 @@ def register_ops(register):
 
 @hookimpl
 def register_searchers(register):
-    register("darts", "nas_supergraph.searcher:DartsSearcher")
-    register("gdas", "nas_supergraph.searcher:GdasSearcher")
+    register("darts", "nas_supergraph.one_shot:DartsSearcher")
+    register("gdas", "nas_supergraph.one_shot:GdasSearcher")
 
 
 @hookimpl

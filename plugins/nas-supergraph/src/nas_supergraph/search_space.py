@@ -17,9 +17,10 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
-from nas_supergraph.descs import ModelDesc
+from nas_kernel.params import check_int
+from nas_supergraph.model_desc import ModelDesc
 from nas_supergraph.model_desc_builder import Genotype, ModelDescBuilder
-from nas_supergraph.ops import PRIMITIVES
+from nas_supergraph.conf import PRIMITIVES
 
 
 class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
@@ -46,9 +47,7 @@ class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
         self.choices = [o for o in self.ops if o != "none"]
         if not self.choices:
             raise ValueError("ops must contain at least one op other than 'none'")
-        if isinstance(edges_per_node, bool) or not isinstance(edges_per_node, int) or edges_per_node < 1:
-            raise ValueError(f"edges_per_node must be a positive whole number, got {edges_per_node!r}")
-        self.edges_per_node = edges_per_node
+        self.edges_per_node = check_int("edges_per_node", edges_per_node, minimum=1)
         self.seed = seed
         self.rng = random.Random(seed)
         self._descs: Dict[str, ModelDesc] = {}
@@ -62,23 +61,19 @@ class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
 
     # ---- models and descriptions -------------------------------------------------------------
     def model_from_desc(self, desc: ModelDesc) -> ArchaiModel:
-        """An ``ArchaiModel`` whose module is built only when first used."""
-        from nas_supergraph.op_lookup import current_plugin_manager, use_plugin_manager
-
+        """An ``ArchaiModel`` whose module (a ``LogitsModel`` over a ``Model``) is built only when first used."""
         archid = desc.archid()
         self._descs.setdefault(archid, desc)
-        manager = current_plugin_manager()  # resolve op names later as they would be now
 
         def build():
-            from nas_supergraph.model import Model
+            from nas_supergraph.model import LogitsModel, Model
 
-            with use_plugin_manager(manager):
-                return Model(desc)
+            return LogitsModel(Model(desc))  # evaluators call model(x) -> logits
 
         return ArchaiModel(None, archid, {"genotype": desc.genotype()}, builder=build)
 
     def model_from_genotype(self, genotype: Genotype) -> ArchaiModel:
-        return self.model_from_desc(self.builder.build(genotype))
+        return self.model_from_desc(self.builder.build_discrete(genotype))
 
     def desc_of(self, model: ArchaiModel) -> ModelDesc:
         desc = self._descs.get(model.archid)

@@ -1,111 +1,148 @@
-"""One-shot searchers for ``nas search``: ``darts`` and ``gdas``.
+"""One supergraph search from its config section (``conf_search``, schema
+``nas_supergraph.conf.RUNNER['nas']['search']``): build the supergraph description, train it
+with the trainer class (architecture weights on one part of the training data, weights on the
+other), finalize it into a discrete description, optionally train that (``post_train``), and
+save it as ``final_desc_filename``.
 
-They run on the kernel loop with a single iteration whose proposal is the searched cell: the
-supergraph of the ``darts_cells`` space is trained by an ``ExperimentRunner`` (checkpointed in
-``OUTPUT_DIR/supergraph`` after every epoch, so ``nas search --resume`` continues a killed
-search), finalized into a discrete ``ModelDesc`` (saved as ``OUTPUT_DIR/final_model_desc.yaml``),
-wrapped as an ``ArchaiModel`` of the space, then evaluated with the experiment's objectives and
-recorded by the loop like any other candidate.
+A finished search is read back when it was made with the same settings and data; one made
+with others is refused, so a changed config never silently reuses an old result.
 """
 from __future__ import annotations
 
+import copy
 import os
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
-from overrides import overrides
+import torch
 
-from nas_kernel.loop import IterativeSearcher, Proposal
-from nas_supergraph.op_lookup import use_plugin_manager
+from nas_supergraph.checkpoint import fingerprint
+from nas_supergraph.conf import arch_trainer_conf
+from nas_supergraph.data import DataLoaders, describe, resolve_dataset, split
+from nas_supergraph.finalizers import Finalizers
+from nas_supergraph.model import Model
+from nas_supergraph.model_desc import ModelDesc
+from nas_supergraph.nas_utils import create_checkpoint
 
-FINAL_DESC = "final_model_desc.yaml"
-
-
-class DartsSearcher(IterativeSearcher):
-    """DARTS: softmax-relaxed cells, bilevel optimisation (``second_order`` for the unrolled
-    gradient), top-``edges_per_node`` edges per node. Dataset: a provider, or ``digits`` from the
-    datasets plugin when not given. Parameters after ``seed`` follow ``ArchTrainer``."""
-
-    algorithm = "darts"
-
-    def __init__(self, search_space: Any, search_objectives: Any, output_dir: str, dataset: Any = None,
-                 epochs: int = 2, batch_size: int = 64, second_order: bool = False, w_lr: float = 0.025,
-                 w_momentum: float = 0.9, w_weight_decay: float = 3e-4, alpha_lr: float = 3e-3,
-                 alpha_weight_decay: float = 1e-3, grad_clip: float = 5.0, seed: int = 1,
-                 num_threads: int = 1) -> None:
-        super().__init__(search_space, search_objectives, output_dir, num_iters=1, seed=seed)
-        for name in ("builder", "model_from_desc", "ops", "edges_per_node"):
-            if not hasattr(search_space, name):
-                raise ValueError(f"search_space: the {self.algorithm} searcher needs a cell space such as "
-                                 f"darts_cells, got {type(search_space).__name__}")
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive whole number, got {epochs!r}")
-        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads must be a positive whole number, got {num_threads!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
-        self.dataset = dataset
-        self.num_threads = num_threads
-        self.search_config = {"algorithm": self.algorithm, "epochs": epochs, "batch_size": batch_size,
-                              "second_order": bool(second_order), "w_lr": w_lr, "w_momentum": w_momentum,
-                              "w_weight_decay": w_weight_decay, "alpha_lr": alpha_lr,
-                              "alpha_weight_decay": alpha_weight_decay, "grad_clip": grad_clip,
-                              "edges_per_node": search_space.edges_per_node}
-        self.final_desc = None
-
-    def runner(self):
-        from nas_supergraph.experiment_runner import ExperimentRunner
-
-        b = self.search_space.builder
-        config = {"seed": self.seed, "output_dir": os.path.join(self.output_dir, "supergraph"),
-                  "model": {"init_channels": b.init_channels, "n_cells": b.n_cells, "n_nodes": b.n_nodes,
-                            "stem_multiplier": b.stem_multiplier, "reductions": list(b.reductions),
-                            "ops": list(self.search_space.ops)},
-                  "search": dict(self.search_config)}
-        return ExperimentRunner(config, dataset=self.dataset, plugin_manager=self.plugin_manager)
-
-    @overrides
-    def propose(self, iteration):
-        if iteration > 1:
-            return []
-        import torch
-
-        from nas_supergraph.data import describe
-
-        torch.set_num_threads(self.num_threads)
-        runner = self.runner()
-        space = self.search_space
-        data = describe(runner.dataset)
-        if data != (space.builder.in_channels, space.builder.num_classes):
-            raise ValueError(f"the dataset has {data[0]} input channels and {data[1]} classes but the search "
-                             f"space is built for {space.builder.in_channels} and {space.builder.num_classes}")
-        searched = runner.run_search()
-        final = space.builder.build(searched)  # re-laid out by the space: same archid as sampled cells
-        final.params.update({k: searched.params[k] for k in ("algorithm", "alphas") if k in searched.params})
-        final.save(os.path.join(self.output_dir, FINAL_DESC))
-        self.final_desc = final
-        with use_plugin_manager(self.plugin_manager):  # the model is built later, with these ops
-            model = space.model_from_desc(final)
-        return Proposal([model], extra={"algorithm": [self.algorithm]})
+Metrics = Dict[str, Any]
+EpochCallback = Callable[[str, int, Dict[str, float]], None]
 
 
-class GdasSearcher(DartsSearcher):
-    """GDAS: each step runs one candidate per edge, drawn by hard Gumbel-softmax from the alphas
-    (temperature annealed from 10 to 0.1); first-order only."""
+@dataclass
+class SearchResult:
+    """The searched (discrete) description, the search's last-epoch metrics and, when the
+    description was trained after the search, its metrics (None when not, or when read back)."""
 
-    algorithm = "gdas"
-
-    def __init__(self, search_space: Any, search_objectives: Any, output_dir: str, dataset: Any = None,
-                 epochs: int = 2, batch_size: int = 64, w_lr: float = 0.025, w_momentum: float = 0.9,
-                 w_weight_decay: float = 3e-4, alpha_lr: float = 3e-3, alpha_weight_decay: float = 1e-3,
-                 grad_clip: float = 5.0, seed: int = 1, num_threads: int = 1) -> None:
-        super().__init__(search_space, search_objectives, output_dir, dataset=dataset, epochs=epochs,
-                         batch_size=batch_size, second_order=False, w_lr=w_lr, w_momentum=w_momentum,
-                         w_weight_decay=w_weight_decay, alpha_lr=alpha_lr, alpha_weight_decay=alpha_weight_decay,
-                         grad_clip=grad_clip, seed=seed, num_threads=num_threads)
+    model_desc: Optional[ModelDesc]
+    search_metrics: Optional[Metrics]
+    train_metrics: Optional[Metrics]
 
 
-def load_final_desc(output_dir: str, name: Optional[str] = None):
-    """The searched ``ModelDesc`` a one-shot search saved in ``output_dir``."""
-    from nas_supergraph.descs import ModelDesc
+class Searcher:
+    """``dataset``: a provider, a registered name or ``{name, params}`` (default ``digits``);
+    ``seed`` seeds the data split, the architecture weights' start and the batch order."""
 
-    return ModelDesc.load(os.path.join(output_dir, name or FINAL_DESC))
+    def __init__(self, dataset: Any = None, seed: int = 1, resume: bool = True) -> None:
+        self.dataset, self.seed, self.resume = dataset, seed, resume
+        self.epoch_callbacks: List[EpochCallback] = []
+
+    def provider(self) -> Any:
+        if not hasattr(self.dataset, "get_train"):
+            self.dataset = resolve_dataset(self.dataset, self.seed)
+        return self.dataset
+
+    def search(self, conf_search: Dict[str, Any], model_desc_builder: Any, trainer_class: Optional[Type[Any]],
+               finalizers: Finalizers) -> SearchResult:
+        conf_md = conf_search["model_desc"]
+        model_desc = self.build_model_desc(model_desc_builder, conf_md, conf_md["n_reductions"], conf_md["n_cells"],
+                                           conf_md["cell"]["n_nodes"])
+        path = conf_search["final_desc_filename"]
+        key = self.search_fingerprint(conf_search, model_desc, trainer_class, finalizers)
+        if os.path.exists(path):
+            done = ModelDesc.load(path)
+            if done.params.get("search_fingerprint") != key:
+                raise ValueError(f"{path} was searched with a different config; remove it or use another "
+                                 "experiment directory")
+            return SearchResult(done, None, None)
+        final_desc, search_metrics = self.search_model_desc(conf_search, model_desc, trainer_class, finalizers)
+        final_desc.params["search_fingerprint"] = key
+        train_metrics = self.train_model_desc(final_desc, (conf_search.get("post_train") or {}).get("trainer"))
+        result = SearchResult(final_desc, search_metrics, train_metrics)
+        self.clean_log_result(conf_search, result)
+        return result
+
+    def clean_log_result(self, conf_search: Dict[str, Any], search_result: SearchResult) -> None:
+        """Save the searched description (atomically) where the evaluation will look for it."""
+        path = conf_search["final_desc_filename"]
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        search_result.model_desc.save(tmp)
+        os.replace(tmp, path)
+
+    def build_model_desc(self, model_desc_builder: Any, conf_model_desc: Dict[str, Any], reductions: int,
+                         cells: int, nodes: int) -> ModelDesc:
+        """The supergraph at these macro values (``SearchCombinations`` varies them)."""
+        conf = copy.deepcopy(conf_model_desc)
+        if (reductions, cells) != (conf.get("n_reductions"), conf.get("n_cells")):
+            conf["reductions"] = None  # explicit positions belong to the configured depth
+        conf["n_reductions"], conf["n_cells"] = reductions, cells
+        conf.setdefault("cell", {})["n_nodes"] = nodes
+        return model_desc_builder.build(conf)
+
+    def get_data(self, conf_loader: Dict[str, Any]) -> DataLoaders:
+        """The training data split in two seeded parts (``val_ratio`` of it for the alphas)."""
+        return split(self.provider(), conf_loader.get("val_ratio", 0.5), self.seed)
+
+    def finalize_model(self, model: Model, finalizers: Finalizers) -> ModelDesc:
+        return finalizers.finalize_model(model)
+
+    def search_model_desc(self, conf_search: Dict[str, Any], model_desc: ModelDesc,
+                          trainer_class: Optional[Type[Any]], finalizers: Finalizers
+                          ) -> Tuple[ModelDesc, Optional[Metrics]]:
+        """Train the supergraph (not at all when ``trainer_class`` is None: the random baseline)
+        and finalize it; the searched alphas are recorded in ``params['alphas']``."""
+        torch.manual_seed(self.seed)
+        model = Model(model_desc, droppath=False, affine=False)
+        metrics = None
+        algorithm = "random"
+        if trainer_class is not None:
+            conf_train = self.trainer_conf(conf_search)
+            checkpoint = create_checkpoint(conf_search.get("checkpoint"), self.resume)
+            trainer = trainer_class(conf_train, model, checkpoint)
+            trainer.epoch_callbacks.extend(lambda epoch, info, cb=cb: cb("search", epoch, info)
+                                           for cb in self.epoch_callbacks)
+            metrics = trainer.fit(self.get_data(conf_search["loader"]), seed=self.seed)
+            algorithm = conf_train["algorithm"]
+            model = model.to("cpu")
+        final = self.finalize_model(model, finalizers)
+        final.params["algorithm"] = algorithm
+        final.params["alphas"] = {k: [[round(float(v), 6) for v in row] for row in a.tolist()]
+                                  for k, a in model.alphas().items()}
+        return final, metrics
+
+    def train_model_desc(self, model_desc: ModelDesc, conf_train: Optional[Dict[str, Any]]) -> Optional[Metrics]:
+        """Train the searched description (``post_train``); None when it asks for no epochs."""
+        if not conf_train or not conf_train.get("epochs"):
+            return None
+        from nas_supergraph.evaluater import Evaluater
+
+        evaluater = Evaluater(self.provider(), self.seed)
+        return evaluater.train_model(conf_train, Model(model_desc, droppath=True, affine=True), None)
+
+    # ---- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def trainer_conf(conf_search: Dict[str, Any]) -> Dict[str, Any]:
+        conf_train = arch_trainer_conf(conf_search["trainer"], "nas.search.trainer")
+        if (conf_search.get("loader") or {}).get("train_batch"):
+            conf_train["batch_size"] = conf_search["loader"]["train_batch"]
+        return conf_train
+
+    def search_fingerprint(self, conf_search: Dict[str, Any], model_desc: ModelDesc,
+                           trainer_class: Optional[Type[Any]], finalizers: Finalizers) -> str:
+        conf_train = None if trainer_class is None else self.trainer_conf(conf_search)
+        material = {"seed": self.seed, "data": list(describe(self.provider())),
+                    "trainer": conf_train and {k: v for k, v in conf_train.items() if k != "device"},
+                    "trainer_class": None if trainer_class is None else trainer_class.__qualname__,
+                    "finalizers": [type(finalizers).__qualname__, getattr(finalizers, "edges_per_node", None)],
+                    "val_ratio": conf_search["loader"].get("val_ratio")}
+        return fingerprint(material, model_desc)

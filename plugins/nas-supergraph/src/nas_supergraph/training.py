@@ -27,10 +27,15 @@ def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, batch_siz
     model.eval()
     correct = 0
     for start in range(0, len(y), batch_size):
-        logits = model(X[start:start + batch_size])
+        logits = logits_of(model(X[start:start + batch_size]))
         correct += int((logits.argmax(dim=1) == y[start:start + batch_size]).sum())
     model.train(was_training)
     return correct / max(1, len(y))
+
+
+def logits_of(output) -> torch.Tensor:
+    """The logits of a model output: ``(logits, aux)`` pairs and plain tensors alike."""
+    return output[0] if isinstance(output, tuple) else output
 
 
 def cosine_lr(base: float, minimum: float, epoch: int, epochs: int) -> float:

@@ -1,0 +1,4 @@
+"""`DagEdge` under the module name the supergraph API uses (defined in `nas_supergraph.model`)."""
+from nas_supergraph.model import DagEdge
+
+__all__ = ["DagEdge"]
