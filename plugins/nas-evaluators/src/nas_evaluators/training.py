@@ -20,6 +20,7 @@ from nas_kernel.devices import (autocast, call_releasing_memory, check_device, c
                                 deterministic_algorithms, device_type, grad_scaler, placed, synchronize)
 from nas_kernel.params import check_int
 from nas_evaluators.act import act_threshold
+from nas_evaluators.batches import Augment, TensorSplit, check_loader, choose_loader, open_split
 from nas_evaluators.checkpoints import load_checkpoint, save_checkpoint
 from nas_evaluators.inputs import check_threads, torch_threads
 from nas_evaluators.schedules import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
@@ -72,6 +73,16 @@ class PartialTraining(ModelEvaluator):
         reset_weights: re-initialise the layers from (seed, archid) before training, so a score
             depends only on the architecture, the budget and the seed (resume and replay rely on
             it); False trains the weights the model arrives with.
+        loader: how the splits are read: ``tensors`` (whole splits moved to the device once, the
+            fastest for data that fits), ``dataloader`` (a torch ``DataLoader`` over the provider's
+            ``torch_dataset``, a minibatch at a time; pinned memory on a GPU), or ``auto``
+            (tensors while train + val fit in a quarter of the device's memory). Both give the
+            same minibatches and the same scores; ``model.metadata["loader"]`` says which ran.
+        num_workers: loader processes of the ``dataloader`` path (spawned once per process and
+            kept); 0 reads in the training process.
+        random_crop: pad images by this many zero pixels and crop back at a random offset
+            (training split only; 0 = off; e.g. 4 for 32x32 images).
+        horizontal_flip: flip half the training images left-right (off by default).
         device: ``auto`` (the first GPU when there is one, else the CPU), ``cpu``, ``cuda`` or
             ``cuda:N``; ``cuda`` on a machine without a GPU is refused when the experiment is
             built. Inside a ``process_pool`` with ``devices``, the worker's device is used.
@@ -96,12 +107,20 @@ class PartialTraining(ModelEvaluator):
                  checkpoint_dir: Optional[str] = None, torch_threads: Optional[int] = 1,
                  progress_bar: Optional[bool] = None, reset_weights: bool = True, device: str = "auto",
                  precision: str = "fp32", channels_last: bool = False, deterministic: bool = False,
+                 loader: str = "auto", num_workers: int = 0, random_crop: int = 0, horizontal_flip: bool = False,
                  seed: int = 1) -> None:
         if dataset is not None:
             missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
             if missing:
                 raise ValueError(f"dataset must be a dataset provider; {type(dataset).__name__} lacks {', '.join(missing)}")
         self.dataset = dataset
+        self.loader, self.num_workers = check_loader(loader, num_workers)
+        self.random_crop, self.horizontal_flip = random_crop, horizontal_flip
+        self.augment = Augment(random_crop, horizontal_flip)
+        if dataset is not None:
+            from nas_kernel.api.dataset import input_shape
+
+            self.augment.check_inputs(input_shape(dataset))
         self.reset_weights = bool(reset_weights)
         self.epochs = check_int("epochs", epochs, 1)
         for name, value, allowed in (("metric", metric, METRICS), ("eval_split", eval_split, SPLITS),
@@ -146,7 +165,9 @@ class PartialTraining(ModelEvaluator):
 
     def settings(self) -> dict:
         """What a checkpoint must have been trained with to be continued."""
-        return {"optimizer": self.optimizer, "lr": self.lr, "final_lr": self.final_lr,
+        augmentation = {"random_crop": self.random_crop, "horizontal_flip": self.horizontal_flip} \
+            if self.augment.enabled else {}
+        return {**augmentation, "optimizer": self.optimizer, "lr": self.lr, "final_lr": self.final_lr,
                 "lr_schedule": self.lr_schedule, "epochs": self.epochs, "momentum": self.momentum,
                 "weight_decay": self.weight_decay, "batch_size": self.batch_size, "seed": self.seed,
                 "act_beta": self.act_beta, "act_zeta": self.act_zeta, "precision": self.precision,
@@ -171,18 +192,24 @@ class PartialTraining(ModelEvaluator):
     @staticmethod
     def score(net, X, y, chunk: int = 1024, device: str = "cpu", precision: str = "fp32"):
         """``(accuracy, mean cross-entropy)`` of ``net`` on ``(X, y)`` in eval mode."""
+        return PartialTraining.score_batches(net, TensorSplit(X, y).chunks(chunk), device, precision)
+
+    @staticmethod
+    def score_batches(net, batches, device: str = "cpu", precision: str = "fp32"):
+        """``(accuracy, mean cross-entropy)`` of ``net`` over ``(X, y)`` minibatches in eval mode."""
         import torch
         import torch.nn.functional as F
 
         net.eval()
-        correct, loss = 0, 0.0
+        correct, loss, count = 0, 0.0, 0
         with torch.no_grad():
-            for i in range(0, len(y), chunk):
+            for xb, yb in batches:
                 with autocast(device, precision):
-                    out = net(X[i:i + chunk]).float()
-                loss += float(F.cross_entropy(out, y[i:i + chunk], reduction="sum"))
-                correct += int((out.argmax(1) == y[i:i + chunk]).sum())
-        return correct / len(y), loss / len(y)
+                    out = net(xb).float()
+                loss += float(F.cross_entropy(out, yb, reduction="sum"))
+                correct += int((out.argmax(1) == yb).sum())
+                count += len(yb)
+        return correct / count, loss / count
 
     def _step(self, net, opt, scaler, device: str, xb, yb) -> None:
         """One optimisation step on a minibatch, at ``self.precision``."""
@@ -198,20 +225,21 @@ class PartialTraining(ModelEvaluator):
         scaler.step(opt)
         scaler.update()
 
-    def _train_epoch(self, net, opt, X, y, epoch: int, scaler=None, device: str = "cpu") -> None:
+    def _train_epoch(self, net, opt, train, epoch: int, scaler=None, device: str = "cpu") -> None:
+        """One epoch over ``train`` (a split of ``nas_evaluators.batches``) in the seeded order."""
         import torch
 
         net.train()
         scaler = scaler if scaler is not None else grad_scaler(device, self.precision)
         for group in opt.param_groups:
             group["lr"] = lr_at(epoch, self.lr_schedule, self.lr, self.final_lr, self.epochs)
-        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
         gpus = [torch.device(device).index or 0] if device_type(device) == "cuda" else []
         with torch.random.fork_rng(devices=gpus):
             torch.manual_seed(self.seed * 7_919 + epoch)  # dropout and other in-model randomness
-            for i in range(0, len(y), self.batch_size):
-                idx = order[i:i + self.batch_size].to(X.device)
-                self._step(net, opt, scaler, device, X[idx], y[idx])
+            augment = self.augment if self.augment.enabled else None
+            for xb, yb in train.batches(order, self.batch_size, augment, seed=self.seed * 104_729 + epoch):
+                self._step(net, opt, scaler, device, xb, yb)
 
     # ---- the evaluator -------------------------------------------------------------------------
     @overrides
@@ -262,18 +290,18 @@ class PartialTraining(ModelEvaluator):
                 done, stopped = state["epochs"], state["stopped"]
             elif state is not None:  # trained further than asked: retrain, keep the longer one
                 resumable = False
-        X, y = data.get_train()
-        Xv, yv = data.get_val()
-        X, y, Xv, yv = self.inputs(X, device), y.to(device), self.inputs(Xv, device), yv.to(device)
+        path = model.metadata["loader"] = choose_loader(self.loader, data, device)
+        train, held_out = (open_split(data, split, path, device, self.num_workers, self.inputs)
+                           for split in ("train", "val"))
         val, resumed_at = None, done
         epochs = range(done, done if stopped else target)
         # no tqdm object at all when hidden: tqdm allocates a multiprocessing lock per process
         bar = tqdm(epochs, desc=f"train {model.archid}"[:40], leave=False, unit="epoch") if show else None
         for epoch in (bar if bar is not None else epochs):
-            self._train_epoch(net, opt, X, y, epoch, scaler, device)
+            self._train_epoch(net, opt, train, epoch, scaler, device)
             done = epoch + 1
             if self.act_beta > 0 or show:
-                val = self.score(net, Xv, yv, device=device, precision=self.precision)
+                val = self.score_batches(net, held_out.chunks(), device, self.precision)
             if bar is not None:
                 bar.set_postfix(val_acc=f"{val[0]:.3f}")
             if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
@@ -286,9 +314,9 @@ class PartialTraining(ModelEvaluator):
                             model_state=net.state_dict(), optimizer_state=opt.state_dict(),
                             scaler_state=scaler.state_dict() if scaler.is_enabled() else None)
         if self.eval_split == "test":
-            Xt, yt = data.get_test()
-            result = self.score(net, self.inputs(Xt, device), yt.to(device), device=device, precision=self.precision)
+            test = open_split(data, "test", path, device, self.num_workers, self.inputs)
+            result = self.score_batches(net, test.chunks(), device, self.precision)
         else:  # ``val``, when set, already scores the final weights
-            result = val if val is not None else self.score(net, Xv, yv, device=device, precision=self.precision)
+            result = val if val is not None else self.score_batches(net, held_out.chunks(), device, self.precision)
         synchronize(device)
         return result, done, stopped

@@ -1,0 +1,214 @@
+"""How a training evaluator reads a split: whole tensors on the device, or a torch ``DataLoader``.
+
+``tensors`` moves the split to the device once and slices minibatches out of it: the fastest
+path, for data that fits. ``dataloader`` reads minibatches from the provider's
+``torch_dataset(split)`` (memory-mapped files, cached decoded images), in ``num_workers`` spawned
+loader processes for the training split when asked, into pinned memory when the device is a GPU. ``auto`` takes tensors
+when the split's float32 inputs fit in a quarter of the device's memory (host memory for the
+CPU), else the loader.
+
+Both paths visit the same minibatches in the same order (the caller's seeded permutation) and
+apply the same augmentation, so a model trains to the same weights either way; only where the
+bytes come from differs. Augmentation (``random_crop`` with zero padding, ``horizontal_flip``)
+runs on the minibatch on the device, seeded per epoch, on the training split only.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterator, Optional, Tuple
+
+from nas_kernel.api.dataset import input_shape, split_sizes, torch_dataset
+from nas_kernel.params import check_choice, check_int
+
+LOADERS = ("auto", "tensors", "dataloader")
+AUTO_SHARE = 0.25  # ``auto`` keeps tensors while train + val take at most this share of the device's memory
+EVAL_CHUNK = 1024
+
+_LOCK = threading.Lock()
+_LOADERS: dict = {}  # per process: (id(provider), split, ...) -> (provider, DataLoader) with live workers
+
+
+# ---- settings ------------------------------------------------------------------------------------
+class Augment:
+    """Random crops of zero-padded images and horizontal flips of a minibatch (NCHW)."""
+
+    def __init__(self, random_crop: int = 0, horizontal_flip: bool = False) -> None:
+        self.random_crop = check_int("random_crop", random_crop, 0)
+        if not isinstance(horizontal_flip, bool):
+            raise ValueError(f"horizontal_flip must be true or false, got {horizontal_flip!r}")
+        self.horizontal_flip = horizontal_flip
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.random_crop or self.horizontal_flip)
+
+    def check_inputs(self, shape: Tuple[int, ...]) -> None:
+        """Refuse augmentation of data that is not images ``(C, H, W)``."""
+        if self.enabled and len(shape) != 3:
+            raise ValueError(f"random_crop and horizontal_flip need images (C, H, W); the dataset's samples "
+                             f"have shape {shape}")
+
+    def __call__(self, xb, seed: int):
+        """The augmented minibatch; the random draws come from a CPU generator seeded by ``seed``."""
+        if not self.enabled:
+            return xb
+        import torch
+        import torch.nn.functional as F
+
+        gen = torch.Generator().manual_seed(int(seed))
+        n, _, h, w = xb.shape
+        if self.random_crop:
+            p = self.random_crop
+            padded = F.pad(xb, (p, p, p, p))
+            dy = torch.randint(0, 2 * p + 1, (n,), generator=gen).to(xb.device)
+            dx = torch.randint(0, 2 * p + 1, (n,), generator=gen).to(xb.device)
+            rows = (dy[:, None] + torch.arange(h, device=xb.device))[:, :, None]
+            cols = (dx[:, None] + torch.arange(w, device=xb.device))[:, None, :]
+            picked = torch.arange(n, device=xb.device)[:, None, None]
+            xb = padded[picked, :, rows, cols].permute(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
+        if self.horizontal_flip:
+            flip = (torch.rand(n, generator=gen) < 0.5).to(xb.device)
+            xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
+        return xb.contiguous()
+
+
+def check_loader(loader: Any, num_workers: Any) -> Tuple[str, int]:
+    return check_choice("loader", loader, LOADERS), check_int("num_workers", num_workers, 0)
+
+
+def split_bytes(provider: Any, splits=("train", "val")) -> int:
+    """Bytes of the float32 inputs of ``splits``, from the sizes (nothing is loaded)."""
+    per_sample = 4
+    for d in input_shape(provider):
+        per_sample *= int(d)
+    sizes = split_sizes(provider)
+    return per_sample * sum(int(sizes.get(s, 0)) for s in splits)
+
+
+def choose_loader(loader: str, provider: Any, device: str, memory: Optional[int] = None) -> str:
+    """``tensors`` or ``dataloader`` for ``loader`` (``auto`` decides by size; ``memory`` in bytes
+    defaults to the device's)."""
+    if loader != "auto":
+        return loader
+    if memory is None:
+        from nas_kernel.devices import memory_bytes
+
+        memory = memory_bytes(device)
+    return "tensors" if split_bytes(provider) <= AUTO_SHARE * memory else "dataloader"
+
+
+# ---- the two paths -------------------------------------------------------------------------------
+class TensorSplit:
+    """A split as two tensors already on the device."""
+
+    def __init__(self, X, y) -> None:
+        self.X, self.y = X, y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def batches(self, order, batch_size: int, augment: Optional[Augment] = None, seed: int = 0) -> Iterator:
+        order = order.to(self.X.device)
+        for k, i in enumerate(range(0, len(order), batch_size)):
+            idx = order[i:i + batch_size]
+            xb = self.X[idx]
+            yield (augment(xb, seed * 100_003 + k) if augment is not None else xb), self.y[idx]
+
+    def chunks(self, chunk: int = EVAL_CHUNK) -> Iterator:
+        for i in range(0, len(self.y), chunk):
+            yield self.X[i:i + chunk], self.y[i:i + chunk]
+
+
+class OrderedBatches:
+    """A batch sampler whose order the trainer sets before each epoch (loader workers keep running)."""
+
+    def __init__(self, n: int, batch_size: int) -> None:
+        self.n, self.batch_size = n, batch_size
+        self.order = None
+
+    def __iter__(self):
+        order = range(self.n) if self.order is None else self.order.tolist()
+        for i in range(0, self.n, self.batch_size):
+            yield list(order[i:i + self.batch_size])
+
+    def __len__(self) -> int:
+        return (self.n + self.batch_size - 1) // self.batch_size
+
+
+def _one_thread(_worker_id: int) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _loader(provider: Any, split: str, batch_size: int, num_workers: int, pin: bool):
+    """A DataLoader over the split, built once per process and setting (its workers stay up)."""
+    key = (id(provider), split, batch_size, num_workers, pin)
+    with _LOCK:
+        found = _LOADERS.get(key)
+        if found is not None and found[0] is provider:
+            return found[1]
+        from torch.utils.data import DataLoader
+
+        data = torch_dataset(provider, split)
+        options = {}
+        if num_workers:  # spawn, never fork: the parent has run torch already
+            options = {"multiprocessing_context": "spawn", "persistent_workers": True,
+                       "worker_init_fn": _one_thread}
+        loader = DataLoader(data, batch_sampler=OrderedBatches(len(data), batch_size), num_workers=num_workers,
+                            pin_memory=pin, **options)
+        _LOADERS[key] = (provider, loader)
+        return loader
+
+
+class LoaderSplit:
+    """A split read through a ``DataLoader`` and moved to the device a minibatch at a time."""
+
+    def __init__(self, provider: Any, split: str, device: str, num_workers: int, place: Callable) -> None:
+        from nas_kernel.devices import device_type
+
+        self.provider, self.split, self.device = provider, split, device
+        self.num_workers, self.place = num_workers, place
+        self.pin = device_type(device) == "cuda"
+        self._length = int(split_sizes(provider)[split])
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _read(self, order, batch_size: int, num_workers: int) -> Iterator:
+        loader = _loader(self.provider, self.split, batch_size, num_workers, self.pin)
+        loader.batch_sampler.order = order
+        for xb, yb in loader:
+            yield self.place(xb, self.device), yb.to(self.device, non_blocking=True)
+
+    def batches(self, order, batch_size: int, augment: Optional[Augment] = None, seed: int = 0) -> Iterator:
+        for k, (xb, yb) in enumerate(self._read(order, batch_size, self.num_workers)):
+            yield (augment(xb, seed * 100_003 + k) if augment is not None else xb), yb
+
+    def chunks(self, chunk: int = EVAL_CHUNK) -> Iterator:
+        """Scoring reads in this process: one pass per epoch at most does not pay for workers."""
+        return self._read(None, chunk, 0)
+
+
+def open_split(provider: Any, split: str, path: str, device: str, num_workers: int = 0,
+               place: Optional[Callable] = None):
+    """``split`` of ``provider`` read by ``path`` (``tensors`` or ``dataloader``) onto ``device``;
+    ``place(X, device)`` moves inputs (channels-last and so on)."""
+    place = place or (lambda X, dev: X.to(dev, non_blocking=True))
+    if path == "tensors":
+        from nas_kernel.api.dataset import get_split
+
+        X, y = get_split(provider, split)
+        return TensorSplit(place(X, device), y.to(device))
+    return LoaderSplit(provider, split, device, num_workers, place)
+
+
+def release_loaders() -> None:
+    """Stop the loader workers this process started (tests, end of a benchmark)."""
+    with _LOCK:
+        loaders = [entry[1] for entry in _LOADERS.values()]
+        _LOADERS.clear()
+    for loader in loaders:
+        iterator = getattr(loader, "_iterator", None)
+        if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+            iterator._shutdown_workers()
