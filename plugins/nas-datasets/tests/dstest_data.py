@@ -64,6 +64,15 @@ FACTORY_MODULE = textwrap.dedent('''
         return Synthetic(input_shape=[5], num_classes=2, seed=seed)
 
 
+    def cubes(n=60, seed=0):
+        """3x8x8 images of 3 classes, the shape the search tests' cnn space takes."""
+        rng = np.random.default_rng(seed)
+        means = rng.normal(0, 2.0, size=(3, 3, 8, 8))
+        y = rng.integers(0, 3, n)
+        X = (means[y] + rng.normal(size=(n, 3, 8, 8))).astype(np.float32)
+        return (X[:40], y[:40]), (X[40:], y[40:])
+
+
     def float_labels():
         return (np.zeros((4, 3)), np.array([0.0, 1.0, 0.5, 1.0])), (np.zeros((2, 3)), np.array([0, 1]))
 
