@@ -1,27 +1,20 @@
 """The ``nas`` command. Built fresh per run: plugins add commands to their own copy of the group.
 
-Exit codes: 0 ok, 1 the search failed, 2 bad input (file, key, value, unknown component),
-130 interrupted. Bad input prints one message naming the file and key, never a traceback.
+Exit codes (``nas_kernel.cli_exit``): 0 ok, 1 the search failed or a plugin has a bug, 2 bad input
+(file, key, value, unknown component), 130 interrupted. Bad input prints one message naming the
+file and key, never a traceback.
 """
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sys
-import traceback
 from typing import Any, List, Optional
 
 import click
 
-from nas_kernel.plugins import KINDS, NasPluginManager, call_register_commands, make_plugin_manager
-
-EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    click.echo(f"nas: error: {message}", err=True)
-    sys.exit(code)
+from nas_kernel.cli_exit import EXIT_FAILED, error, fail
+from nas_kernel.kinds import BY_CLI, KEYS
+from nas_kernel.plugins import NasPluginManager, call_register_commands, make_plugin_manager
 
 
 def _manager() -> NasPluginManager:
@@ -54,8 +47,7 @@ def make_cli() -> click.Group:
 
     @plugins_group.command(name="new")
     @click.argument("name")
-    @click.option("--kind", default="search-space", show_default=True,
-                  type=click.Choice(["search-space", "evaluator", "searcher", "predictor", "ops"]))
+    @click.option("--kind", default="search-space", show_default=True, type=click.Choice(list(BY_CLI)))
     @click.option("--directory", "-d", default=".", show_default=True, help="Where to create the distribution.")
     def plugins_new(name: str, kind: str, directory: str) -> None:
         """Scaffold a plugin distribution that installs and passes its tests as is."""
@@ -70,7 +62,7 @@ def make_cli() -> click.Group:
         click.echo(f"Created {path}\nNext: pip install -e {path} && nas plugins list")
 
     @cli.command(name="components")
-    @click.argument("kind", required=False, type=click.Choice(list(KINDS)))
+    @click.argument("kind", required=False, type=click.Choice(list(KEYS)))
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
     def components(kind: Optional[str], as_json: bool) -> None:
         """Every registered component with its parameters (from the factory signatures)."""
@@ -78,7 +70,7 @@ def make_cli() -> click.Group:
 
         manager = _manager()
         manager.warn_broken()
-        rows = component_rows(manager, [kind] if kind else list(KINDS))
+        rows = component_rows(manager, [kind] if kind else list(KEYS))
         click.echo(json.dumps(rows, indent=2) if as_json else render_components(rows))
 
     @cli.command(name="search")
@@ -130,26 +122,11 @@ def main(argv: Optional[List[str]] = None, manager: Optional[NasPluginManager] =
     """Entry point of the ``nas`` console script."""
     try:
         manager = manager or make_plugin_manager()
-    except Exception as exc:  # only in strict mode
-        click.echo(f"nas: error: {exc}", err=True)
-        if os.environ.get("NAS_STRICT_PLUGINS"):
-            traceback.print_exc()
-        return sys.exit(EXIT_FAILED)
+    except Exception as exc:  # only a strict manager raises: show where the plugin failed
+        return sys.exit(error(str(exc), EXIT_FAILED, exc=exc, show_traceback=True))
     cli = make_cli()
     call_register_commands(manager, cli)
     return cli.main(args=argv, prog_name="nas", obj=manager)
-
-
-def install_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt so a terminated search stops cleanly, like Ctrl-C."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (e.g. inside a test runner thread)
-        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from nas_kernel.plugins import (KINDS, ComponentError, NasPluginManager, factory_parameters, singular)
+from nas_kernel.kinds import BY_KEY, KINDS, kinds_for_type, label
+from nas_kernel.plugins import NasPluginManager
+from nas_kernel.registry import ComponentError, factory_parameters
 
 DEFAULT_NAME = "<embedded default experiment>"
 TOP_KEYS = {"seed", "output_dir", "base_dir", "search_space", "objectives", "constraints", "searcher", "max_failures",
@@ -26,13 +28,10 @@ TOP_KEYS = {"seed", "output_dir", "base_dir", "search_space", "objectives", "con
 OBJECTIVE_KEYS = {"name", "higher_is_better", "compute_intensive", "evaluator", "constraint"}
 CONSTRAINT_KEYS = {"name", "evaluator", "constraint"}
 COMPONENT_KEYS = {"name", "params"}
-#: parameter names that say which kind a nested component is
-KIND_HINTS = {"dataset": "datasets", "evaluator": "evaluators", "inner": "evaluators", "model_evaluator": "evaluators",
-              "predictor": "predictors", "surrogate_model": "predictors", "search_space": "search_spaces"}
 
 
 class ConfigError(Exception):
-    """A bad experiment: ``str()`` is the one-line message the user sees."""
+    """A bad experiment: ``str()`` is the one-line message the user sees (``nas search`` exit 2)."""
 
     def __init__(self, message: str, *, source: str = "", key: str = "") -> None:
         self.source, self.key, self.detail = source, key, message
@@ -230,6 +229,8 @@ def _objective_shape(obj: Any, key: str, source: str, allowed: set) -> None:
         ok = isinstance(con, list) and len(con) == 2 and all(_is_number(v) for v in con)
         if not ok:
             raise ConfigError(f"expected [low, high] numbers, got {con!r}", source=source, key=f"{key}.constraint")
+        if any(v != v for v in con):  # NaN compares unequal to itself
+            raise ConfigError(f"bounds must be numbers, got {con!r} (NaN)", source=source, key=f"{key}.constraint")
         if con[0] > con[1]:
             raise ConfigError(f"low {con[0]} is above high {con[1]}", source=source, key=f"{key}.constraint")
 
@@ -239,8 +240,6 @@ def _component_shape(comp: Any, key: str, source: str) -> None:
         raise ConfigError(f"expected {{name: {comp}, params: {{...}}}}, got the text {comp!r}", source=source, key=key)
     if not isinstance(comp, dict):
         raise ConfigError(f"expected {{name: ..., params: {{...}}}}, got {_kind_of(comp)}", source=source, key=key)
-        if any(v != v for v in con):  # NaN compares unequal to itself
-            raise ConfigError(f"bounds must be numbers, got {con!r} (NaN)", source=source, key=f"{key}.constraint")
     _no_unknown(comp, COMPONENT_KEYS, key, source)
     if not isinstance(comp.get("name"), str) or not comp["name"]:
         raise ConfigError("missing or not text; the component's registered name", source=source, key=f"{key}.name")
@@ -257,6 +256,11 @@ def _no_unknown(mapping: Dict[str, Any], allowed: set, key: str, source: str) ->
 
 
 def _unique(name: str, seen: Dict[str, str], key: str, source: str) -> None:
+    from nas_kernel.api.columns import RESERVED_COLUMNS
+
+    if name in RESERVED_COLUMNS:
+        raise ConfigError(f"{name!r} is a column the results table uses itself; choose another name "
+                          f"(reserved: {', '.join(RESERVED_COLUMNS)})", source=source, key=f"{key}.name")
     if name in seen:
         raise ConfigError(f"name {name!r} is already used by {seen[name]}", source=source, key=f"{key}.name")
     seen[name] = key
@@ -266,11 +270,6 @@ def _int(value: Any, key: str, source: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"expected a whole number, got {value!r}", source=source, key=key)
     if value < minimum or value > 2**63 - 1:
-    from nas_kernel.api.columns import RESERVED_COLUMNS
-
-    if name in RESERVED_COLUMNS:
-        raise ConfigError(f"{name!r} is a column the results table uses itself; choose another name "
-                          f"(reserved: {', '.join(RESERVED_COLUMNS)})", source=source, key=f"{key}.name")
         raise ConfigError(f"expected a whole number from {minimum} to 2**63-1, got {value}", source=source, key=key)
     return value
 
@@ -361,11 +360,21 @@ def experiment_folder(source: str) -> str:
     return os.getcwd()
 
 
-def _expected_types(kind: str):
-    from nas_kernel import api
+class ComponentBuildError(Exception):
+    """A plugin's factory raised something other than a refusal of its parameters: a bug in the
+    plugin, not a mistake in the experiment (``nas search`` exit 1, the plugin named, the traceback
+    kept: the factory's exception is ``__cause__``)."""
 
-    return {"search_spaces": (api.DiscreteSearchSpace,), "evaluators": (api.ModelEvaluator, api.AsyncModelEvaluator),
-            "predictors": (api.Predictor,), "searchers": (api.Searcher,)}.get(kind)
+    def __init__(self, message: str, *, kind: str, name: str, plugin: str, source: str = "", key: str = "",
+                 output_dir: Optional[str] = None) -> None:
+        self.kind, self.name, self.plugin, self.source, self.key = kind, name, plugin, source, key
+        self.output_dir = output_dir  # where the run's error log goes
+        super().__init__(message)
+
+
+#: what a factory raises to refuse its parameters (a user's mistake: exit 2): ``ValueError`` from the
+#: parameter checks (``nas_kernel.params``), ``FileNotFoundError`` for a path the experiment names
+USER_ERRORS = (ValueError, FileNotFoundError)
 
 
 class ComponentBuilder:
@@ -386,57 +395,66 @@ class ComponentBuilder:
         except ComponentError as exc:
             raise ConfigError(str(exc), source=self.source, key=f"{key}.name") from None
         except (TypeError, ValueError) as exc:  # no introspectable signature
-            raise ConfigError(f"{singular(kind)} {name!r} has no readable signature: {exc}", source=self.source,
+            raise ConfigError(f"{label(kind)} {name!r} has no readable signature: {exc}", source=self.source,
                               key=f"{key}.name") from None
         given = dict(comp.get("params") or {})
         by_name = {p.name: p for p in params}
         for pname in given:
             if pname not in by_name:
                 choices = ", ".join(by_name) or "(none)"
-                raise ConfigError(f"unknown parameter of {singular(kind)} {name!r}; its parameters are: {choices}",
+                raise ConfigError(f"unknown parameter of {label(kind)} {name!r}; its parameters are: {choices}",
                                   source=self.source, key=f"{key}.params.{pname}")
         hints = _type_hints(factory)
         kwargs: Dict[str, Any] = {}
         for pname, value in given.items():
             pkey = f"{key}.params.{pname}"
-            kwargs[pname] = self._value(value, pname, pkey)
+            kwargs[pname] = self._value(value, pname, pkey, hints.get(pname))
             _check_type(kwargs[pname], hints.get(pname), pkey, self.source)
         for pname in SUPPLIED_BY_NAME:
             if pname in by_name and pname not in given and self.context[pname] is not None:
                 kwargs[pname] = self.context[pname]
         missing = [p.name for p in params if p.default is inspect.Parameter.empty and p.name not in kwargs]
         if missing:
-            raise ConfigError(f"missing required parameter(s) of {singular(kind)} {name!r}: {', '.join(missing)}",
+            raise ConfigError(f"missing required parameter(s) of {label(kind)} {name!r}: {', '.join(missing)}",
                               source=self.source, key=f"{key}.params")
         try:
             obj = factory(*leading, **kwargs)
-        except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
-            raise ConfigError(f"{singular(kind)} {name!r} refused its parameters: {exc}", source=self.source,
+        except USER_ERRORS as exc:
+            raise ConfigError(f"{label(kind)} {name!r} refused its parameters: {exc}", source=self.source,
                               key=f"{key}.params") from None
-        except Exception as exc:
-            raise ConfigError(f"{singular(kind)} {name!r} of plugin {entry.plugin.describe()} failed to build: "
-                              f"{type(exc).__name__}: {exc}", source=self.source, key=key) from None
-        expected = _expected_types(kind)
+        except Exception as exc:  # anything else is the plugin's bug: keep its traceback
+            raise ComponentBuildError(
+                f"{label(kind)} {name!r} of plugin {entry.plugin.describe()} failed to build ({self.source}, key "
+                f"'{key}'): {type(exc).__name__}: {exc}. This is a bug in the plugin, not in the experiment.",
+                kind=kind, name=name, plugin=entry.plugin.name, source=self.source, key=key,
+                output_dir=self.context.get("output_dir")) from exc
+        expected = BY_KEY[kind].contract_types() if kind in BY_KEY else ()
         if expected and not isinstance(obj, expected):
-            wanted = " or ".join(t.__name__ for t in expected)
-            raise ConfigError(f"{singular(kind)} {name!r} of plugin {entry.plugin.describe()} built a "
-                              f"{type(obj).__name__}, not a {wanted}", source=self.source, key=key)
+            raise ConfigError(f"{label(kind)} {name!r} of plugin {entry.plugin.describe()} built a "
+                              f"{type(obj).__name__}, not a {BY_KEY[kind].contract_names()}", source=self.source,
+                              key=key)
         return obj
 
-    def _value(self, value: Any, pname: str, key: str) -> Any:
+    def _value(self, value: Any, pname: str, key: str, hint: Any = None) -> Any:
         if isinstance(value, dict) and "name" in value and set(value) <= COMPONENT_KEYS and isinstance(value["name"], str):
             _component_shape(value, key, self.source)
-            return self.component(self._kind_for(value["name"], pname, key), value, key)
+            return self.component(self._kind_for(value["name"], pname, key, hint), value, key)
         if isinstance(value, list):
-            return [self._value(v, pname, f"{key}[{i}]") for i, v in enumerate(value)]
+            return [self._value(v, pname, f"{key}[{i}]", hint) for i, v in enumerate(value)]
         return value
 
-    def _kind_for(self, name: str, pname: str, key: str) -> str:
-        hint = KIND_HINTS.get(pname)
-        if hint is None:
-            hint = next((k for k in KINDS if pname.endswith(singular(k).replace(" ", "_"))), None)
-        if hint is not None:
-            return hint
+    def _kind_for(self, name: str, pname: str, key: str, hint: Any = None) -> str:
+        """Which kind a nested ``{name, params}`` is: the kind whose contract the parameter's
+        annotation names (``dataset: DatasetProvider``, ``Optional[Predictor]``, ``List[...]``);
+        without one, the documented fallback: a parameter named after a kind (``dataset``,
+        ``train_dataset``, ``predictor``, ``inner_evaluator``); else the one kind that registers
+        ``name``."""
+        by_type = kinds_for_type(hint)
+        if len(by_type) == 1:
+            return by_type[0]
+        by_name = [k.key for k in KINDS if pname == k.snake or pname.endswith("_" + k.snake)]
+        if by_name:
+            return by_name[0]
         kinds = self.manager.registry.kinds_with(name)
         if len(kinds) == 1:
             return kinds[0]

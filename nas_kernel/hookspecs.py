@@ -6,9 +6,13 @@ the arguments it needs (pluggy passes arguments by name) and never gives them de
 """
 from __future__ import annotations
 
+import textwrap
+
 from typing import Any, Callable, Dict, Union
 
 import pluggy
+
+from nas_kernel.kinds import KINDS, Kind
 
 PROJECT = "nas_kernel"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -19,118 +23,38 @@ RegisterFn = Callable[[str, Union[Callable[..., Any], str]], None]
 
 
 # ---- Registration hooks: called once per plugin manager, after every plugin has loaded ----
+# One ``register_<kind>`` hook per record of ``nas_kernel.kinds.KINDS``, its docstring built from it.
+
+_REGISTRATION_DOC = """Register {label} factories. Called once, after all plugins are loaded.
+
+Args:
+{register}
+
+Example:
+    @nas_kernel.hookimpl
+    def {hook}(register):
+        register("{name}", "{target}")
+"""
 
 
-@hookspec
-def register_search_spaces(register: RegisterFn) -> None:
-    """Register search-space factories. Called once, after all plugins are loaded.
+def _registration_hookspec(kind: Kind) -> Callable[[RegisterFn], None]:
+    def spec(register: RegisterFn) -> None:
+        pass
 
-    Args:
-        register: ``register(name, factory)``. ``factory(**params)`` must return a
-            ``DiscreteSearchSpace`` (usually also ``EvolutionarySearchSpace`` and
-            ``BayesOptSearchSpace``). Its keyword parameters are what ``nas components
-            search_spaces`` shows and what ``search_space.params`` in an experiment file may set;
-            a ``seed`` parameter receives the experiment's seed unless the file sets it.
-            ``factory`` may be a lazy ``"package.module:attr"`` reference, imported only when the
-            space is first built or inspected. A name registered by two plugins is a conflict:
-            neither gets it, and using it is an error naming both.
-
-    Example:
-        @nas_kernel.hookimpl
-        def register_search_spaces(register):
-            register("cnn", "my_spaces.cnn:CNNSearchSpace")
-    """
+    spec.__name__ = spec.__qualname__ = kind.hook
+    register = (f"``register(name, factory)``. {kind.factory_doc} ``factory`` may be a lazy "
+                f"``\"package.module:attr\"`` reference, imported only when the {kind.label} is first built or "
+                "inspected. A name registered by two plugins is a conflict: neither gets it, and using it is an "
+                "error naming both.")
+    register = textwrap.fill(register, 96, initial_indent="    register: ", subsequent_indent="        ")
+    spec.__doc__ = _REGISTRATION_DOC.format(label=kind.label, register=register, hook=kind.hook,
+                                            name=kind.example[0], target=kind.example[1])
+    return hookspec(spec)
 
 
-@hookspec
-def register_evaluators(register: RegisterFn) -> None:
-    """Register evaluator factories. Called once, after all plugins are loaded.
-
-    Args:
-        register: ``register(name, factory)``. ``factory(**params)`` must return a
-            ``ModelEvaluator`` or an ``AsyncModelEvaluator``. An objective's ``evaluator`` in
-            the experiment file names it; a parameter whose value is a mapping with a ``name``
-            key (for instance ``dataset: {name: digits}``) is built as a component first.
-            Lazy ``"module:attr"`` references and duplicate names behave as for
-            ``register_search_spaces``.
-
-    Example:
-        @nas_kernel.hookimpl
-        def register_evaluators(register):
-            register("num_params", "my_evals.params:NumParams")
-    """
-
-
-@hookspec
-def register_predictors(register: RegisterFn) -> None:
-    """Register predictor (surrogate model) factories. Called once, after all plugins are loaded.
-
-    Args:
-        register: ``register(name, factory)``. ``factory(**params)`` must return a
-            ``Predictor`` whose ``predict`` gives ``MeanVar`` arrays of shape (N, T). Searchers
-            take predictors as component parameters (``predictor: {name: mlp_ensemble}``).
-            Lazy references and duplicate names behave as for ``register_search_spaces``.
-
-    Example:
-        @nas_kernel.hookimpl
-        def register_predictors(register):
-            register("gp", "my_predictors.gp:GaussianProcess")
-    """
-
-
-@hookspec
-def register_searchers(register: RegisterFn) -> None:
-    """Register searcher factories. Called once, after all plugins are loaded.
-
-    Args:
-        register: ``register(name, factory)``. ``factory(search_space, objectives, output_dir,
-            **params)`` must return a ``Searcher``; the kernel supplies the first three
-            (``objectives`` is a ``SearchObjectives``), the experiment's ``searcher.params``
-            the rest, and ``seed`` the experiment's seed unless set. Searchers built on
-            ``nas_kernel.loop.IterativeSearcher`` get hooks, constraints, caching, the results
-            store and resume from the kernel. Lazy references and duplicate names behave as for
-            ``register_search_spaces``.
-
-    Example:
-        @nas_kernel.hookimpl
-        def register_searchers(register):
-            register("random", "my_searchers.random:RandomSearch")
-    """
-
-
-@hookspec
-def register_ops(register: RegisterFn) -> None:
-    """Register supergraph operations. Called once, after all plugins are loaded.
-
-    Args:
-        register: ``register(name, factory)``. ``factory(op_desc, affine)`` must return a
-            ``torch.nn.Module``; ``op_desc`` describes channels, stride and op parameters, and
-            ``affine`` says whether batch norms learn scale and shift. Supergraph builders look
-            ops up by the name. Lazy references and duplicate names behave as for
-            ``register_search_spaces``.
-
-    Example:
-        @nas_kernel.hookimpl
-        def register_ops(register):
-            register("sep_conv_3x3", "my_ops.sepconv:make_sep_conv_3x3")
-    """
-
-
-@hookspec
-def register_datasets(register: RegisterFn) -> None:
-    """Register dataset providers. Called once, after all plugins are loaded.
-
-    Args:
-        register: ``register(name, factory)``. ``factory(**params)`` returns a dataset
-            provider (train/validation/test tensors or datasets) that evaluators receive as a
-            component parameter, e.g. ``dataset: {name: digits, params: {seed: 1}}``. Lazy
-            references and duplicate names behave as for ``register_search_spaces``.
-
-    Example:
-        @nas_kernel.hookimpl
-        def register_datasets(register):
-            register("digits", "my_data.digits:Digits")
-    """
+for _kind in KINDS:
+    globals()[_kind.hook] = _registration_hookspec(_kind)
+del _kind
 
 
 @hookspec
@@ -229,12 +153,5 @@ def on_search_end(searcher: Any, results: Any) -> None:
     """
 
 
-REGISTRATION_HOOKS = {
-    "register_search_spaces": "search_spaces",
-    "register_evaluators": "evaluators",
-    "register_predictors": "predictors",
-    "register_searchers": "searchers",
-    "register_ops": "ops",
-    "register_datasets": "datasets",
-}
+REGISTRATION_HOOKS = {k.hook: k.key for k in KINDS}
 LIFECYCLE_HOOKS = ("on_search_start", "on_start_iteration", "on_iteration_end", "on_search_end")

@@ -1,67 +1,48 @@
-"""The plugin manager: entry-point loading one plugin at a time, broken-plugin records,
-component registries with lazy factories and name conflicts, and isolated hook calls.
+"""The plugin manager: entry-point loading one plugin at a time, broken-plugin records, and the
+explicit step that builds the component registries from the registration hooks.
 
 A plugin that fails to import, fails to register, or whose hook raises is recorded as broken
-with its stage and error; it never takes ``nas`` down. ``NAS_LOAD_PLUGINS`` limits which
-distributions load (``''`` loads none), ``NAS_STRICT_PLUGINS=1`` re-raises the first plugin error
-with its traceback, ``NAS_TRACE_PLUGINS=1`` traces every hook call to stderr.
+with its stage and error; it never takes ``nas`` down. How a manager behaves is given when it is
+built, never read later: ``make_plugin_manager(strict=..., trace=..., only=...)``, whose
+defaults come from ``NAS_STRICT_PLUGINS=1`` (re-raise the first plugin error with its
+traceback), ``NAS_TRACE_PLUGINS=1`` (a stderr line for every hook call, see
+``nas_kernel.hookcall``) and ``NAS_LOAD_PLUGINS`` (which distributions load; ``''`` loads none).
 """
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 import re
 import sys
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import pluggy
 
 from nas_kernel import hookspecs
-from nas_kernel.api.stop import StopSearch
-from nas_kernel.hookspecs import LIFECYCLE_HOOKS, PROJECT, REGISTRATION_HOOKS
+from nas_kernel.hookcall import call_each
+from nas_kernel.hookspecs import LIFECYCLE_HOOKS, PROJECT
+from nas_kernel.kinds import KEYS, KINDS as KIND_RECORDS, label
+from nas_kernel.registry import (ComponentConflict, ComponentEntry, ComponentError, Registry, UnknownComponent,
+                                 factory_parameters)
+
+__all__ = ["ComponentConflict", "ComponentEntry", "ComponentError", "KINDS", "NasPluginManager", "PluginError",
+           "PluginRecord", "Registry", "UnknownComponent", "call_lifecycle", "call_register_commands",
+           "factory_parameters", "make_plugin_manager"]
 
 ENTRY_POINT_GROUP = PROJECT
-KINDS = tuple(REGISTRATION_HOOKS.values())
+KINDS = KEYS  # the registry keys, in the order of nas_kernel.kinds.KINDS
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LAZY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-_WARNED: set = set()  # (plugin, stage) pairs already warned about in this process
 
 
 class PluginError(Exception):
-    """Raised for plugin failures when strict mode is on, and by ``check_plugin``."""
+    """A plugin failure on a strict manager (and what ``check_plugin`` reports)."""
 
 
-class ComponentError(Exception):
-    """A component cannot be used: unknown, conflicting, or its factory failed to import."""
-
-
-class UnknownComponent(ComponentError):
-    def __init__(self, kind: str, name: str, choices: List[str], hint: str = "") -> None:
-        self.kind, self.name, self.choices = kind, name, choices
-        listed = ", ".join(choices) if choices else "(none registered: is a plugin installed?)"
-        text = f"unknown {singular(kind)} {name!r}. Choose one of: {listed}"
-        super().__init__(text + (f"\n{hint}" if hint else ""))
-
-
-class ComponentConflict(ComponentError):
-    def __init__(self, kind: str, name: str, owners: List["PluginRecord"]) -> None:
-        self.kind, self.name = kind, name
-        who = " and ".join(o.describe() for o in owners)
-        super().__init__(f"{singular(kind)} {name!r} is registered by both {who}; neither is usable. "
-                         "Uninstall one of them or disable it with NAS_LOAD_PLUGINS.")
-
-
-def singular(kind: str) -> str:
-    return {"search_spaces": "search space", "evaluators": "evaluator", "predictors": "predictor",
-            "searchers": "searcher", "ops": "op", "datasets": "dataset"}.get(kind, kind)
-
-
-def strict_mode() -> bool:
-    return os.environ.get("NAS_STRICT_PLUGINS", "").strip() not in ("", "0", "false", "no")
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
 @dataclass
@@ -87,10 +68,11 @@ class PluginRecord:
             return f"'{self.name}' ({self.distribution} {self.version})"
         return f"'{self.name}'"
 
-    def fail(self, stage: str, exc: BaseException) -> None:
-        """Mark broken (the first failure wins: later ones are usually consequences)."""
+    def fail(self, stage: str, exc: BaseException) -> bool:
+        """Mark broken (the first failure wins: later ones are usually consequences); True if this
+        was the first. ``NasPluginManager.fail`` also raises on a strict manager."""
         if self.status == "broken":
-            return
+            return False
         self.status = "broken"
         self.error = {
             "stage": stage,
@@ -98,8 +80,7 @@ class PluginRecord:
             "message": str(exc),
             "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
         }
-        if strict_mode():
-            raise PluginError(f"plugin {self.describe()} failed at {stage}: {type(exc).__name__}: {exc}") from exc
+        return True
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -115,95 +96,34 @@ class PluginRecord:
         }
 
 
-@dataclass
-class ComponentEntry:
-    """A registered factory; a lazy ``"module:attr"`` text is imported on first use."""
-
-    kind: str
-    name: str
-    factory: Union[Callable[..., Any], str]
-    plugin: PluginRecord
-
-    def load(self) -> Callable[..., Any]:
-        if isinstance(self.factory, str):
-            module_name, _, attr = self.factory.partition(":")
-            try:
-                obj: Any = importlib.import_module(module_name)
-                for part in attr.split("."):
-                    obj = getattr(obj, part)
-            except Exception as exc:
-                advice = (f" Please run `pip install --force-reinstall {self.plugin.distribution}`."
-                          if self.plugin.distribution else "")
-                raise ComponentError(
-                    f"{singular(self.kind)} {self.name!r} of plugin {self.plugin.describe()} failed to import "
-                    f"{self.factory!r}: {type(exc).__name__}: {exc}.{advice}"
-                ) from exc
-            if not callable(obj):
-                raise ComponentError(f"{singular(self.kind)} {self.name!r}: {self.factory!r} is not callable")
-            self.factory = obj
-        return self.factory
-
-    def parameters(self) -> List[inspect.Parameter]:
-        """The user-settable keyword parameters of the factory, in order."""
-        return factory_parameters(self.load(), self.kind)
-
-
-#: Arguments the kernel supplies itself, per kind; they are not user parameters.
-SUPPLIED = {"searchers": ("search_space", "objectives", "search_objectives", "output_dir"),
-            "ops": ("op_desc", "affine")}
-
-
-def factory_parameters(factory: Callable[..., Any], kind: str = "") -> List[inspect.Parameter]:
-    target = factory.__init__ if inspect.isclass(factory) else factory
-    params = list(inspect.signature(target).parameters.values())
-    if inspect.isclass(factory) and params and params[0].name == "self":
-        params = params[1:]
-    supplied = SUPPLIED.get(kind, ())
-    while params and params[0].name in supplied:  # the kernel passes these first, by position
-        params.pop(0)
-    return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-
-
-class Registry:
-    """Components of every kind, by name, with the plugins that registered them."""
-
-    def __init__(self, manager: "NasPluginManager") -> None:
-        self._manager = manager
-        self.entries: Dict[str, Dict[str, ComponentEntry]] = {k: {} for k in KINDS}
-        self.conflicts: Dict[Tuple[str, str], List[PluginRecord]] = {}
-
-    def names(self, kind: str) -> List[str]:
-        return sorted(self.entries[kind])
-
-    def get(self, kind: str, name: str) -> ComponentEntry:
-        if kind not in self.entries:
-            raise ComponentError(f"unknown component kind {kind!r}; kinds are {', '.join(KINDS)}")
-        if (kind, name) in self.conflicts:
-            raise ComponentConflict(kind, name, self.conflicts[(kind, name)])
-        try:
-            return self.entries[kind][name]
-        except KeyError:
-            raise UnknownComponent(kind, name, self.names(kind), self._manager.broken_hint()) from None
-
-    def kinds_with(self, name: str) -> List[str]:
-        return [k for k in KINDS if name in self.entries[k] or (k, name) in self.conflicts]
-
-
 class NasPluginManager(pluggy.PluginManager):
-    """A pluggy manager that keeps a ``PluginRecord`` per plugin and builds the registries."""
+    """A pluggy manager that keeps a ``PluginRecord`` per plugin and builds the registries.
 
-    def __init__(self) -> None:
+    ``strict``: the first plugin failure raises ``PluginError`` (with the plugin's error as its
+    cause) instead of only marking the plugin broken. ``trace``: every hook call is traced on
+    stderr. The registry is rebuilt whenever the set of plugins changes (``register``,
+    ``unregister``, ``load_entry_points``); reading ``registry`` never builds, raises or changes
+    anything.
+    """
+
+    def __init__(self, *, strict: bool = False, trace: bool = False) -> None:
         super().__init__(PROJECT)
         self.add_hookspecs(hookspecs)
+        self.strict, self.trace_calls = bool(strict), bool(trace)
         self.records: Dict[str, PluginRecord] = {}
-        self._registry: Optional[Registry] = None
-        if os.environ.get("NAS_TRACE_PLUGINS", "").strip() not in ("", "0"):
-            self.trace.root.setwriter(sys.stderr.write)
-            self.enable_tracing()
+        self._warned: Set[Tuple[str, Optional[str], str]] = set()  # broken plugins warned about
+        self._registry = Registry(self.broken_hint)
+
+    def fail(self, record: PluginRecord, stage: str, exc: BaseException) -> None:
+        """Mark ``record`` broken at ``stage``; a strict manager raises ``PluginError`` too."""
+        record.fail(stage, exc)
+        if self.strict:
+            raise PluginError(f"plugin {record.describe()} failed at {stage}: {type(exc).__name__}: {exc}") from exc
 
     # ---- registering -----------------------------------------------------------------------
     def register(self, plugin: Any, name: Optional[str] = None) -> Optional[str]:
-        """Register a plugin object (tests use this directly); validates it against the specs."""
+        """Register a plugin object (tests use this directly), validate it against the specs and
+        rebuild the registries (a strict manager raises here for a failing registration hook)."""
         plugin_name = super().register(plugin, name=name)
         if plugin_name is None:
             return None
@@ -212,11 +132,16 @@ class NasPluginManager(pluggy.PluginManager):
         try:
             record.hooks = self._validate(plugin)
         except Exception:
-            self.unregister(plugin)
+            super().unregister(plugin)
             self.records.pop(plugin_name, None)
             raise
-        self._registry = None
+        self.build_registry()
         return plugin_name
+
+    def unregister(self, plugin: Any = None, name: Optional[str] = None) -> Any:
+        removed = super().unregister(plugin, name)
+        self.build_registry()
+        return removed
 
     def _validate(self, plugin: Any) -> List[str]:
         hooks = []
@@ -232,7 +157,8 @@ class NasPluginManager(pluggy.PluginManager):
         return sorted(hooks)
 
     def load_entry_points(self, only: Optional[Iterable[str]] = None) -> None:
-        """Load every ``nas_kernel`` entry point (of the named distributions, if ``only``)."""
+        """Load every ``nas_kernel`` entry point (of the named distributions, if ``only``), then
+        build the registries once."""
         wanted = None if only is None else {_normalize(d) for d in only}
         seen_dists = set()
         points = []
@@ -247,6 +173,7 @@ class NasPluginManager(pluggy.PluginManager):
                     points.append((key, ep.name, dist_name, dist.version, ep))
         for _, ep_name, dist_name, version, ep in sorted(points, key=lambda p: (p[0], p[1])):
             self._load_one(ep_name, dist_name, version, ep)
+        self.build_registry()
 
     def _load_one(self, ep_name, dist_name, version, ep) -> None:
         if ep_name in self.records:
@@ -254,7 +181,7 @@ class NasPluginManager(pluggy.PluginManager):
             record = PluginRecord(name=f"{ep_name} ({dist_name})", distribution=dist_name, version=version,
                                   module=ep.value)
             self.records[record.name] = record
-            record.fail("duplicate-entry-point", ValueError(
+            self.fail(record, "duplicate-entry-point", ValueError(
                 f"entry point name {ep_name!r} is already used by {owner.distribution} {owner.version}"))
             return
         record = PluginRecord(name=ep_name, distribution=dist_name, version=version, module=ep.value)
@@ -262,42 +189,40 @@ class NasPluginManager(pluggy.PluginManager):
         try:
             module = ep.load()
         except Exception as exc:
-            record.fail("import", exc)
+            self.fail(record, "import", exc)
             return
         try:
             super().register(module, name=ep_name)
         except Exception as exc:
-            record.fail("register", exc)
+            self.fail(record, "register", exc)
             return
         try:
             record.hooks = self._validate(module)
         except Exception as exc:
-            self.unregister(module)
-            record.fail("register", exc)
-        self._registry = None
+            super().unregister(module)
+            self.fail(record, "register", exc)
 
     # ---- registries ------------------------------------------------------------------------
     @property
     def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = self._build_registry()
+        """The registries as last built (``build_registry``)."""
         return self._registry
 
-    def _build_registry(self) -> Registry:
-        registry = Registry(self)
+    def build_registry(self) -> Registry:
+        """Run every registration hook, one plugin at a time, and replace the registries. A plugin
+        whose hook raises is broken and registers nothing (all or nothing); a name registered by
+        two plugins is a conflict that neither gets."""
         staged_by_plugin: Dict[str, Dict[str, Dict[str, Any]]] = {}
-        for hook_name, kind in REGISTRATION_HOOKS.items():
-            caller = getattr(self.hook, hook_name)
-            for impl in reversed(caller.get_hookimpls()):
-                record = self.records[impl.plugin_name]
-                if record.broken:
-                    continue
-                staged = staged_by_plugin.setdefault(impl.plugin_name, {}).setdefault(kind, {})
-                register = _make_register(kind, staged, record)
-                try:
-                    impl.function(*[{"register": register}[a] for a in impl.argnames])
-                except Exception as exc:
-                    record.fail(f"hook {hook_name}", exc)
+
+        def kwargs_for(kind: str) -> Callable[[PluginRecord], Dict[str, Any]]:
+            def make(record: PluginRecord) -> Dict[str, Any]:
+                staged = staged_by_plugin.setdefault(record.name, {}).setdefault(kind, {})
+                return {"register": _make_register(kind, staged, record)}
+            return make
+
+        for kind in KIND_RECORDS:
+            call_each(self, kind.hook, kwargs_for=kwargs_for(kind.key))
+        registry = Registry(self.broken_hint)
         owners: Dict[Tuple[str, str], List[Tuple[PluginRecord, Any]]] = {}
         for plugin_name, by_kind in staged_by_plugin.items():
             record = self.records[plugin_name]
@@ -312,8 +237,8 @@ class NasPluginManager(pluggy.PluginManager):
         for (kind, name), found in owners.items():
             found.sort(key=lambda pair: pair[0].name)  # messages name the plugins in a stable order
             for record, _ in found:
-                label = f"{name} (conflict)" if len(found) > 1 else name
-                record.components.setdefault(kind, []).append(label)
+                entry_label = f"{name} (conflict)" if len(found) > 1 else name
+                record.components.setdefault(kind, []).append(entry_label)
             if len(found) == 1:
                 record, factory = found[0]
                 registry.entries[kind][name] = ComponentEntry(kind, name, factory, record)
@@ -323,6 +248,7 @@ class NasPluginManager(pluggy.PluginManager):
                     for other, _ in found:
                         if other is not record:
                             record.conflicts.append({"kind": kind, "name": name, "with": other.name})
+        self._registry = registry
         return registry
 
     # ---- reporting -------------------------------------------------------------------------
@@ -337,20 +263,19 @@ class NasPluginManager(pluggy.PluginManager):
         return f"Note: broken plugin(s) {names} may provide it; run 'nas plugins list' for details."
 
     def warn_broken(self, stream=None) -> None:
-        """One stderr line per broken plugin, once per process."""
+        """One stderr line per broken plugin, once per manager."""
         stream = stream or sys.stderr
         for record in self.broken():
             key = (record.name, record.distribution, record.error["stage"] if record.error else "")
-            if key in _WARNED:
+            if key in self._warned:
                 continue
-            _WARNED.add(key)
+            self._warned.add(key)
             err = record.error or {}
             where = f" ({record.distribution} {record.version})" if record.distribution else ""
             print(f"nas: warning: plugin '{record.name}'{where} failed to load: {err.get('type')}: "
                   f"{err.get('message')}. Run 'nas plugins list' for details.", file=stream)
 
     def plugin_rows(self) -> List[Dict[str, Any]]:
-        _ = self.registry  # fills components and conflicts
         return [r.as_dict() for r in sorted(self.records.values(), key=lambda r: r.name)]
 
 
@@ -361,25 +286,29 @@ def _normalize(name: str) -> str:
 def _make_register(kind: str, staged: Dict[str, Any], record: PluginRecord) -> Callable[[str, Any], None]:
     def register(name: str, factory: Union[Callable[..., Any], str]) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
-            raise ValueError(f"{singular(kind)} name must match {_NAME.pattern}, got {name!r}")
+            raise ValueError(f"{label(kind)} name must match {_NAME.pattern}, got {name!r}")
         if isinstance(factory, str):
             if not _LAZY.match(factory):
-                raise ValueError(f"{singular(kind)} {name!r}: a lazy factory must look like 'package.module:attr', "
+                raise ValueError(f"{label(kind)} {name!r}: a lazy factory must look like 'package.module:attr', "
                                  f"got {factory!r}")
         elif not callable(factory):
-            raise TypeError(f"{singular(kind)} {name!r}: factory must be callable or 'module:attr', got "
+            raise TypeError(f"{label(kind)} {name!r}: factory must be callable or 'module:attr', got "
                             f"{type(factory).__name__}")
         if name in staged:
-            raise ValueError(f"{singular(kind)} {name!r} registered twice by plugin {record.describe()}")
+            raise ValueError(f"{label(kind)} {name!r} registered twice by plugin {record.describe()}")
         staged[name] = factory
 
     return register
 
 
-def make_plugin_manager(*, entrypoints: bool = True, only: Optional[Iterable[str]] = None) -> NasPluginManager:
-    """A fresh manager. With ``entrypoints``, loads the ``nas_kernel`` group, restricted to
-    ``only`` or to ``NAS_LOAD_PLUGINS`` (comma-separated distribution names; empty = none)."""
-    manager = NasPluginManager()
+def make_plugin_manager(*, entrypoints: bool = True, only: Optional[Iterable[str]] = None,
+                        strict: Optional[bool] = None, trace: Optional[bool] = None) -> NasPluginManager:
+    """A fresh manager, its registries built. With ``entrypoints``, loads the ``nas_kernel`` group,
+    restricted to ``only``. What is not given comes from the environment, read here and only
+    here: ``NAS_LOAD_PLUGINS`` (comma-separated distribution names; empty = none),
+    ``NAS_STRICT_PLUGINS`` and ``NAS_TRACE_PLUGINS``."""
+    manager = NasPluginManager(strict=_env_flag("NAS_STRICT_PLUGINS") if strict is None else strict,
+                               trace=_env_flag("NAS_TRACE_PLUGINS") if trace is None else trace)
     if entrypoints:
         if only is None and "NAS_LOAD_PLUGINS" in os.environ:
             only = [d.strip() for d in os.environ["NAS_LOAD_PLUGINS"].split(",") if d.strip()]
@@ -389,44 +318,37 @@ def make_plugin_manager(*, entrypoints: bool = True, only: Optional[Iterable[str
 
 def call_lifecycle(manager: Optional[NasPluginManager], hook_name: str, **kwargs: Any) -> None:
     """Call a lifecycle hook one implementation at a time; a raising plugin is marked broken,
-    warned about once, and skipped afterwards (strict mode re-raises)."""
+    warned about once, and skipped afterwards (a strict manager re-raises)."""
     if manager is None:
         return
     if hook_name not in LIFECYCLE_HOOKS:
         raise ValueError(f"{hook_name!r} is not a lifecycle hook")
-    for impl in reversed(getattr(manager.hook, hook_name).get_hookimpls()):
-        record = manager.records.get(impl.plugin_name)
-        if record is not None and record.broken:
-            continue
-        try:
-            impl.function(*[kwargs[a] for a in impl.argnames])
-        except StopSearch:  # a hook asking the search to end is not a broken plugin
-            raise
-        except Exception as exc:
-            if record is None:
-                raise
-            record.fail(f"hook {hook_name}", exc)
-            manager.warn_broken()
+    try:
+        call_each(manager, hook_name, kwargs)
+    finally:
+        manager.warn_broken()
 
 
 def call_register_commands(manager: NasPluginManager, cli: Any) -> None:
     """Let plugins add click commands; a plugin that raises or takes an existing name is broken
     and its additions are removed."""
-    for impl in reversed(manager.hook.register_commands.get_hookimpls()):
-        record = manager.records[impl.plugin_name]
-        if record.broken:
-            continue
-        before = dict(cli.commands)
-        try:
-            impl.function(*[{"cli": cli}[a] for a in impl.argnames])
-            clash = [n for n, cmd in before.items() if cli.commands.get(n) is not cmd]
-            if clash:
-                raise ValueError(f"command name(s) {', '.join(sorted(clash))} already taken")
-        except Exception as exc:
-            cli.commands.clear()
-            cli.commands.update(before)
-            record.fail("hook register_commands", exc)
-            continue
+    before: Dict[str, Any] = {}
+
+    def kwargs_for(record: Optional[PluginRecord]) -> Dict[str, Any]:
+        before.clear()
+        before.update(cli.commands)
+        return {"cli": cli}
+
+    def check(record: Optional[PluginRecord]) -> None:
+        clash = [n for n, cmd in before.items() if cli.commands.get(n) is not cmd]
+        if clash:
+            raise ValueError(f"command name(s) {', '.join(sorted(clash))} already taken")
         added = sorted(set(cli.commands) - set(before))
-        if added:
+        if added and record is not None:
             record.components["commands"] = added
+
+    def undo(record: Optional[PluginRecord]) -> None:
+        cli.commands.clear()
+        cli.commands.update(before)
+
+    call_each(manager, "register_commands", kwargs_for=kwargs_for, check=check, undo=undo)

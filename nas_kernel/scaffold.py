@@ -2,40 +2,24 @@
 
 The files come from ``nas_kernel/templates/plugin`` (``common/`` for every kind, ``kinds/`` for
 the starter component and its conformance test), filled with ``string.Template``. The starters
-need no torch except the op, which is a torch module by definition.
+need no torch except the op (a torch module by definition) and the dataset (torch tensors).
 """
 from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Dict, Union
 
+from nas_kernel.kinds import BY_CLI, Kind
+
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
-class _Kind:
-    module: str  # starter module (and template stem)
-    hook: str
-    plural: str  # registry kind
-    singular: str
-    suffix: str  # appended to the class name, or "" for a factory function
-    what: str
-    needs_torch: bool = False
-
-
-KINDS: Dict[str, _Kind] = {
-    "search-space": _Kind("search_space", "register_search_spaces", "search_spaces", "search space", "SearchSpace",
-                          "A search space"),
-    "evaluator": _Kind("evaluator", "register_evaluators", "evaluators", "evaluator", "Evaluator", "An evaluator"),
-    "searcher": _Kind("searcher", "register_searchers", "searchers", "searcher", "Searcher", "A searcher"),
-    "predictor": _Kind("predictor", "register_predictors", "predictors", "predictor", "Predictor", "A predictor"),
-    "ops": _Kind("ops", "register_ops", "ops", "op", "", "A supergraph op", needs_torch=True),
-}
+#: ``nas plugins new --kind`` value -> kind record (``search-space``, ``evaluator``, ..., ``dataset``)
+KINDS: Dict[str, Kind] = dict(BY_CLI)
 
 
 def plugin_names(name: str) -> Dict[str, str]:
@@ -65,11 +49,13 @@ def create_plugin(name: str, kind: str = "search-space", directory: Union[str, P
         raise ValueError(f"unknown plugin kind {kind!r}; choose one of: {', '.join(KINDS)}")
     names = plugin_names(name)
     spec = KINDS[kind]
+    module = spec.cli.replace("-", "_")  # the starter module and its template stem
     camel = "".join(part.capitalize() for part in names["component"].split("_"))
-    attr = camel + spec.suffix if spec.suffix else f"make_{names['component']}"
+    attr = camel + spec.starter_suffix if spec.starter_suffix else f"make_{names['component']}"
     dependencies = ['"nas-kernel"'] + (['"torch>=2.1"'] if spec.needs_torch else [])
-    values = dict(names, module=spec.module, hook=spec.hook, kind_plural=spec.plural, kind_singular=spec.singular,
-                  attr=attr, what=spec.what, dependencies=", ".join(dependencies))
+    what = f"{'An' if spec.label[0] in 'aeiou' else 'A'} {spec.label}"
+    values = dict(names, module=module, hook=spec.hook, kind_plural=spec.key, kind_singular=spec.label,
+                  attr=attr, what=what, dependencies=", ".join(dependencies))
     target = Path(directory) / names["dist"]
     if target.exists():
         raise FileExistsError(f"{target} already exists; choose another name or directory")
@@ -80,9 +66,9 @@ def create_plugin(name: str, kind: str = "search-space", directory: Union[str, P
         "README.md": templates / "common" / "README.md.tmpl",
         f"{package_dir}/__init__.py": templates / "common" / "__init__.py.tmpl",
         f"{package_dir}/plugin.py": templates / "common" / "plugin.py.tmpl",
-        f"{package_dir}/{spec.module}.py": templates / "kinds" / f"{spec.module}.py.tmpl",
+        f"{package_dir}/{module}.py": templates / "kinds" / f"{module}.py.tmpl",
         "tests/test_plugin.py": templates / "common" / "test_plugin.py.tmpl",
-        "tests/test_conformance.py": templates / "kinds" / f"{spec.module}_test.py.tmpl",
+        "tests/test_conformance.py": templates / "kinds" / f"{module}_test.py.tmpl",
     }
     rendered = {path: Template(source.read_text(encoding="utf-8")).substitute(values) for path, source in files.items()}
     target.mkdir(parents=True)

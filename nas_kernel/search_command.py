@@ -8,11 +8,11 @@ from typing import List, Optional
 
 import click
 
-from nas_kernel.config import SAVED_EXPERIMENT, ConfigError, load_experiment, save_experiment
+from nas_kernel.cli_exit import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, error, install_sigterm,
+                                 plugin_bug)
+from nas_kernel.config import SAVED_EXPERIMENT, ComponentBuildError, ConfigError, load_experiment, save_experiment
 from nas_kernel.plugins import NasPluginManager, PluginError
 from nas_kernel.store import StoreError, preflight
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Optional[str], resume: bool,
@@ -24,6 +24,8 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
         preflight(experiment.output_dir, experiment.searcher.fingerprint, resume=resume)
     except (ConfigError, StoreError) as exc:
         return _error(str(exc), EXIT_BAD_INPUT)
+    except ComponentBuildError as exc:  # a bug in a plugin, not in the experiment
+        return plugin_bug(exc, exc.output_dir, show_traceback=manager.strict or manager.trace_calls)
     except PluginError as exc:
         return _error(str(exc), EXIT_FAILED)
     searcher = experiment.searcher
@@ -32,7 +34,6 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
             setattr(searcher, attr, value)
     save_experiment(experiment)
     resume_hint = _resume_command(path, experiment.output_dir)
-    from nas_kernel.cli import install_sigterm
     from nas_kernel.loop import SearchFailed
 
     install_sigterm()
@@ -88,6 +89,4 @@ def _resume_command(path: Optional[str], output_dir: str) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _error(message: str, code: int) -> int:
-    click.echo(f"nas: error: {message}", err=True)
-    return code
+_error = error

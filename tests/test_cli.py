@@ -253,3 +253,47 @@ def test_resume_without_a_file_uses_the_saved_experiment_and_recomputes_nothing(
     assert result.exit_code == 0, result.output
     assert calls == []
     assert pd.read_csv(out / "search_state.csv").drop(columns=["search_walltime_hours"]).equals(before)
+
+
+BUGGY_PLUGIN = """\
+from overrides import overrides
+
+from nas_kernel import hookimpl, ModelEvaluator
+
+
+class Buggy(ModelEvaluator):
+    def __init__(self, scale: float = 1.0) -> None:
+        self.table = {}
+        self.offset = self.table["offset"]  # a bug: KeyError, not a refused parameter
+
+    @overrides
+    def evaluate(self, arch, budget=None):
+        return 0.0
+
+
+@hookimpl
+def register_evaluators(register):
+    register("buggy", Buggy)
+"""
+
+
+def test_a_factory_bug_is_exit_1_naming_the_plugin_with_the_traceback_kept(tmp_path, toy_site, experiment):
+    path, out = experiment
+    (toy_site / "fake_buggy.py").write_text(BUGGY_PLUGIN)
+    info = toy_site / "fake_buggy-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-buggy\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[nas_kernel]\nfake_buggy = fake_buggy\n")
+    path.write_text(path.read_text().replace("evaluator: {name: distance}", "evaluator: {name: buggy}"))
+    env = {"NAS_LOAD_PLUGINS": "nas-toy,fake-buggy"}
+    done = run_nas(["search", str(path), "-q"], pythonpath=[toy_site], env_extra=env)
+    assert done.returncode == 1, done.stderr
+    assert "evaluator 'buggy' of plugin 'fake_buggy' (fake-buggy 1.0) failed to build" in done.stderr
+    assert "KeyError: 'offset'" in done.stderr and "bug in the plugin" in done.stderr
+    assert f"traceback in {out / 'error.log'}" in done.stderr and "Traceback" not in done.stderr
+    log = (out / "error.log").read_text()
+    assert "Traceback" in log and 'self.offset = self.table["offset"]' in log and "ComponentBuildError" in log
+    traced = run_nas(["search", str(path), "-q"], pythonpath=[toy_site], env_extra={**env, "NAS_TRACE_PLUGINS": "1"})
+    assert traced.returncode == 1
+    assert "nas trace: register_evaluators -> fake_buggy (register)" in traced.stderr
+    assert "Traceback" in traced.stderr and 'self.offset = self.table["offset"]' in traced.stderr

@@ -156,3 +156,36 @@ def test_every_hookspec_documents_each_argument_and_has_an_example(name):
 def test_every_hookspec_is_in_the_hook_reference(name):
     reference = (ROOT / "docs" / "plugins" / "hooks.md").read_text()
     assert f"## `{name}(" in reference
+
+
+def test_tracing_writes_a_line_before_and_after_every_hook_call(capsys):
+    from nas_kernel.plugins import call_lifecycle, make_plugin_manager
+
+    class Quiet:
+        @hookimpl
+        def register_evaluators(self, register):
+            register("distance", Distance)
+
+        @hookimpl
+        def on_start_iteration(self, iteration):
+            pass
+
+    class Loud:
+        @hookimpl
+        def on_start_iteration(self, iteration):
+            raise RuntimeError("loud failure")
+
+    manager = make_plugin_manager(entrypoints=False, trace=True)
+    manager.register(Quiet(), name="quiet")
+    manager.register(Loud(), name="loud")
+    call_lifecycle(manager, "on_start_iteration", searcher=None, iteration=1)
+    err = capsys.readouterr().err
+    assert "nas trace: register_evaluators -> quiet (register)" in err
+    assert re.search(r"nas trace: register_evaluators <- quiet: ok in \d+\.\d\d ms", err)
+    assert "nas trace: on_start_iteration -> loud (iteration)" in err
+    assert "nas trace: on_start_iteration <- loud: raised RuntimeError: loud failure" in err
+    assert re.search(r"nas trace: on_start_iteration <- quiet: ok in", err)  # the failure was isolated
+    silent = make_plugin_manager(entrypoints=False, trace=False)
+    silent.register(Quiet(), name="quiet")
+    call_lifecycle(silent, "on_start_iteration", searcher=None, iteration=1)
+    assert "nas trace" not in capsys.readouterr().err

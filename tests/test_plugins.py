@@ -147,7 +147,7 @@ def test_raising_lifecycle_hook_is_marked_broken_and_skipped_afterwards(plugin_m
     assert capsys.readouterr().err.count("plugin 'badhook'") == 1
 
 
-def test_strict_mode_reraises_plugin_errors(plugin_manager, monkeypatch):
+def test_strict_mode_reraises_plugin_errors(monkeypatch):
     monkeypatch.setenv("NAS_STRICT_PLUGINS", "1")
 
     class Bad:
@@ -155,9 +155,34 @@ def test_strict_mode_reraises_plugin_errors(plugin_manager, monkeypatch):
         def register_searchers(self, register):
             raise RuntimeError("strict boom")
 
-    plugin_manager.register(Bad(), name="bad")
+    plugin_manager = make_plugin_manager(entrypoints=False)  # strict from the environment, read here
+    assert plugin_manager.strict
     with pytest.raises(PluginError, match="strict boom"):
-        plugin_manager.registry
+        plugin_manager.register(Bad(), name="bad")  # building the registry is the step that runs the hook
+    assert plugin_manager.records["bad"].error["message"] == "strict boom"
+
+
+def test_strictness_is_given_when_the_manager_is_built_and_reading_the_registry_changes_nothing(monkeypatch,
+                                                                                                 capsys):
+    class Bad:
+        @hookimpl
+        def register_searchers(self, register):
+            raise RuntimeError("lenient boom")
+
+    monkeypatch.setenv("NAS_STRICT_PLUGINS", "1")
+    lenient = make_plugin_manager(entrypoints=False, strict=False)  # the parameter wins over the environment
+    monkeypatch.delenv("NAS_STRICT_PLUGINS")
+    lenient.register(Bad(), name="bad")
+    assert lenient.records["bad"].broken and not lenient.strict
+    registry = lenient.registry
+    assert lenient.registry is registry and registry.names("searchers") == []  # a plain read, built once
+    assert make_plugin_manager(entrypoints=False).strict is False  # the environment, read when building
+    lenient.warn_broken()
+    lenient.warn_broken()
+    other = make_plugin_manager(entrypoints=False, strict=False)
+    other.register(Bad(), name="bad")
+    other.warn_broken()  # each manager warns once about its own broken plugins: no process-wide memory
+    assert capsys.readouterr().err.count("plugin 'bad' failed to load: RuntimeError: lenient boom") == 2
 
 
 BROKEN_IMPORT = {"fake_broken": "raise ModuleNotFoundError(\"No module named 'timm'\")\n"}

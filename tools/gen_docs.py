@@ -34,20 +34,18 @@ def hooks_page() -> str:
         if record.distribution in builtins and not record.broken:
             for hook in record.hooks:
                 implemented.setdefault(hook, []).append(f"`{record.name}` ({record.distribution})")
-    source = inspect.getsource(hookspecs)
+    from nas_kernel.kinds import KINDS
+
     lines = ["# Hook reference", "",
-             "Generated from `nas_kernel/hookspecs.py` by `tools/gen_docs.py`; do not edit by hand.", "",
+             "Generated from `nas_kernel/hookspecs.py` (the registration hooks from the kinds table "
+             "`nas_kernel/kinds.py`) by `tools/gen_docs.py`; do not edit by hand.", "",
              inspect.getdoc(hookspecs), ""]
-    sections = [("Registration hooks", "called once per plugin manager, after every plugin has loaded"),
-                ("Lifecycle hooks", "called by `nas_kernel.loop` during a search")]
-    order = sorted((source.index(f"def {name}("), name) for name, fn in vars(hookspecs).items()
-                   if callable(fn) and hasattr(fn, "nas_kernel_spec"))
-    split = source.index("# ---- Lifecycle hooks")
-    for title, when in sections:
+    sections = [("Registration hooks", "called once per plugin manager, after every plugin has loaded",
+                 [k.hook for k in KINDS] + ["register_commands"]),
+                ("Lifecycle hooks", "called by `nas_kernel.loop` during a search", list(hookspecs.LIFECYCLE_HOOKS))]
+    for title, when, names in sections:
         lines += [f"# {title}", "", f"*{when.capitalize()}.*", ""]
-        for pos, name in order:
-            if (pos < split) != (title == "Registration hooks"):
-                continue
+        for name in names:
             fn = getattr(hookspecs, name)
             args = ", ".join(inspect.signature(fn).parameters)
             lines += [f"## `{name}({args})`", "", _indent_code(inspect.getdoc(fn)), ""]
@@ -98,8 +96,9 @@ def cli_page() -> str:
 
 
 def components_page() -> str:
+    from nas_kernel.kinds import KEYS as KINDS
     from nas_kernel.plugin_listing import component_rows
-    from nas_kernel.plugins import KINDS, make_plugin_manager
+    from nas_kernel.plugins import make_plugin_manager
 
     manager = make_plugin_manager()
     rows = component_rows(manager, list(KINDS))

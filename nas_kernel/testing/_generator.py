@@ -6,22 +6,14 @@ import functools
 import inspect
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from nas_kernel.testing._evaluator import evaluator_checks
+from nas_kernel.kinds import KINDS, load_reference
 from nas_kernel.testing._naming import name_of
-from nas_kernel.testing._ops import op_checks
-from nas_kernel.testing._predictor import predictor_checks
 from nas_kernel.testing._results import validate_expected
-from nas_kernel.testing._search_space import search_space_checks
-from nas_kernel.testing._searcher import searcher_checks
 
-#: kind -> function listing the checks that apply to an object of that kind (empty if none)
-KIND_CHECKS: Dict[str, Callable[[Any], List[Callable[..., None]]]] = {
-    "search_space": search_space_checks,
-    "evaluator": evaluator_checks,
-    "predictor": predictor_checks,
-    "searcher": searcher_checks,
-    "op": op_checks,
-}
+#: kit kind name (``search_space``, ``evaluator``, ..., ``dataset``) -> function listing the checks
+#: that apply to an object of that kind (empty if none); one per record of ``nas_kernel.kinds``
+KIND_CHECKS: Dict[str, Callable[[Any], List[Callable[..., None]]]] = {k.snake: load_reference(k.checks)
+                                                                      for k in KINDS}
 Expected = Union[None, Mapping[str, str], Callable[[Any], Optional[Mapping[str, str]]]]
 
 
@@ -64,12 +56,11 @@ def component_checks(item: Any, *, kinds: Iterable[str] = tuple(KIND_CHECKS), ex
     component, inputs = _unwrap(item)
     checks = checks_for(component, kinds)
     if not checks:
-        wanted = require or "search space, evaluator, predictor, searcher factory make(output_dir) or torch op"
+        wanted = require or ", ".join(k.subject() for k in KINDS)
         hint = (f" (pass an instance, e.g. {name_of(component)}(seed=0), not the class)"
                 if inspect.isclass(component) else "")
-        raise TypeError(f"{name_of(component)} is not a {wanted}{hint}: the kit picks checks from the ABCs a component "
-                        "implements (DiscreteSearchSpace, ModelEvaluator, AsyncModelEvaluator, Predictor), "
-                        "a callable taking output_dir (searchers) or a torch.nn.Module (ops)")
+        raise TypeError(f"{name_of(component)} is not a {wanted}{hint}: the kit picks checks from the contract a "
+                        "component keeps: " + "; ".join(k.subject() for k in KINDS))
     names = [c.__name__ for c in checks]
     known_inputs = {p for c in checks for p in list(inspect.signature(c).parameters)[1:]}
     unknown = sorted(set(inputs) - known_inputs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
+from nas_kernel.kinds import KINDS
 from nas_kernel.testing._generator import WithInputs, component_checks
 from nas_kernel.testing._results import run_checks
 
@@ -27,8 +28,7 @@ def _runner(kind: str, label: str):
     return run
 
 
-check_search_space = _runner("search_space", "search space (DiscreteSearchSpace)")
-check_evaluator = _runner("evaluator", "evaluator (ModelEvaluator or AsyncModelEvaluator)")
-check_predictor = _runner("predictor", "predictor (Predictor)")
-check_searcher = _runner("searcher", "searcher factory make(output_dir) -> Searcher")
-check_op = _runner("op", "op (torch.nn.Module)")
+# check_search_space, check_evaluator, check_predictor, check_searcher, check_op, check_dataset: one per kind
+for _kind in KINDS:
+    globals()[f"check_{_kind.snake}"] = _runner(_kind.snake, _kind.subject())
+del _kind

@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, List
 
-from nas_kernel.plugins import SUPPLIED
+from nas_kernel.registry import supplied as supplied_by_kernel
 
 
 def signature_problems(factory: Callable[..., Any], kind: str, label: str) -> List[str]:
@@ -31,7 +31,7 @@ def signature_problems(factory: Callable[..., Any], kind: str, label: str) -> Li
         problems.append(f"{label}: takes only **{var_kw[0]}; its parameters are invisible to `nas components` "
                         "and to experiment-file validation. Name each parameter explicitly")
     positional_only = [p.name for p in explicit if p.kind is p.POSITIONAL_ONLY]
-    supplied = SUPPLIED.get(kind, ())
+    supplied = supplied_by_kernel(kind)
     positional_only = [n for n in positional_only if n not in supplied]
     if positional_only:
         problems.append(f"{label}: parameter(s) {positional_only} are positional-only; the kernel passes "

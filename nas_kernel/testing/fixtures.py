@@ -3,8 +3,8 @@
     # conftest.py
     pytest_plugins = ["nas_kernel.testing.fixtures"]
 
-``plugin_manager``: a fresh manager with no entry points loaded and ``NAS_STRICT_PLUGINS=1``, so a
-plugin error in your test shows its real traceback. Register your plugin module with
+``plugin_manager``: a fresh strict manager with no entry points loaded, so a plugin error in your
+test raises with its real traceback. Register your plugin module with
 ``plugin_manager.register(my_plugin, name="mine")``.
 
 ``hook_recorder``: a ``HookRecorder`` registered in ``plugin_manager``; give that manager to a
@@ -20,9 +20,8 @@ from nas_kernel.testing._recorder import HookRecorder
 
 
 @pytest.fixture
-def plugin_manager(monkeypatch):
-    monkeypatch.setenv("NAS_STRICT_PLUGINS", "1")
-    return make_plugin_manager(entrypoints=False)
+def plugin_manager():
+    return make_plugin_manager(entrypoints=False, strict=True)
 
 
 @pytest.fixture

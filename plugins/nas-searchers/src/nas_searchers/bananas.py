@@ -41,7 +41,7 @@ class MoBananasSearch(AlgorithmSearcher):
     random pool by a cheap proxy, mutations the proxy's favourites
     (``AlgorithmSearcher.setup_warm_start``)."""
 
-    def __init__(self, search_space, search_objectives, output_dir, surrogate_model: Optional[Any] = None,
+    def __init__(self, search_space, search_objectives, output_dir, surrogate_model: Optional[Predictor] = None,
                  num_iters: int = 10, init_num_models: int = 10, num_parents: int = 10,
                  mutations_per_parent: int = 5, num_candidates: int = 10, acquisition: str = "thompson",
                  ucb_kappa: float = 1.0, num_random_candidates: int = 0, encoding: str = "default",
