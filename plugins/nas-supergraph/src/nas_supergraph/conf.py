@@ -54,10 +54,14 @@ def _opt_str(name: str, value: Any) -> Optional[str]:
     return None if value is None else _str(name, value)
 
 
-def _names(name: str, value: Any) -> list:
+def _op_names(name: str, value: Any) -> list:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise ValueError(f"{name} must be a non-empty list of op names, got {value!r}")
-    if len(set(value)) != len(value):
+    return list(value)
+
+
+def _names(name: str, value: Any) -> list:
+    if len(set(_op_names(name, value))) != len(value):
         raise ValueError(f"{name} must not repeat an op, got {value!r}")
     return list(value)
 
@@ -99,7 +103,7 @@ MODEL_DESC: Dict[str, Any] = {
     "params": Free(),
     "aux_weight": (0.0, _num(0.0)),
     "aux_tower_stride": (3, _int(1)),
-    "model_stems": {"ops": (["stem_conv3x3", "stem_conv3x3"], _names), "init_node_ch": (16, _int(1)),
+    "model_stems": {"ops": (["stem_conv3x3", "stem_conv3x3"], _op_names), "init_node_ch": (16, _int(1)),
                     "stem_multiplier": (3, _int(1))},
     "cell": {"n_nodes": (4, _int(1)), "cell_post_op": ("concate_channels", _choice("concate_channels", "proj_channels")),
              "ops": (list(PRIMITIVES), _names), "out_nodes": (None, _int(1, optional=True))},

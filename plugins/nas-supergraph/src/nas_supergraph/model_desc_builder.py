@@ -143,8 +143,8 @@ class ModelDescBuilder:
         conf = model_desc_conf(conf_model_desc)
         if conf["dataset"]["channels"] is None or conf["dataset"]["n_classes"] is None:
             raise ValueError("model_desc.dataset needs channels and n_classes (the runner fills them from the data)")
-        if template is not None and not isinstance(template, ModelDesc):
-            raise ValueError(f"template must be a ModelDesc or None, got {type(template).__name__}")
+        if template is not None and (not isinstance(template, ModelDesc) or not template.cell_descs):
+            raise ValueError(f"template must be a ModelDesc with cells or None, got {type(template).__name__}")
         self.conf_model_desc, self.template = conf, template
         self._cell_templates = self.create_cell_templates(template)
         self._reduction_indices = self.get_reduction_indices(conf)
@@ -275,13 +275,18 @@ class ModelDescBuilder:
 
     def build_nodes_from_template(self, stem_shapes: TensorShapes, conf_cell: Dict[str, Any], cell_index: int
                                   ) -> Tuple[TensorShapes, List[NodeDesc]]:
-        """The template cell's nodes (of this cell's type) at this cell's channels."""
-        cell_template = self.get_cell_template(cell_index)
-        if cell_template is None:
-            raise ValueError(f"the template has no {self.get_cell_type(cell_index).value} cell to copy")
+        """The template cell's nodes (of this cell's type, else of the other type: a search
+        without reduction cells can still be evaluated in a net with some) at this cell's
+        channels; edges from the cell inputs get stride 2 in a reduction cell."""
+        cell_template = self.get_cell_template(cell_index) or next(t for t in self._cell_templates if t is not None)
         ch = self.get_ch(stem_shapes[0])
-        nodes = [NodeDesc([e.clone(ConvMacroParams(ch, ch), clear_trainables=True) for e in n.edges],
-                          ConvMacroParams(ch, ch)) for n in cell_template.nodes]
+        reduction = self.get_cell_type(cell_index) == CellType.Reduction
+        nodes = []
+        for n in cell_template.nodes:
+            edges = [e.clone(ConvMacroParams(ch, ch), clear_trainables=True) for e in n.edges]
+            for e in edges:
+                e.op_desc.params["stride"] = 2 if reduction and e.input_ids[0] < 2 else 1
+            nodes.append(NodeDesc(edges, ConvMacroParams(ch, ch)))
         return [list(stem_shapes[0]) for _ in nodes], nodes
 
     def build_cell_post_op(self, stem_shapes: TensorShapes, node_shapes: TensorShapes, conf_cell: Dict[str, Any],
