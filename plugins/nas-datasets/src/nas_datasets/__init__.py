@@ -1,8 +1,9 @@
 """Dataset providers for NAS Kernel.
 
-Every provider is an :class:`ArrayDataset`: ``get_train()``, ``get_val()``, ``get_test()`` return
-``(X, y)`` torch tensors, plus ``num_classes`` and ``input_shape``. Names are imported on first use
-so that ``import nas_datasets`` stays cheap (no torch).
+Every provider implements ``nas_kernel.api.DatasetProvider``: ``get_train()``, ``get_val()``,
+``get_test()`` return ``(X, y)`` torch tensors, plus ``num_classes``, ``input_shape``, ``sizes()``
+and ``torch_dataset(split)``. ``Arrays``, ``ImageFolder`` and ``PythonFunction`` read the user's
+own files. Names are imported on first use so that ``import nas_datasets`` stays cheap (no torch).
 """
 from nas_kernel.lazy import lazy_exports
 
