@@ -23,6 +23,7 @@ import numpy as np
 
 TARGETS = ("cifar10_valid_acc_12ep", "cifar10_test_acc")
 ZC = "+synflow+params+flops"
+COSTS = "+params+flops"
 #: row label -> (predictor, params, encoding)
 ROWS = {
     "random_forest / one_hot": ("random_forest", {}, "one_hot"),
@@ -31,6 +32,7 @@ ROWS = {
     "boosted_trees / one_hot": ("boosted_trees", {}, "one_hot"),
     "boosted_trees / adjacency": ("boosted_trees", {}, "adjacency"),
     "boosted_trees / path": ("boosted_trees", {}, "path"),
+    "boosted_trees / adjacency" + COSTS: ("boosted_trees", {}, "adjacency" + COSTS),
     "random_forest / adjacency" + ZC: ("random_forest", {}, "adjacency" + ZC),
     "boosted_trees / adjacency" + ZC: ("boosted_trees", {}, "adjacency" + ZC),
     "boosted_trees / path" + ZC: ("boosted_trees", {}, "path" + ZC),
