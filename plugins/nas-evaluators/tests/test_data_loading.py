@@ -1,5 +1,7 @@
 """The two ways partial_training reads data (tensors, DataLoader), augmentation, and data that
 travels to workers as its paths."""
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -93,3 +95,18 @@ def test_a_pool_job_carries_the_paths_not_the_data(tmp_path):
     pool = ProcessPoolEvaluator(PartialTraining(big, device="cpu"), num_workers=2)
     assert (tmp_path / "X.npy").stat().st_size > 5_000_000
     assert len(pool._evaluator_blob) < 5_000  # the evaluator and its dataset: paths and settings
+
+
+
+def test_zero_cost_minibatch_reads_only_its_rows(npy_data):
+    from nas_evaluators.batches import rows_of
+    from nas_evaluators.zero_cost import Synflow
+
+    fresh = pickle.loads(pickle.dumps(npy_data))  # as a worker gets it: paths, no arrays, no tensors
+    idx = torch.tensor([7, 0, 3])
+    X, y = rows_of(fresh, "train", idx)
+    assert not fresh._cache  # the split was never converted whole
+    full_X, full_y = npy_data.get_train()
+    assert torch.equal(X, full_X[idx]) and torch.equal(y, full_y[idx])
+    proxy = Synflow(fresh, batch_size=8, device="cpu")
+    assert np.isfinite(proxy.evaluate(cnn_model(4))) and not fresh._cache

@@ -190,6 +190,19 @@ class LoaderSplit:
         return self._read(None, chunk, 0)
 
 
+def rows_of(provider: Any, split: str, indices) -> Tuple[Any, Any]:
+    """``(X, y)`` tensors of some rows of a split, reading only those rows (a seeded minibatch of a
+    memory-mapped dataset without converting the whole split)."""
+    import torch
+
+    data = torch_dataset(provider, split)
+    indices = [int(i) for i in indices]
+    fetch = getattr(data, "__getitems__", None)
+    samples = fetch(indices) if callable(fetch) else [data[i] for i in indices]
+    return (torch.stack([torch.as_tensor(x) for x, _ in samples]),
+            torch.stack([torch.as_tensor(label) for _, label in samples]))
+
+
 def open_split(provider: Any, split: str, path: str, device: str, num_workers: int = 0,
                place: Optional[Callable] = None):
     """``split`` of ``provider`` read by ``path`` (``tensors`` or ``dataloader``) onto ``device``;

@@ -58,9 +58,12 @@ class ZeroCostProxy(ModelEvaluator):
             from nas_kernel.components import build_component
 
             self.dataset = build_component("datasets", "digits", seed=self.seed)
-        X, y = self.dataset.get_train()
-        idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.seed))[: self.batch_size]
-        return X[idx], y[idx]
+        from nas_kernel.api.dataset import split_sizes
+        from nas_evaluators.batches import rows_of
+
+        n = split_sizes(self.dataset)["train"]
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))[: self.batch_size]
+        return rows_of(self.dataset, "train", idx)  # only these rows are read from a file-backed dataset
 
     def score(self, net, X, y) -> float:
         raise NotImplementedError
