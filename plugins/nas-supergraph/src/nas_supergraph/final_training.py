@@ -57,11 +57,12 @@ class FinalTraining(ModelEvaluator):
         return builder.build_discrete(desc)
 
     @overrides
-    def evaluate(self, model, budget=None):
+    def evaluate(self, arch, budget=None):
         import torch
 
         from nas_supergraph.model import Model
 
+        model = arch  # Archai names the parameter ``arch``
         torch.set_num_threads(self.num_threads)
         desc = self.final_desc(model)
         evaluater = self.evaluater()
