@@ -40,7 +40,10 @@ def register_commands(cli):
     @click.option("--no-onnx", is_flag=True, help="Skip the ONNX export.")
     @click.option("--device", default=None,
                   help="auto, cpu, cuda or cuda:N (default: the device the run's partial_training used).")
-    def train_best_command(directory, epochs, top, objective, no_onnx, device):
+    @click.option("--continue", "continue_", is_flag=True,
+                  help="Continue from the weights the search trained (its partial_training checkpoint_dir) "
+                       "for --epochs more epochs, instead of retraining from scratch.")
+    def train_best_command(directory, epochs, top, objective, no_onnx, device, continue_):
         """Retrain or continue the best Pareto models of a run; save weights, arch and ONNX."""
         from nas_evaluators.train_best import train_best
         from nas_kernel.config import ConfigError
@@ -48,7 +51,7 @@ def register_commands(cli):
         manager = click.get_current_context().find_root().obj
         try:
             records = train_best(directory, manager, epochs=epochs, top=top, objective=objective,
-                                 onnx=not no_onnx, echo=click.echo, device=device)
+                                 onnx=not no_onnx, echo=click.echo, device=device, continue_training=continue_)
         except (ConfigError, ValueError, FileNotFoundError) as exc:
             click.echo(f"nas: error: {exc}", err=True)
             raise SystemExit(2)

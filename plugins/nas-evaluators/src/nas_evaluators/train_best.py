@@ -5,6 +5,13 @@ The run is rebuilt from the experiment it saved (``nas_kernel.config.load_run``)
 evaluator is the run's own ``partial_training`` (found inside pools), with more epochs and a
 checkpoint folder, so training the same model again with the same settings continues from the
 last checkpoint instead of starting over.
+
+``continue_training`` (``--continue``, HiveNAS's ``fully_train_best_model(from_arch=False)``)
+starts from the weights the search trained instead: the search's own checkpoint of the model
+(its ``partial_training`` needs ``checkpoint_dir``), else the saved Pareto weights
+(``pareto_models/{archid}_weights.pt``), and trains ``epochs`` more epochs with a fresh optimizer
+(the search's optimizer state is not carried over, as in HiveNAS). ``epochs`` in the record counts
+the new epochs only.
 """
 from __future__ import annotations
 
@@ -38,8 +45,26 @@ def pick_best(run_dir: str, objective: str, higher_is_better: bool, top: int) ->
     return [row["archid"] for row in scored[:top]]
 
 
+def search_weights(run_dir: str, search_trainer: Any, space: Any, model: Any) -> Optional[str]:
+    """Load the weights the search trained for ``model`` into it; returns where they came from,
+    or None when the run kept none."""
+    from nas_evaluators.checkpoints import load_checkpoint
+
+    if search_trainer.checkpoint_dir:
+        state = load_checkpoint(search_trainer.checkpoint_dir, model.archid, search_trainer.settings())
+        if state is not None:
+            model.arch.load_state_dict(state["model"])
+            return f"{search_trainer.checkpoint_dir} ({state['epochs']} epochs)"
+    saved = inside(os.path.join(run_dir, "pareto_models"), safe_filename(model.archid) + "_weights.pt")
+    if os.path.isfile(saved):
+        space.load_model_weights(model, saved)
+        return saved
+    return None
+
+
 def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objective: Optional[str] = None,
-               onnx: bool = True, echo=print, device: Optional[str] = None) -> List[dict]:
+               onnx: bool = True, echo=print, device: Optional[str] = None,
+               continue_training: bool = False) -> List[dict]:
     """Train the ``top`` front models (ranked by ``objective``) for ``epochs``; returns one
     record per model with its score and the files written. ``device`` (``auto``, ``cpu``,
     ``cuda``, ``cuda:N``) replaces the device of the run's trainer; None keeps it."""
@@ -51,7 +76,7 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
 
     experiment = load_run(run_dir, manager)
     objectives = experiment.objectives.objectives
-    trainers = {name: find_trainer(spec["evaluator"]) for name, spec in objectives.items()}
+    trainers = {name: find_trainer(spec.evaluator) for name, spec in objectives.items()}
     trainers = {name: t for name, t in trainers.items() if t is not None}
     if not trainers:
         raise ValueError(f"{run_dir}: no objective is computed by partial_training; nothing knows how to train")
@@ -64,18 +89,28 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     if device is not None:
         trainer.device = device
     out_dir = os.path.join(run_dir, OUT)
-    trainer.checkpoint_dir = os.path.join(out_dir, "checkpoints")
+    trainer.checkpoint_dir = os.path.join(out_dir, "checkpoints-continued" if continue_training else "checkpoints")
+    if continue_training:
+        trainer.reset_weights = False  # start from the loaded search-time weights
     records = []
-    for archid in pick_best(run_dir, name, objectives[name]["higher_is_better"], top):
+    for archid in pick_best(run_dir, name, objectives[name].higher_is_better, top):
         model = experiment.search_space.load_arch(inside(os.path.join(run_dir, "pareto_models"), safe_filename(archid)))
-        echo(f"training {archid} for {epochs} epochs")
+        if continue_training:
+            source = search_weights(run_dir, trainers[name], experiment.search_space, model)
+            if source is None:
+                raise ValueError(f"{archid}: the run kept no trained weights to continue from; give its "
+                                 "partial_training a checkpoint_dir (or run without --continue)")
+            echo(f"continuing {archid} from {source} for {epochs} more epochs")
+        else:
+            echo(f"training {archid} for {epochs} epochs")
         score = trainer.evaluate(model, None)
         state = load_checkpoint(trainer.checkpoint_dir, model.archid, trainer.settings())
         model.arch.load_state_dict(state["model"])
         base = inside(out_dir, safe_filename(archid))
         experiment.search_space.save_arch(model, base + ".arch")
         experiment.search_space.save_model_weights(model, base + "_weights.pt")
-        record = {"archid": archid, name: score, "epochs": state["epochs"], "device": model.metadata.get("device"),
+        record = {"archid": archid, name: score, "epochs": state["epochs"], "continued": bool(continue_training),
+                  "device": model.metadata.get("device"),
                   "arch": base + ".arch", "weights": base + "_weights.pt"}
         if onnx:
             record["onnx"] = export_onnx(model.arch, trainer.provider().input_shape, base + ".onnx")

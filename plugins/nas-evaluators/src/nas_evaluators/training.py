@@ -64,7 +64,12 @@ class PartialTraining(ModelEvaluator):
         momentum, weight_decay: optimizer settings.
         batch_size: training minibatch size.
         act_beta, act_zeta: HiveNAS ACT early stop (see ``nas_evaluators.act``); ``act_beta`` 0
-            turns it off. The epochs actually trained go to ``model.metadata["epochs_trained"]``.
+            turns it off. The epochs actually trained go to ``model.metadata["epochs_trained"]``,
+            and, with ACT on, whether ACT stopped the candidate to ``metadata["act_stopped"]``.
+        record_history: the validation accuracy after every epoch goes to
+            ``model.metadata["history"]`` (HiveNAS's momentum score reads it; a continued
+            checkpoint records its new epochs, from ``metadata["history_from_epoch"]``). Costs one
+            validation pass per epoch but the last; false skips them.
         checkpoint_dir: if set, one checkpoint per archid is kept there and a later call with a
             larger budget continues from it instead of restarting.
         torch_threads: intra-op threads while training (restored afterwards); None keeps torch's.
@@ -108,7 +113,7 @@ class PartialTraining(ModelEvaluator):
                  progress_bar: Optional[bool] = None, reset_weights: bool = True, device: str = "auto",
                  precision: str = "fp32", channels_last: bool = False, deterministic: bool = False,
                  loader: str = "auto", num_workers: int = 0, random_crop: int = 0, horizontal_flip: bool = False,
-                 seed: int = 1) -> None:
+                 record_history: bool = True, seed: int = 1) -> None:
         if dataset is not None:
             missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
             if missing:
@@ -147,6 +152,7 @@ class PartialTraining(ModelEvaluator):
         self.precision = check_precision("precision", precision)
         self.channels_last, self.deterministic = bool(channels_last), bool(deterministic)
         self.seed = int(seed)
+        self.record_history = bool(record_history)
 
     # ---- helpers -------------------------------------------------------------------------------
     def target_epochs(self, budget: Optional[float]) -> int:
@@ -256,12 +262,16 @@ class PartialTraining(ModelEvaluator):
         target = self.target_epochs(budget)
         data = self.provider()
         device = placed(self.device)
+        history = [] if self.record_history else None
         started = time.perf_counter()
         with torch_threads(self.torch_threads), deterministic_algorithms(device, self.deterministic):
             # out of memory: the candidate fails with the reason, its memory is given back
             result, done, stopped = call_releasing_memory(
                 device, f"partial_training of {model.archid} (batch_size {self.batch_size}, {self.precision})",
-                self._train_and_score, model, target, data, device, tqdm if show else None)
+                self._train_and_score, model, target, data, device, tqdm if show else None, history)
+        if history:  # per-epoch validation accuracy: what HiveNAS's momentum score reads
+            model.metadata["history"] = history
+            model.metadata["history_from_epoch"] = done - len(history)
         model.metadata["epochs_trained"] = done
         if self.act_beta > 0:
             model.metadata["act_stopped"] = stopped
@@ -269,9 +279,11 @@ class PartialTraining(ModelEvaluator):
         model.metadata["device"] = device
         return float(result[0] if self.metric == "accuracy" else result[1])
 
-    def _train_and_score(self, model: ArchaiModel, target: int, data, device: str, tqdm=None):
+    def _train_and_score(self, model: ArchaiModel, target: int, data, device: str, tqdm=None,
+                         history: Optional[list] = None):
         """Train a copy of ``model.arch`` up to ``target`` epochs on ``device``; returns
-        ``((accuracy, loss), epochs trained, stopped by ACT)``."""
+        ``((accuracy, loss), epochs trained, stopped by ACT)``. ``history``, when given, gets the
+        validation accuracy after every epoch trained here."""
         show = tqdm is not None
         net = copy.deepcopy(model.arch)
         if self.reset_weights:  # on the CPU's generator, so every device starts from the same weights
@@ -300,7 +312,9 @@ class PartialTraining(ModelEvaluator):
         for epoch in (bar if bar is not None else epochs):
             self._train_epoch(net, opt, train, epoch, scaler, device)
             done = epoch + 1
-            if self.act_beta > 0 or show:
+            if self.act_beta > 0 or show or history is not None:
+                if history is not None:
+                    history.append(round(float(val[0]), 6))
                 val = self.score_batches(net, held_out.chunks(), device, self.precision)
             if bar is not None:
                 bar.set_postfix(val_acc=f"{val[0]:.3f}")

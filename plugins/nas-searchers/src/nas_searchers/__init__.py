@@ -10,6 +10,7 @@ _LAZY = {
     "SuccessiveHalvingSearch": "nas_searchers.successive_halving",
     "MoBananasSearch": "nas_searchers.bananas",
     "BeeColonySearch": "nas_searchers.bee_colony",
+    "HiveNasInterface": "nas_searchers.hivenas_interface",
 }
 
 __all__ = sorted(_LAZY)

@@ -11,8 +11,13 @@ Trials: ``per_area`` (HiveNAS: every evaluation around a source counts, never re
 ``since_improvement`` (textbook ABC: reset when the source improves). A neighbour that was
 already evaluated is a cache hit: it costs nothing and, with ``count_cache_hits``, counts as a
 trial, so a source whose neighbourhood is exhausted is still abandoned. With ``act_abandon``, an
-employee candidate whose evaluator reports ``epochs_trained`` <= 1 in its metadata (stopped
-early by ACT) forces its source's abandonment. Onlookers choose from the sources as they were
+employee candidate that ACT stopped after at most one epoch (its evaluator's metadata says
+``act_stopped: true`` and ``epochs_trained`` <= 1, as ``partial_training`` with ``act_beta`` > 0
+writes) forces its source's abandonment; a candidate merely trained for one epoch does not.
+
+Momentum evaluation reads the per-epoch validation accuracies of each candidate from its
+metadata (``momentum_key``, default ``history``: what ``partial_training`` records); a candidate
+without one scores its fitness instead. Onlookers choose from the sources as they were
 after the employee phase and evaluate as one batch.
 
 Single objective: ``objective`` names it (default: the first expensive objective); failed
@@ -268,5 +273,6 @@ class BeeColonySearch(AlgorithmSearcher):
 
 
 def _stopped_early(model: ArchaiModel) -> bool:
+    """ACT stopped this candidate after at most one epoch (HiveNAS's early-abandon rule)."""
     epochs = model.metadata.get("epochs_trained")
-    return isinstance(epochs, (int, float)) and epochs <= 1
+    return model.metadata.get("act_stopped") is True and isinstance(epochs, (int, float)) and epochs <= 1

@@ -39,6 +39,13 @@ def format_cell(ops: Sequence[str]) -> str:
     return "+".join(nodes)
 
 
+def one_edit_neighbours(ops: Sequence[str], op_order: Sequence[str] = OP_NAMES) -> List[List[str]]:
+    """The 24 op lists that differ from ``ops`` in exactly one edge: edge by edge, the other ops
+    in ``op_order``."""
+    return [list(ops[:edge]) + [op] + list(ops[edge + 1:])
+            for edge in range(len(EDGES)) for op in op_order if op != ops[edge]]
+
+
 def genotype(ops: Sequence[str]) -> List[List[Tuple[str, int]]]:
     """Per node 1..3, its ``(op, input node)`` edges."""
     out, k = [], 0

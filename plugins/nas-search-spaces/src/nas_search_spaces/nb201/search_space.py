@@ -13,7 +13,7 @@ from nas_kernel.params import check_int
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.nb201 import encodings
 from nas_search_spaces.nb201.archids import archid_of, index_of
-from nas_search_spaces.nb201.cells import EDGES, OP_NAMES, format_cell, parse_cell
+from nas_search_spaces.nb201.cells import EDGES, OP_NAMES, format_cell, one_edit_neighbours, parse_cell
 from nas_search_spaces.nb201.table import load_nb201_table
 
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16",
@@ -53,6 +53,8 @@ class NatsbenchTssSearchSpace(SeededSpace):
     """
 
     space_name = "natsbench_tss"
+    #: the op names in Archai's order (``mutate`` with literal moves enumerates neighbours in it)
+    OPS = ["none", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "skip_connect"]
 
     def __init__(self, natsbench_location: Optional[str] = None, base_dataset: str = "cifar10", seed: int = 1,
                  C: int = 16, N: int = 5, deduplicate_isomorphic: bool = False,
@@ -80,6 +82,14 @@ class NatsbenchTssSearchSpace(SeededSpace):
             return Nb201Network(arch_str, C=C, N=N, num_classes=NUM_CLASSES[dataset])
 
         return ArchaiModel(archid=archid_of(index), metadata=metadata, builder=build)
+
+    def model_from_natsbench_tss(self, natsbench_id: int):
+        """The torch network of table index ``natsbench_id`` for this space's dataset, C and N
+        (Archai's method; ``nas_search_spaces.model_from_natsbench_tss`` is the module function)."""
+        from nas_search_spaces.nb201.network import NUM_CLASSES, Nb201Network
+
+        index = check_int("natsbench_id", natsbench_id, 0, len(self.table) - 1)
+        return Nb201Network(self.table.arch_str[index], C=self.C, N=self.N, num_classes=NUM_CLASSES[self.base_dataset])
 
     def index(self, model: ArchaiModel) -> int:
         return index_of(model.archid, self.table)
@@ -115,9 +125,16 @@ class NatsbenchTssSearchSpace(SeededSpace):
 
     @overrides
     def mutate(self, arch):
-        """One edge gets another op (retried while that is no move: see ``_same``)."""
+        """A one-edit neighbour. Literal moves (``canonical_moves`` and ``deduplicate_isomorphic``
+        false): Archai's rule exactly, one draw from the 24 cells that differ from the parent in
+        one edge's op (listed edge by edge, ops in ``OPS`` order). Moves on functions: one edge
+        gets another op and the child is that cell's function representative, retried while it
+        is the parent's own function (see ``_same``)."""
         parent_ops = self.ops(arch)
         parent = self.index(arch)
+        if not self._moves_to_functions:
+            ops = self.rng.choice(one_edit_neighbours(parent_ops, self.OPS))
+            return self.make(self.table.index_of[format_cell(ops)], {"parent": arch.archid})
         for _ in range(MAX_TRIES):
             ops = list(parent_ops)
             edge = self.rng.randrange(len(EDGES))
@@ -132,8 +149,7 @@ class NatsbenchTssSearchSpace(SeededSpace):
         walks over, enumerated instead of drawn."""
         parent_ops = self.ops(arch)
         parent = self.index(arch)
-        moves = (self._from_ops(parent_ops[:edge] + [op] + parent_ops[edge + 1:])
-                 for edge in range(len(EDGES)) for op in OP_NAMES if op != parent_ops[edge])
+        moves = (self._from_ops(ops) for ops in one_edit_neighbours(parent_ops))
         distinct = dict.fromkeys(child for child in moves if not self._same(child, parent))
         return [self.make(child, {"parent": arch.archid}) for child in distinct]
 

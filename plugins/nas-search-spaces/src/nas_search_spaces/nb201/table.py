@@ -55,12 +55,20 @@ def default_location() -> str:
     return str(resources.files("nas_search_spaces").joinpath("data/nb201.csv.gz"))
 
 
+#: the official NATS-Bench topology directory (what Archai's ``natsbench_location`` names)
+NATSBENCH_DIR = "NATS-tss-v1_0-3ffb9-simple"
+
+
 def load_nb201_table(location: Optional[str] = None) -> Nb201Table:
-    """The table at ``location`` (``.csv`` or ``.csv.gz``; default: the packaged copy), parsed once
-    per process and file version."""
+    """The table at ``location``, parsed once per process and file version: a table file
+    (``.csv`` or ``.csv.gz``; default: the packaged copy), or the official NATS-Bench topology
+    directory (``NATS-tss-v1_0-3ffb9-simple``, or a folder holding it), read by
+    ``nas_search_spaces.nb201.natsbench_files``. Anything else is one ValueError saying so."""
     path = os.path.realpath(location or default_location())
+    if os.path.isdir(path):
+        return _load_natsbench_dir(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"natsbench_location {path!r}: no such file")
+        raise FileNotFoundError(f"natsbench_location {path!r}: no such file or directory")
     stat = os.stat(path)
     key = (path, stat.st_mtime_ns, stat.st_size)
     with _LOCK:
@@ -70,14 +78,35 @@ def load_nb201_table(location: Optional[str] = None) -> Nb201Table:
     return table
 
 
+def _load_natsbench_dir(path: str) -> Nb201Table:
+    from nas_search_spaces.nb201.natsbench_files import META, NatsbenchDirTable, is_natsbench_dir
+
+    if not is_natsbench_dir(path) and is_natsbench_dir(os.path.join(path, NATSBENCH_DIR)):
+        path = os.path.join(path, NATSBENCH_DIR)
+    if not is_natsbench_dir(path):
+        raise ValueError(f"natsbench_location {path!r}: a directory without {META}; expected the NATS-Bench "
+                         f"topology directory ({NATSBENCH_DIR}) or a table file (.csv / .csv.gz)")
+    stat = os.stat(os.path.join(path, META))
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    with _LOCK:
+        table = _CACHE.get(key)
+        if table is None:
+            table = _CACHE[key] = NatsbenchDirTable(path)
+    return table
+
+
 def _read(path: str) -> Nb201Table:
     with open(path, "rb") as f:
         raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    reader = csv.reader(io.StringIO(raw.decode("utf-8")))
-    header = next(reader)
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        reader = csv.reader(io.StringIO(raw.decode("utf-8")))
+        header = next(reader)
+    except (OSError, EOFError, UnicodeDecodeError, StopIteration, csv.Error):
+        header = []
     missing = {"index", "arch_str", "iso_group"} - set(header)
     if missing:
-        raise ValueError(f"{path}: not a NAS-Bench-201 table (missing columns {sorted(missing)})")
+        raise ValueError(f"natsbench_location {path!r}: not a NAS-Bench-201 table (missing columns "
+                         f"{sorted(missing)}) and not the NATS-Bench topology directory ({NATSBENCH_DIR})")
     return Nb201Table(header, list(reader), path)
