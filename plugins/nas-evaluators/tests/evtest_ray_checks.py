@@ -39,6 +39,13 @@ def behave(model, budget):
     return float(number)
 
 
+def stamp(model, budget):
+    model.metadata["began"] = time.time()
+    time.sleep(0.3)
+    model.metadata["ended"] = time.time()
+    return 1.0
+
+
 def main():
     out = {}
     temp = tempfile.mkdtemp(prefix="nasray")  # short: Ray puts unix sockets in it
@@ -64,6 +71,14 @@ def main():
             slow.send(ArchaiModel(None, a))
         out["timeout"] = slow.fetch_all()
         out["timeout_s"] = round(time.time() - t1, 2)
+
+        capped = RayParallelEvaluator(EvaluationFunction(stamp), max_in_flight=1)
+        stamped = [ArchaiModel(None, f"cap-{i}") for i in range(3)]
+        for m in stamped:
+            capped.send(m)
+        out["capped"] = capped.fetch_all()
+        spans = sorted((m.metadata["began"], m.metadata["ended"]) for m in stamped)
+        out["capped_overlap"] = any(b < a_end for (_, a_end), (b, _) in zip(spans, spans[1:]))
 
         torch.manual_seed(0)
         nets = [ArchaiModel(SmallCNN(w), f"cnn{w}") for w in (4, 8)]

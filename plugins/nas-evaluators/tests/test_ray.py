@@ -67,3 +67,7 @@ def test_ray_timeout_gives_none(ray_report):
 def test_ray_equals_sequential_training(ray_report):
     assert ray_report["ray_values"] == ray_report["sequential_values"]
     assert ray_report["ray_epochs"] == [1, 1]
+
+
+def test_ray_max_in_flight_caps_the_tasks_running_at_once(ray_report):
+    assert ray_report["capped"] == [1.0, 1.0, 1.0] and ray_report["capped_overlap"] is False
