@@ -162,7 +162,7 @@ def test_arch_module_and_arch_params():
     assert len(ArchParams.empty()) == 0 and len(ArchParams.from_module(nn.Linear(2, 2))) == 0
     registered = nn.Module()
     ArchParams([("gamma", nn.Parameter(torch.ones(1)))], registrar=registered)
-    assert [n for n, _ in registered.named_parameters()] == ["arch_gamma"]
+    assert [n for n, _ in registered.named_parameters()] == ["gamma_arch_param"]
 
 
 # ---- descriptions ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ ArchParam = Union[nn.Parameter, nn.ParameterDict, nn.ParameterList]
 
 class ArchParams:
     """Named architecture parameters; ``registrar`` (a module) registers them as its own
-    (as ``arch_<name>``, so ``alphas`` is ``arch_alphas`` in its state dict)."""
+    (as ``<name>_arch_param``, so ``alphas`` is ``alphas_arch_param`` in its state dict)."""
 
     def __init__(self, arch_params: Iterable[Tuple[str, ArchParam]], registrar: Optional[nn.Module] = None) -> None:
         self._params: Dict[str, ArchParam] = {}
@@ -28,9 +28,9 @@ class ArchParams:
             self._params[name] = param
             if registrar is not None:  # prefixed: never shadows a method of the same name
                 if isinstance(param, nn.Parameter):
-                    registrar.register_parameter(f"arch_{name}", param)
+                    registrar.register_parameter(f"{name}_arch_param", param)
                 else:
-                    registrar.register_module(f"arch_{name}", param)
+                    registrar.register_module(f"{name}_arch_param", param)
 
     def __getitem__(self, name: str) -> ArchParam:
         return self._params[name]
