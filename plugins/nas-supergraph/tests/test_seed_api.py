@@ -450,7 +450,7 @@ def test_evaluater_methods(tmp_path, tiny_data):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
 def test_trainers_run_on_the_device_at_the_precision(device, precision, tiny_data):
     torch.manual_seed(0)
     model = Model(ModelDescBuilder().build(digits_conf(n_cells=1, n_reductions=0,
@@ -463,12 +463,13 @@ def test_trainers_run_on_the_device_at_the_precision(device, precision, tiny_dat
 
     info = trainer.fit(split(tiny_data(), 0.5, 1))
     assert math.isfinite(info["train_loss"]) and next(model.parameters()).device.type == device
-    assert set(dtypes) == {torch.bfloat16 if precision == "bf16" else torch.float32}
+    assert set(dtypes) == {{"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]}
 
 
 def test_cuda_without_a_gpu_is_refused_when_the_trainer_is_built():
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
+    model = Model(ModelDescBuilder().build(digits_conf(n_cells=1, n_reductions=0)), droppath=False, affine=False)
     with pytest.raises(ValueError, match="trainer.device"):
-        ArchTrainer({"device": "cuda"}, Model(ModelDescBuilder().build(digits_conf(n_cells=1, n_reductions=0)),
-                                              droppath=False, affine=False), None)
+        ArchTrainer({"device": "cuda"}, model, None)
+    assert ArchTrainer({"device": "auto"}, model, None).device == "cpu"  # auto: the CPU here
