@@ -141,6 +141,11 @@ def parallel_coordinates_figure(series: RunSeries):
     keep = ~np.isnan(data).any(axis=1)
     front = _front_mask(series, names)
     iterations = np.array([m["iteration"] for m in series.models], dtype=float)
+    raw_low, raw_high = (np.nanmin(data[keep], axis=0), np.nanmax(data[keep], axis=0)) if keep.any() else (None, None)
+    # an axis spanning two decades or more (parameter counts, latencies) is drawn in log10
+    logged = [bool(raw_low is not None and raw_low[j] > 0 and raw_high[j] >= 100 * raw_low[j]) for j in range(len(names))]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data = np.where(logged, np.log10(np.where(data > 0, data, np.nan)), data) if len(data) else data
     low, high = (np.nanmin(data[keep], axis=0), np.nanmax(data[keep], axis=0)) if keep.any() else (None, None)
     cmap = plt.get_cmap("viridis")
     top = max(1.0, float(iterations.max())) if len(iterations) else 1.0
@@ -150,13 +155,14 @@ def parallel_coordinates_figure(series: RunSeries):
     for i in np.flatnonzero(keep & front):
         ax.plot(xs, _scaled(data[i], low, high, series, names), color="tab:red", alpha=0.95, lw=2)
     ax.set_xticks(xs)
-    ax.set_xticklabels([f"{n}\n({'max' if series.higher_is_better(n) else 'min'})" for n in names])
+    ax.set_xticklabels([f"{n}\n({'max' if series.higher_is_better(n) else 'min'}{', log' if lg else ''})"
+                        for n, lg in zip(names, logged)])
     ax.set_yticks([0, 1])
     ax.set_yticklabels(["worst", "best"])
     for j, name in enumerate(names):
         ax.axvline(j, color="0.4", lw=0.8)
         if low is not None:
-            worst, best = (low[j], high[j]) if series.higher_is_better(name) else (high[j], low[j])
+            worst, best = (raw_low[j], raw_high[j]) if series.higher_is_better(name) else (raw_high[j], raw_low[j])
             ax.annotate(f"{best:.4g}", (j, 1.0), xytext=(3, 3), textcoords="offset points", fontsize=8)
             ax.annotate(f"{worst:.4g}", (j, 0.0), xytext=(3, -10), textcoords="offset points", fontsize=8)
     ax.set_ylim(-0.08, 1.08)

@@ -30,4 +30,13 @@ done
 args+=(-e docs/examples/nas-example-space)
 pip_install "${args[@]}"
 .venv/bin/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+
+# Debian's Chromium and ChromeDriver for the dashboard's browser tests (Selenium drives
+# /usr/bin/chromedriver; nothing downloads a browser): only when missing, as root, with apt-get.
+if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } && [ "$(id -u)" = 0 ] \
+        && command -v apt-get >/dev/null 2>&1; then
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+        || echo "bootstrap: could not install chromium/chromium-driver; the browser tests will skip" >&2
+fi
 echo "bootstrap: installed nas-kernel and $(ls -d plugins/*/ | wc -l) plugin distributions into .venv"

@@ -39,8 +39,12 @@ async function refreshRun(run) {
     fresh.get(row.iteration).push(row);
   }
   for (const [it, rows] of fresh) { d.iterations.set(it, rows); d.iterSince = Math.max(d.iterSince, it); }
-  d.version = (d.version || 0) + 1;
-  d.memo = null;
+  // what the charts and the table depend on: redraw them only when it changed, so a user's
+  // hover, scroll or click is not lost to a redraw every few seconds
+  const last = d.iterations.get(d.iterSince) || [];
+  const signature = [d.cursor, d.evals.size, d.iterations.size, last.length,
+                     [...d.evals.values()].reduce((s, r) => s + (r.value || 0), 0)].join("|");
+  if (signature !== d.signature) { d.signature = signature; d.memo = null; }
 }
 
 // ---------------------------------------------------------------- the data, derived
@@ -141,7 +145,8 @@ function front(points, ox, oy) {
 function frontStep(ox) { return ox.higher_is_better ? "before" : "after"; }
 
 function paretoPoints(d, ox, oy) {
-  return models(d).filter(m => m.status === "ok" && m.values[ox.name] !== null && m.values[oy.name] !== null)
+  // a model that failed on a third objective still has a place on this pair's plane
+  return models(d).filter(m => m.status !== "rejected" && m.values[ox.name] !== null && m.values[oy.name] !== null)
     .map(m => ({ x: m.values[ox.name], y: m.values[oy.name], archid: m.archid, iteration: m.iteration, budget: m.budget }));
 }
 
@@ -192,6 +197,8 @@ function chart(id, config) {
   } else {
     c.data.datasets = config.data.datasets;
     if (config.options && config.options.scales) c.options.scales = config.options.scales;
+    // titles and tooltip callbacks name the objectives, which a select may have changed
+    if (config.options && config.options.plugins) Object.assign(c.options.plugins, config.options.plugins);
     c.update("none");
   }
   return c;
@@ -239,9 +246,11 @@ function buildRunView(run) {
       el("div", { class: "table-wrap" }, el("table", { id: "eval-table" }, el("thead"), el("tbody")))));
 }
 
-function updateRunView(run) {
+function updateRunView(run, force) {
   const d = runData(run), ov = d.overview;
   if (!ov) return;
+  const redraw = force || d.drawn !== d.signature;
+  d.drawn = d.signature;
   const st = ov.state || {};
   const objs = objectives(d);
   const cards = [
@@ -274,7 +283,7 @@ function updateRunView(run) {
       box.append(el("div", { class: "chart" }, el("canvas", { id: `best-time-${i}` })));
     });
   }
-  objs.forEach((o, i) => {
+  if (redraw) objs.forEach((o, i) => {
     const b = bestSoFar(d, o);
     const line = (data, label) => ({ label, data, stepped: true, borderColor: "#1d4f91", backgroundColor: "#1d4f91", pointRadius: 0, borderWidth: 2 });
     chart(`best-evals-${i}`, { type: "line", data: { datasets: [line(b.byEval, `best ${o.name}`)] },
@@ -289,6 +298,7 @@ function updateRunView(run) {
     for (const s of [sx, sy]) s.replaceChildren(...objs.map((o, i) => el("option", { value: String(i), text: o.name })));
     sx.value = "0"; sy.value = objs.length > 1 ? "1" : "0";
   }
+  if (!redraw) return;
   renderPareto(run);
   renderTable(run);
 }
@@ -490,10 +500,10 @@ async function route() {
   await tick(true);
 }
 
-function updateView() {
+function updateView(force = true) {
   if (!S.view) return;
   if (S.view.kind === "compare") updateCompareView();
-  else if (S.view.kind === "run") updateRunView(S.view.run);
+  else if (S.view.kind === "run") updateRunView(S.view.run, force === true);
 }
 
 async function tick(once = false) {
@@ -506,7 +516,7 @@ async function tick(once = false) {
     document.getElementById("live").textContent = `updated ${new Date().toLocaleTimeString()}`;
     if (view === S.view) {
       if (view.kind === "model") { if (once) await showModel(view.run, view.archid); }
-      else updateView();
+      else updateView(once);
     }
     S.refreshes += 1;
     document.body.dataset.refreshes = String(S.refreshes);
