@@ -11,9 +11,9 @@ import sys
 import traceback
 from typing import Optional
 
+from nas_kernel.run_files import ERROR_LOG
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: the run's error log, in its output directory: the traceback of what stopped it
-ERROR_LOG = "error.log"
 
 
 def error(message: str, code: int = EXIT_BAD_INPUT, *, exc: Optional[BaseException] = None,

@@ -334,7 +334,7 @@ def load_run(output_dir: str, manager: NasPluginManager) -> Experiment:
     return load_experiment(path, manager, output_dir=output_dir)
 
 
-SAVED_EXPERIMENT = "experiment.yaml"
+from nas_kernel.run_files import SAVED_EXPERIMENT  # noqa: E402,F401 (public here too)
 
 
 def save_experiment(experiment: Experiment) -> str:

@@ -13,13 +13,8 @@ from nas_kernel.api.evaluation import budget_key
 from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.objectives import SearchObjectives
 from nas_kernel.api.results import SearchResults
+from nas_kernel.run_files import CACHE_YAML, PARETO_JSON, PARETO_MODELS, PLOTS, SEARCH_STATE  # noqa: F401
 from nas_kernel.store import Store, StoreError, db_path
-
-SEARCH_STATE = "search_state.csv"
-PARETO_JSON = "pareto.json"
-CACHE_YAML = "evaluations.yaml"
-PLOTS = "plots"
-PARETO_MODELS = "pareto_models"
 
 
 @dataclass

@@ -319,20 +319,11 @@ def _best_text(results: SearchResults) -> str:
     return " ".join(parts)
 
 
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _iteration_bar(enabled: bool, total: int):
     if not enabled:
-        return _NoBar()
+        from nas_kernel.progress import NoBar
+
+        return NoBar()
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="search", unit="iter")

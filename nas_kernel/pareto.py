@@ -1,7 +1,11 @@
-"""Pareto fronts, with Archai's rule: a unique point is on the front when no other unique point
-is at least as good on every objective; of identical points only the first counts; failed (NaN)
-points are never on the front. ``ParetoArchive`` keeps the front incrementally so the cost per
-new point is proportional to the front, not to the history.
+"""The Pareto front, defined once for the kernel and every plugin, with Archai's rule: a unique
+point is on the front when no other unique point is at least as good on every objective; of
+identical points only the first (lowest index) counts; failed (NaN) points are never on the
+front. ``pareto_front_indices`` and ``ParetoArchive`` (which keeps the front incrementally, so the
+cost per new point is proportional to the front, not to the history) both follow it.
+
+``front_ranks`` / ``non_dominated_sorting`` rank for selection, not for the front: identical
+rows share a rank there, so rank 0 is the front plus the later copies of its points.
 """
 from __future__ import annotations
 

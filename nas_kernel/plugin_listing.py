@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Dict, List, Sequence
 
+from nas_kernel.jsonable import plain
 from nas_kernel.plugins import ComponentError, NasPluginManager
 from nas_kernel.tables import render
 
@@ -46,7 +47,7 @@ def component_rows(manager: NasPluginManager, kinds: Sequence[str]) -> List[Dict
                 for p in entry.parameters():
                     required = p.default is inspect.Parameter.empty
                     row["parameters"].append({"name": p.name, "required": required,
-                                              "default": None if required else _plain(p.default)})
+                                              "default": None if required else plain(p.default, repr)})
                 factory = entry.load()
                 doc = inspect.getdoc(factory) or ""
                 row["summary"] = doc.strip().splitlines()[0] if doc.strip() else ""
@@ -68,16 +69,6 @@ def render_components(rows: List[Dict[str, Any]]) -> str:
     if not table:
         return "no components registered: install plugins (see 'nas plugins list')"
     return render(["KIND", "NAME", "PLUGIN", "PARAMETERS"], table)
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return repr(value)
 
 
 def _first_line(text: str) -> str:

@@ -11,7 +11,8 @@ from nas_kernel.exports import load_results, open_store
 from nas_kernel.store import StoreError
 from nas_kernel.tables import number, render
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from nas_kernel.cli_exit import EXIT_BAD_INPUT, EXIT_OK, error  # noqa: E402
+from nas_kernel.run_files import PLOTS  # noqa: E402
 
 
 def front_table(results, only_front: bool = True) -> str:
@@ -44,8 +45,7 @@ def show(directory: str, show_all: bool = False) -> int:
         finally:
             store.close()
     except (StoreError, sqlite3.Error) as exc:
-        click.echo(f"nas: error: {directory}: {exc}", err=True)
-        return EXIT_BAD_INPUT
+        return error(f"{directory}: {exc}", EXIT_BAD_INPUT)
     models = sum(len(r["archid"]) for r in results.results)
     click.echo(f"{directory}: {status}; {describe}")
     click.echo(f"{results.iteration_num} iterations, {models} models, {total} evaluations ({failed} failed)")
@@ -66,19 +66,17 @@ def plot(directory: str, out: str = None, compare=()) -> int:
     evolution of every objective pair (the last needs two objectives)."""
     from nas_kernel.result_plots import write_run_plots
 
-    folder = out or os.path.join(directory, "plots")
+    folder = out or os.path.join(directory, PLOTS)
     try:
         results = load_results(directory)
         for other in compare:
             load_results(other)
     except (StoreError, sqlite3.Error) as exc:
-        click.echo(f"nas: error: {exc}", err=True)
-        return EXIT_BAD_INPUT
+        return error(str(exc), EXIT_BAD_INPUT)
     try:
         paths = write_run_plots(directory, folder, compare)
     except ValueError as exc:  # runs that share no objective
-        click.echo(f"nas: error: {exc}", err=True)
-        return EXIT_BAD_INPUT
+        return error(str(exc), EXIT_BAD_INPUT)
     if len(results.objectives.objective_names) >= 2:
         paths += results.save_all_2d_pareto_evolution_plots(folder)
     for path in paths:

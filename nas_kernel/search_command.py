@@ -10,6 +10,7 @@ import click
 
 from nas_kernel.cli_exit import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, error, install_sigterm,
                                  plugin_bug)
+from nas_kernel.run_files import ERROR_LOG
 from nas_kernel.config import SAVED_EXPERIMENT, ComponentBuildError, ConfigError, load_experiment, save_experiment
 from nas_kernel.plugins import NasPluginManager, PluginError
 from nas_kernel.store import StoreError, preflight
@@ -48,7 +49,7 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
     except StoreError as exc:
         return _error(str(exc), EXIT_BAD_INPUT)
     except Exception as exc:
-        log = os.path.join(experiment.output_dir, "error.log")
+        log = os.path.join(experiment.output_dir, ERROR_LOG)
         with open(log, "w", encoding="utf-8") as f:
             traceback.print_exc(file=f)
         return _error(f"search failed: {type(exc).__name__}: {exc} (traceback in {log}; "
@@ -65,8 +66,10 @@ def _summary(results, output_dir: str) -> None:
 
     click.echo(f"\nPareto front ({len(results.get_pareto_frontier()['models'])} models):")
     click.echo(front_table(results))
-    for label, name in (("search state", "search_state.csv"), ("Pareto front", "pareto.json"),
-                        ("plots", "plots"), ("Pareto models", "pareto_models"), ("store", "results.db")):
+    from nas_kernel import run_files as rf
+
+    for label, name in (("search state", rf.SEARCH_STATE), ("Pareto front", rf.PARETO_JSON), ("plots", rf.PLOTS),
+                        ("Pareto models", rf.PARETO_MODELS), ("store", rf.RESULTS_DB)):
         path = os.path.join(output_dir, name)
         if os.path.exists(path):
             click.echo(f"{label + ':':14} {path}")

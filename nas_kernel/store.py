@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from nas_kernel.api.evaluation import Evaluation, budget_key
 
-DB_NAME = "results.db"
+from nas_kernel.run_files import RESULTS_DB as DB_NAME  # noqa: E402 (the one definition)
 SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -186,6 +186,6 @@ def store_describe(path: str) -> str:
 
 def _plain(value: Any) -> Any:
     """JSON fallback for numpy scalars and other simple objects in searcher columns."""
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
+    from nas_kernel.jsonable import plain
+
+    return plain(value)

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
-
-CacheKey = Tuple[str, str, Optional[float]]
+from typing import Any, Optional
 
 
 def budget_key(budget: Any) -> str:

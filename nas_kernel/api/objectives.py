@@ -302,9 +302,6 @@ class SearchObjectives:
         hit = self._cache.get((obj_name, arch_id, budget_key(budget)))
         return hit.value if hit is not None and hit.ok else None
 
-    def lookup_evaluation(self, obj_name: str, arch_id: str, budget: Optional[float] = None) -> Optional[Evaluation]:
-        return self._cache.get((obj_name, arch_id, budget_key(budget)))
-
     def preload(self, entries) -> None:
         """Fill the cache with ``(objective, archid, budget, Evaluation)`` tuples (e.g. from a store)."""
         for name, archid, budget, evaluation in entries:
@@ -391,31 +388,18 @@ def _describe(exc: BaseException) -> str:
 
 def _jsonable(metadata: dict) -> dict:
     """The part of a model's metadata that can be stored as JSON (numbers, strings, lists...)."""
-    import json
+    from nas_kernel.jsonable import json_items
 
-    kept = {}
-    for key, value in metadata.items():
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            continue
-        kept[str(key)] = value
-    return kept
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+    return json_items(metadata)
 
 
 def _progress(enabled: bool, total: int):
     from nas_kernel.run_context import progress_enabled  # off inside a quiet run (nas search -q)
 
     if not progress_enabled(enabled) or total == 0:
-        return _NoBar()
+        from nas_kernel.progress import NoBar
+
+        return NoBar()
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="evaluating", unit="eval", leave=False)

@@ -3,14 +3,14 @@
 A file holds the weights, the optimizer state (and the fp16 gradient scaler's), the epochs
 trained and whether ACT stopped the candidate, plus the training settings it was made with: a checkpoint from other settings is
 ignored rather than silently mixed in. File names come from ``safe_filename(archid)`` (an archid
-is data, never a path), files are written atomically, and read with ``weights_only=True``.
+is data, never a path); files are written and read by the kernel's ``nas_kernel.checkpoints``
+(atomic writes, ``weights_only=True`` reads).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Any, Dict, Optional
 
+from nas_kernel.checkpoints import load_state, save_state
 from nas_kernel.paths import inside, safe_filename
 
 FORMAT = 1
@@ -22,12 +22,7 @@ def checkpoint_path(directory: str, archid: str) -> str:
 
 def load_checkpoint(directory: str, archid: str, settings: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The checkpoint of ``archid`` made with ``settings``, or None."""
-    import torch
-
-    path = checkpoint_path(directory, archid)
-    if not os.path.isfile(path):
-        return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_state(checkpoint_path(directory, archid))
     if (not isinstance(state, dict) or state.get("format") != FORMAT or state.get("archid") != archid
             or state.get("settings") != settings):
         return None
@@ -37,20 +32,8 @@ def load_checkpoint(directory: str, archid: str, settings: Dict[str, Any]) -> Op
 def save_checkpoint(directory: str, archid: str, settings: Dict[str, Any], *, epochs: int, stopped: bool,
                     model_state: Dict[str, Any], optimizer_state: Dict[str, Any],
                     scaler_state: Optional[Dict[str, Any]] = None) -> str:
-    import torch
-
-    os.makedirs(directory, exist_ok=True)
-    path = checkpoint_path(directory, archid)
     state = {"format": FORMAT, "archid": archid, "settings": settings, "epochs": int(epochs),
              "stopped": bool(stopped), "model": model_state, "optimizer": optimizer_state}
     if scaler_state:
         state["scaler"] = scaler_state
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return save_state(checkpoint_path(directory, archid), state)

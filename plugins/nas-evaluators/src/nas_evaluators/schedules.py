@@ -6,8 +6,9 @@ training straight through would have.
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
+
+from nas_kernel.schedules import cosine_anneal
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "exponential", "cosine")
@@ -34,6 +35,6 @@ def lr_at(epoch: int, schedule: str, lr: float, final_lr: Optional[float], horiz
     t = min(epoch, horizon - 1) / (horizon - 1)
     if schedule == "exponential":
         return lr * (end / lr) ** t
-    if schedule == "cosine":
-        return end + 0.5 * (lr - end) * (1 + math.cos(math.pi * t))
+    if schedule == "cosine":  # the kernel's cosine, ending on the last epoch of the horizon
+        return cosine_anneal(lr, end, epoch, horizon - 1)
     raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")

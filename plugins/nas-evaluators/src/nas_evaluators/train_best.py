@@ -21,6 +21,7 @@ import os
 from typing import Any, List, Optional
 
 from nas_kernel.paths import inside, safe_filename
+from nas_kernel.run_files import PARETO_JSON, PARETO_MODELS, WEIGHTS_SUFFIX
 
 OUT = "train_best"
 
@@ -38,7 +39,7 @@ def find_trainer(evaluator: Any) -> Optional[Any]:
 
 
 def pick_best(run_dir: str, objective: str, higher_is_better: bool, top: int) -> List[str]:
-    with open(os.path.join(run_dir, "pareto.json"), encoding="utf-8") as f:
+    with open(os.path.join(run_dir, PARETO_JSON), encoding="utf-8") as f:
         front = json.load(f)
     scored = [row for row in front if isinstance(row.get(objective), (int, float))]
     scored.sort(key=lambda row: row[objective], reverse=higher_is_better)
@@ -94,7 +95,7 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
         trainer.reset_weights = False  # start from the loaded search-time weights
     records = []
     for archid in pick_best(run_dir, name, objectives[name].higher_is_better, top):
-        model = experiment.search_space.load_arch(inside(os.path.join(run_dir, "pareto_models"), safe_filename(archid)))
+        model = experiment.search_space.load_arch(inside(os.path.join(run_dir, PARETO_MODELS), safe_filename(archid)))
         if continue_training:
             source = search_weights(run_dir, trainers[name], experiment.search_space, model)
             if source is None:
