@@ -11,7 +11,8 @@ figures measured here on the same table; a regret-curve PNG is written.
 
 A row is a searcher with its defaults, or - labelled "(tuned)" - with the settings given below,
 beside Archai's figure for the same kind of setting. "+ warm start" rows start from the best of
-1000 random cells by the table's synflow column (the project's own synflow values); "+ moves"
+1000 random cells by a cheap score (``--proxy``: the parameter count, or the table's synflow
+column); "+ moves"
 also takes each mutation as the proxy's favourite of 4 (local search: walks neighbourhoods in
 the proxy's order). Proxy evaluations are not queries; their count per run and its CPU cost
 (PROXY_SECONDS each, measured by tests/benchmarks/zero_cost_proxies.py) are printed.
@@ -56,17 +57,26 @@ SETTINGS: Dict[str, Tuple[str, dict]] = {
     "bananas": ("bananas", {"surrogate_model": ("random_forest", {})}),
     "bee_colony": ("bee_colony", {}),
 }
-#: the zero-cost proxy of the warm-start rows: the table's synflow column (the project's synflow
-#: of each cell, tools/nb201_proxies.py), a lookup standing for one synflow evaluation per model
-PROXY = ("evaluators", "nb201_table", {"metric": "synflow"})
-#: CPU seconds of one synflow evaluation of an NB201 network (tests/benchmarks/zero_cost_proxies.py)
-PROXY_SECONDS = 0.2
+#: the warm-start score: a table column standing for one evaluation per scored model - the
+#: parameter count (``params_mb_cifar10``, a cheap objective) by default, or with ``--proxy
+#: synflow`` the project's synflow values once the table has that column (tools/nb201_proxies.py)
+PROXY = ("evaluators", "nb201_table", {"metric": "params_mb_cifar10"})
+#: CPU seconds of one evaluation of each score on an NB201 network, on a quiet core
+#: (tests/benchmarks/zero_cost_proxies.py, section 1): building the network dominates both
+PROXY_SECONDS = {"params_mb_cifar10": 0.05, "synflow": 0.2}
 WARM = {"warm_start": PROXY, "warm_start_pool": 1000}
 for _label, _name in (("regularized_evolution", "regularized_evolution"), ("local_search", "local_search"),
                       ("evolution_pareto (tuned)", "evolution_pareto")):
     SETTINGS[f"{_label} + warm start"] = (_name, {**SETTINGS[_label][1], **WARM})
     SETTINGS[f"{_label} + warm start + moves"] = (_name, {**SETTINGS[_label][1], **WARM, "proxy_moves": 4})
 SETTINGS["bananas + warm start"] = ("bananas", {**SETTINGS["bananas"][1], **WARM})
+#: model-guided local search: neighbourhoods walked in the order of boosted trees fitted on the
+#: adjacency encoding with the parameter and FLOP counts (a cheap objective, no query)
+GUIDE = {"surrogate_model": ("boosted_trees", {"num_ensemble_members": 3, "n_estimators": 100}),
+         "encoding": "adjacency+params+flops"}
+SETTINGS["local_search (model-guided)"] = ("local_search", {**GUIDE})
+SETTINGS["local_search (model-guided) + warm start + moves"] = ("local_search",
+                                                                {**GUIDE, **WARM, "proxy_moves": 4})
 
 
 #: the space's parameters in a worker, set from its job (``--dedup-iso``, ``--literal-moves``);
@@ -155,7 +165,7 @@ def summarise(curves: Dict[str, np.ndarray], seconds: Dict[str, float], proxy_ev
         archai = ARCHAI.get(name)
         ref = " / ".join(f"{v:.2f}" for v in archai) if archai else "-"
         evals = proxy_evals.get(name, 0)
-        cost = f"{evals:7.0f} ({evals * PROXY_SECONDS:5.0f} s)" if evals else "-"
+        cost = f"{evals:7.0f} ({evals * PROXY_SECONDS[PROXY[2]['metric']]:5.0f} s)" if evals else "-"
         lines.append(f"{name:44s} " + " ".join(cells) + f"   {ref:>19s}   {seconds[name]:5.2f}   {cost}")
     return "\n".join(lines)
 
@@ -209,7 +219,10 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--literal-moves", action="store_true",
                         help="moves land on the literal cell, not on its function's representative")
     parser.add_argument("--plot", default="nb201_regret.png")
+    parser.add_argument("--proxy", default=PROXY[2]["metric"], choices=sorted(PROXY_SECONDS),
+                        help="the table column the warm-start rows score models with")
     args = parser.parse_args(argv)
+    PROXY[2]["metric"] = args.proxy
     names = [n for n in args.searchers.split(",") if n]
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:

@@ -6,7 +6,7 @@ import pytest
 from overrides import overrides
 
 from digit_space import TARGET, DigitSpace, digits_of, objectives
-from nas_kernel import ModelEvaluator
+from nas_kernel import MeanVar, ModelEvaluator, Predictor
 from nas_searchers import EvolutionParetoSearch, LocalSearch, MoBananasSearch, RegularizedEvolutionSearch
 from nas_predictors import RandomForestPredictor
 
@@ -141,3 +141,47 @@ def test_bananas_takes_the_encoding_by_name(tmp_path):
     searcher.progress = False
     searcher.search()
     assert searcher.encode(searcher.history()[0]).shape == (10, 85)
+
+
+class Oracle(Predictor):
+    """Predicts the accuracy exactly from the one-hot digits: the ideal surrogate."""
+
+    @overrides
+    def fit(self, encoded_archs, y):
+        self.targets = np.asarray(y).shape[1]
+        return self
+
+    @overrides
+    def predict(self, encoded_archs):
+        digits = np.asarray(encoded_archs).reshape(len(encoded_archs), len(TARGET), -1).argmax(axis=2)
+        minimised = np.abs(digits - np.array(TARGET)).sum(axis=1, keepdims=True) - 100.0
+        return MeanVar(minimised, np.zeros_like(minimised))
+
+
+def queries_to_target(tmp_path, surrogate, seed):
+    searcher = LocalSearch(DigitSpace(seed), objectives(), str(tmp_path / f"{seed}{type(surrogate).__name__}"),
+                           num_iters=60, init_num_models=5, surrogate_model=surrogate, surrogate_min_points=5,
+                           seed=seed)
+    searcher.progress = False
+    rows = [a for e in searcher.search().results for a in e["archid"]]
+    target = "d" + "".join(map(str, TARGET))
+    return rows.index(target) if target in rows else len(rows), rows
+
+
+def test_model_guided_local_search_walks_neighbourhoods_best_predicted_first(tmp_path):
+    guided = [queries_to_target(tmp_path, Oracle(), s)[0] for s in (1, 2, 3)]
+    plain = [queries_to_target(tmp_path, None, s)[0] for s in (1, 2, 3)]
+    assert all(g < p for g, p in zip(guided, plain)), (guided, plain)
+
+
+def test_model_guided_local_search_with_boosted_trees_is_seeded(tmp_path):
+    from nas_predictors import BoostedTreesPredictor
+
+    def run(out):
+        return queries_to_target(out, BoostedTreesPredictor(num_ensemble_members=2, n_estimators=20, seed=1), 1)[1]
+
+    assert run(tmp_path / "a") == run(tmp_path / "b")
+    with pytest.raises(ValueError, match="surrogate_model"):
+        LocalSearch(DigitSpace(), objectives(), str(tmp_path), surrogate_model="boosted_trees")
+    with pytest.raises(ValueError, match="encoding"):
+        LocalSearch(DigitSpace(), objectives(), str(tmp_path), encoding="path")

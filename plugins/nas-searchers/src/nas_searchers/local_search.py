@@ -20,11 +20,13 @@ from typing import Dict, List, Optional
 import numpy as np
 from overrides import overrides
 
-from nas_kernel import ArchaiModel, ModelEvaluator
+from nas_kernel import ArchaiModel, ModelEvaluator, Predictor
 from nas_kernel.loop import Proposal
 from nas_kernel.params import check_choice, check_int
 from nas_searchers.base import AlgorithmSearcher, require
+from nas_searchers.encoding import check_encoding, encode_models
 from nas_searchers.neighbourhood import neighbourhood
+from nas_searchers.ranking import ranked_indices
 
 RESTARTS = ("random", "best_unexpanded", "perturb")
 
@@ -43,14 +45,18 @@ class LocalSearch(AlgorithmSearcher):
     queries to the optimum than full best-improvement (``mutations_per_parent=None``), a larger
     initial sample or random restarts. ``warm_start``, ``warm_start_pool``: the first heads are
     the best of a random pool by a cheap proxy (``AlgorithmSearcher.setup_warm_start``);
-    ``proxy_moves`` > 1: each neighbourhood is walked in the proxy's order, best first."""
+    ``proxy_moves`` > 1: each neighbourhood is walked in the proxy's order, best first.
+    ``surrogate_model`` (a ``Predictor``, fitted on the space's ``encoding`` of everything
+    evaluated, once there are ``surrogate_min_points``): each new neighbourhood is walked best
+    predicted first - model-guided local search."""
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 10,
                  init_num_models: int = 10, initial_population_paths: Optional[List[str]] = None,
                  mutations_per_parent: Optional[int] = 1, walks_per_iter: int = 1, restart: str = "perturb",
                  restart_samples: int = 1, perturb_moves: int = 2, neighbour_patience: int = 40,
                  warm_start: Optional[ModelEvaluator] = None, warm_start_pool: int = 1000, proxy_moves: int = 1,
-                 clear_evaluated_models: bool = True,
+                 surrogate_model: Optional[Predictor] = None, encoding: str = "default",
+                 surrogate_min_points: int = 10, clear_evaluated_models: bool = True,
                  save_pareto_model_weights: bool = False, seed: int = 1) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed,
                          clear_evaluated_models=clear_evaluated_models,
@@ -66,6 +72,11 @@ class LocalSearch(AlgorithmSearcher):
         self.perturb_moves = check_int("perturb_moves", perturb_moves, 1)
         self.neighbour_patience = check_int("neighbour_patience", neighbour_patience, 1)
         self.setup_warm_start(warm_start, warm_start_pool, proxy_moves)
+        if surrogate_model is not None and not isinstance(surrogate_model, Predictor):
+            raise ValueError(f"surrogate_model must be a Predictor, got {type(surrogate_model).__name__}")
+        self.surrogate_model = surrogate_model
+        self.encoding = check_encoding(search_space, encoding)
+        self.surrogate_min_points = check_int("surrogate_min_points", surrogate_min_points, 2)
         self.reset()
 
     @overrides
@@ -126,6 +137,7 @@ class LocalSearch(AlgorithmSearcher):
                 self.rng.shuffle(walk.todo)  # a listed neighbourhood comes in a fixed order
                 if self.warm_start is not None and self.proxy_moves > 1:  # the proxy's favourites first
                     walk.todo = self.warm_start.best(walk.todo, len(walk.todo))
+                walk.todo = self._by_surrogate(walk.todo)
             walk.todo = [m for m in walk.todo if not self.is_seen(m.archid) and m.archid not in taken]
             if walk.todo:
                 size = len(walk.todo) if self.mutations_per_parent is None else self.mutations_per_parent
@@ -134,6 +146,22 @@ class LocalSearch(AlgorithmSearcher):
             self.local_optima[walk.head.archid] = walk.head  # every neighbour known, none better
             walk.head = None
         return []
+
+    def _by_surrogate(self, candidates: List[ArchaiModel]) -> List[ArchaiModel]:
+        """``candidates`` best predicted first (model-guided local search), once the surrogate has
+        ``surrogate_min_points`` evaluations to learn from; otherwise unchanged. The surrogate
+        predicts every objective (minimisation form); ties and several objectives are ranked by
+        non-dominated sorting of the predicted means."""
+        if self.surrogate_model is None or len(candidates) < 2 or len(self._points) < self.surrogate_min_points:
+            return candidates
+        models, values = self.history(latest=True)
+        points = self.points(values)
+        usable = [i for i in range(len(models)) if not np.isnan(points[i]).any()]
+        self.surrogate_model.fit(encode_models(self.search_space, [models[i] for i in usable], self.encoding),
+                                 points[usable])
+        mean = np.asarray(self.surrogate_model.predict(
+            encode_models(self.search_space, candidates, self.encoding)).mean).reshape(len(candidates), -1)
+        return [candidates[i] for i in ranked_indices(mean, None, exclude_failed=False)]
 
     def _perturbed(self, n: int) -> List[ArchaiModel]:
         """Up to ``n`` unseen models ``perturb_moves`` mutations away from the best local optimum."""
@@ -181,8 +209,6 @@ class LocalSearch(AlgorithmSearcher):
 
     def _best(self, models: List[ArchaiModel]) -> ArchaiModel:
         points = np.stack([self._points[m.archid] for m in models])
-        from nas_searchers.ranking import ranked_indices
-
         return models[ranked_indices(points, self.rng)[0]]
 
     def _best_better(self, head: ArchaiModel, candidates: List[ArchaiModel]) -> Optional[ArchaiModel]:
