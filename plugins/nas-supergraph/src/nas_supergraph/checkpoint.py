@@ -1,5 +1,7 @@
-"""Resumable training state on disk: written atomically (a killed run never leaves a torn
-file) and read back with ``torch.load(weights_only=True)``, so a checkpoint cannot run code."""
+"""Resumable training state on disk, the checkpoint object the supergraph classes pass around:
+the kernel's checkpoint files (``nas_kernel.checkpoints``: written atomically, read back with
+``torch.load(weights_only=True)``), plus the fingerprint a checkpoint or result must match to be
+continued or reused."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +9,8 @@ import json
 import os
 from typing import Any, Dict, Optional
 
-import torch
+from nas_kernel.checkpoints import load_state, save_state
+from nas_kernel.jsonable import plain
 
 
 class Checkpoint:
@@ -20,15 +23,10 @@ class Checkpoint:
         return os.path.exists(self.path)
 
     def load(self) -> Optional[Dict[str, Any]]:
-        if not self.exists():
-            return None
-        return torch.load(self.path, map_location="cpu", weights_only=True)
+        return load_state(self.path)
 
     def save(self, state: Dict[str, Any]) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        tmp = f"{self.path}.tmp-{os.getpid()}"
-        torch.save(state, tmp)
-        os.replace(tmp, self.path)
+        save_state(self.path, state)
 
     def remove(self) -> None:
         if self.exists():
@@ -40,7 +38,7 @@ def fingerprint(conf: Dict[str, Any], desc: Any = None) -> str:
     with to be continued or reused."""
     material = {k: v for k, v in conf.items() if k != "device"}
     material["model"] = desc.structure() if desc is not None else None
-    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=plain).encode()).hexdigest()[:16]
 
 
 def write_yaml(path: str, data: Dict[str, Any]) -> None:

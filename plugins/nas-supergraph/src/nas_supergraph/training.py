@@ -1,12 +1,13 @@
 """Small training helpers shared by the architecture trainer and the evaluater: seeded
 mini-batches (the order depends only on seed and epoch, so a resumed run sees the same
-batches), accuracy, and the cosine learning-rate schedule."""
+batches), accuracy, and the learning-rate schedule (the kernel's cosine)."""
 from __future__ import annotations
 
-import math
 from typing import Iterator, Tuple
 
 import torch
+
+from nas_kernel.schedules import cosine_anneal
 
 
 def epoch_batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, epoch: int,
@@ -39,10 +40,9 @@ def logits_of(output) -> torch.Tensor:
 
 
 def cosine_lr(base: float, minimum: float, epoch: int, epochs: int) -> float:
-    """Learning rate for ``epoch`` (0-based) of ``epochs``, annealed from ``base`` to ``minimum``."""
-    if epochs <= 1:
-        return base
-    return minimum + 0.5 * (base - minimum) * (1 + math.cos(math.pi * epoch / epochs))
+    """Learning rate for ``epoch`` (0-based) of ``epochs``: the kernel's cosine schedule with
+    PyTorch's ``T_max=epochs`` horizon."""
+    return cosine_anneal(base, minimum, epoch, epochs)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
