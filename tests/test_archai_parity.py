@@ -433,7 +433,7 @@ NB201_EXPERIMENT = {
         {"name": "params_mb", "higher_is_better": False, "compute_intensive": False, "constraint": [0, 5],
          "evaluator": {"name": "nb201_table", "params": {"metric": "params_mb", "dataset": "cifar10", "seconds_per_query": 0}}},
     ],
-    "searcher": {"name": "random_search", "params": {"num_iters": 1, "samples_per_iter": 2}},
+    "searcher": {"name": "random", "params": {"num_iters": 1, "samples_per_iter": 2}},
 }
 
 
@@ -460,3 +460,60 @@ def test_validation_gaps_exit_2_with_one_line_naming_the_key(tmp_path, change, k
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and key in lines[0] and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "out" / "results.db").exists()
+
+
+# ---- HiveNAS's fully_train_best_model(from_arch=False): nas train-best --continue ---------------------
+def _nas(args):
+    from click.testing import CliRunner
+
+    from nas_kernel.cli import make_cli
+    from nas_kernel.components import installed_plugins
+    from nas_kernel.plugins import call_register_commands
+
+    manager = installed_plugins()
+    cli = make_cli()
+    call_register_commands(manager, cli)
+    return CliRunner().invoke(cli, args, obj=manager, catch_exceptions=False)
+
+
+def _synthetic_run(tmp_path, checkpoints: bool):
+    trainer = {"dataset": {"name": "synthetic"}, "epochs": 1, "progress_bar": False}
+    if checkpoints:
+        trainer["checkpoint_dir"] = str(tmp_path / "search-checkpoints")
+    spec = {"seed": 1, "output_dir": str(tmp_path / "run"),
+            "search_space": {"name": "cnn", "params": {"max_layers": 1, "hidden_list": [4]}},
+            "objectives": [{"name": "val_acc", "higher_is_better": True,
+                            "evaluator": {"name": "partial_training", "params": trainer}}],
+            "searcher": {"name": "random", "params": {"num_iters": 1, "samples_per_iter": 2}}}
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(spec))
+    result = _nas(["search", str(tmp_path / "exp.yaml"), "-q"])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "run"
+
+
+def test_train_best_continue_starts_from_the_search_weights(tmp_path):
+    run = _synthetic_run(tmp_path, checkpoints=True)
+    scratch = _nas(["train-best", str(run), "--epochs", "1", "--no-onnx"])
+    assert scratch.exit_code == 0, scratch.output
+    fresh = json.loads((run / "train_best" / "train_best.json").read_text())[0]
+    best = json.loads((run / "pareto.json").read_text())[0]
+    assert fresh["val_acc"] == pytest.approx(best["val_acc"])  # 1 epoch from scratch = the search's epoch
+    scratch_weights = torch.load(fresh["weights"], weights_only=True)
+    continued = _nas(["train-best", str(run), "--epochs", "1", "--no-onnx", "--continue"])
+    assert continued.exit_code == 0, continued.output
+    assert f"continuing {best['archid']} from {tmp_path / 'search-checkpoints'} (1 epochs)" in continued.output
+    record = json.loads((run / "train_best" / "train_best.json").read_text())[0]
+    assert record["continued"] is True and record["epochs"] == 1  # the new epochs only
+    from nas_kernel.paths import safe_filename
+
+    search = tmp_path / "search-checkpoints" / (safe_filename(best["archid"]) + ".pt")
+    search_weights = torch.load(search, weights_only=True)["model"]
+    continued_weights = torch.load(record["weights"], weights_only=True)
+    assert all(torch.equal(scratch_weights[k], search_weights[k]) for k in search_weights)  # same one epoch
+    assert not all(torch.equal(continued_weights[k], search_weights[k]) for k in search_weights)  # one more
+
+
+def test_train_best_continue_without_search_weights_says_so(tmp_path):
+    run = _synthetic_run(tmp_path, checkpoints=False)
+    result = _nas(["train-best", str(run), "--epochs", "1", "--no-onnx", "--continue"])
+    assert result.exit_code == 2 and "kept no trained weights to continue from" in result.output
