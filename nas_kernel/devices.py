@@ -226,11 +226,13 @@ def worker_environment(device: str, environ: Optional[Dict[str, str]] = None) ->
     return {"CUDA_VISIBLE_DEVICES": visible[index]}
 
 
-def pin_process(device: str) -> str:
+def pin_process(device: str, environment: Optional[Dict[str, str]] = None) -> str:
     """Pin this process to ``device`` before torch initialises CUDA (first thing in a worker):
     it then sees that GPU alone, as ``cuda:0`` (or no GPU for ``"cpu"``), and every component
-    in it runs there (:func:`placed`). Returns the device's name inside this process."""
-    os.environ.update(worker_environment(device))
+    in it runs there (:func:`placed`). ``environment``: the :func:`worker_environment` the parent
+    computed (and started the process with); None computes it here. Returns the device's name
+    inside this process."""
+    os.environ.update(worker_environment(device) if environment is None else environment)
     local = "cuda:0" if device_type(device) == "cuda" else "cpu"
     _PINNED[:] = [local]
     return local
@@ -245,6 +247,22 @@ def placed(device: str) -> str:
     """Where a component configured for ``device`` runs: the process's pinned device when a
     parallel evaluator placed this worker on one, else ``device`` itself."""
     return _PINNED[0] if _PINNED else device
+
+
+@contextlib.contextmanager
+def environment_of_children(environment: Dict[str, str]):
+    """Set ``environment`` in ``os.environ`` for the block (a child process started in it
+    inherits it from its first instruction on), then put the previous values back."""
+    before = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextlib.contextmanager

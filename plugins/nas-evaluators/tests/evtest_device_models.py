@@ -66,6 +66,12 @@ def where_am_i(model, budget):
 
     model.metadata["pinned"] = devices.pinned_device()
     model.metadata["cuda_visible"] = os.environ.get("CUDA_VISIBLE_DEVICES")
+    try:  # the environment the process was started with, before any of its own code ran
+        with open("/proc/self/environ", "rb") as f:
+            start = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+        model.metadata["cuda_visible_at_start"] = start.get(b"CUDA_VISIBLE_DEVICES", b"(unset)").decode()
+    except OSError:
+        model.metadata["cuda_visible_at_start"] = "(no /proc)"
     model.metadata["torch_sees_gpus"] = torch.cuda.device_count() if torch.cuda.is_available() else 0
     model.metadata["pid"] = os.getpid()
     return 1.0

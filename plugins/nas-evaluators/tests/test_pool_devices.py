@@ -1,5 +1,7 @@
 """process_pool with devices: which device each worker is pinned to, seen from inside the worker;
 the worker counts; and a candidate running out of memory in a worker."""
+import os
+
 import pytest
 import torch
 
@@ -56,11 +58,14 @@ def _inside(pool, n):
 
 
 def test_cpu_workers_are_pinned_and_see_no_gpu():
+    parent_before = os.environ.get("CUDA_VISIBLE_DEVICES")
     with ProcessPoolEvaluator(EvaluationFunction("evtest_device_models:where_am_i"), devices=["cpu"],
                               workers_per_device=2) as pool:
         models = _inside(pool, 4)
     assert {m.metadata["pinned"] for m in models} == {"cpu"}
     assert {m.metadata["cuda_visible"] for m in models} == {""}
+    assert {m.metadata["cuda_visible_at_start"] for m in models} <= {"", "(no /proc)"}  # set before torch ran
+    assert os.environ.get("CUDA_VISIBLE_DEVICES") == parent_before  # the parent's own is left alone
     assert {m.metadata["torch_sees_gpus"] for m in models} == {0}
     assert {m.metadata["worker_device"] for m in models} == {"cpu"}
 
@@ -72,6 +77,8 @@ def test_gpu_workers_each_see_their_own_gpu_and_train_on_it():
         models = _inside(pool, 4 * GPUS)
     assert {m.metadata["pinned"] for m in models} == {"cuda:0"}
     assert {m.metadata["torch_sees_gpus"] for m in models} == {1}
+    assert {m.metadata["cuda_visible_at_start"] for m in models} | {"(no /proc)"} == \
+        {m.metadata["cuda_visible"] for m in models} | {"(no /proc)"}
     assert {m.metadata["worker_device"] for m in models} == {f"cuda:{i}" for i in range(GPUS)}
     trainer = PartialTraining(Digits(seed=1), epochs=1, progress_bar=False, precision="bf16", seed=2)
     with ProcessPoolEvaluator(trainer, devices="auto") as pool:

@@ -10,13 +10,15 @@ from typing import Optional
 from nas_evaluators.transport import loads, run_job, set_torch_threads
 
 
-def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str] = None) -> None:
+def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str] = None,
+                environment: Optional[dict] = None) -> None:
     """Receive ``(job_id, payload)`` messages, reply ``(job_id, value, metadata, error)``; stop on None.
-    ``device``: the device to pin this process to, first, before torch can initialise CUDA."""
+    ``device``: the device to pin this process to (with the ``environment`` the parent computed
+    for it), first, before torch can initialise CUDA."""
     if device is not None:
         from nas_kernel.devices import pin_process
 
-        pin_process(device)
+        pin_process(device, environment)
     if torch_threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(torch_threads)
     set_torch_threads(torch_threads)

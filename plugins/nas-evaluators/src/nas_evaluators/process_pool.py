@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
+from nas_kernel.devices import environment_of_children, worker_environment
 from nas_kernel.params import check_int
 from nas_evaluators.inputs import check_threads
 from nas_evaluators.pool_worker import worker_main
@@ -158,10 +159,15 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
     # ---- internals ----------------------------------------------------------------------------
     def _start(self, slot: int) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
+        device = self.worker_devices[slot]
+        # pinned twice: a spawned child starts with its CUDA_VISIBLE_DEVICES already set (before
+        # its first import), and sets it again first thing (forkserver children inherit the server's)
+        environment = {} if device is None else worker_environment(device)
         process = self._ctx.Process(target=worker_main,
-                                    args=(child, self._evaluator_blob, self.torch_threads, self.worker_devices[slot]),
+                                    args=(child, self._evaluator_blob, self.torch_threads, device, environment),
                                     daemon=True, name=f"nas-eval-worker-{slot}")
-        process.start()
+        with environment_of_children(environment):
+            process.start()
         child.close()
         worker = _Worker(process, parent)
         self._workers[slot] = worker
