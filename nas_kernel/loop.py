@@ -100,7 +100,6 @@ class IterativeSearcher(Searcher):
         self.stop_reason: Optional[str] = None
         self._seen: Set[Tuple[str, str]] = set()
         self._watch = FailureWatch()
-        self._store: Optional[Store] = None
         self.run: Optional[RunContext] = None
 
     @property
@@ -187,7 +186,7 @@ class IterativeSearcher(Searcher):
         session = RunSession(self.output_dir, run, fingerprint=run.fingerprint or self._fingerprint(),
                              describe=self._describe())
         store = session.open()
-        self.run, self._store = run, store
+        self.run = run
         session.save_schema(self.objectives)
         session.attach(self.objectives)
         session.on_evaluation = lambda ev: self._watch.record(ev.ok, ev.error)
@@ -245,7 +244,7 @@ class IterativeSearcher(Searcher):
         finally:
             bar.close()
             session.close()
-            self.run, self._store = None, None
+            self.run = None
         return results
 
     def _take_proposal(self, proposal) -> Tuple[List[ArchaiModel], List[Optional[float]], Dict[str, List[Any]]]:

@@ -2,7 +2,7 @@
 ``.npz`` so no process pays for importing scikit-learn (about 2 s) to get them.
 
 The data is the UCI "Optical Recognition of Handwritten Digits" test set as scikit-learn ships
-it (pixel values 0..16); ``tests/test_digits.py`` checks it equals scikit-learn's copy.
+it (pixel values 0..16); ``tests/test_datasets.py`` checks it equals scikit-learn's copy.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from nas_kernel.pareto import front_ranks
+from nas_kernel.pareto import front_ranks, pareto_front_indices
 
 
 def ranked_indices(points: np.ndarray, rng: Optional[random.Random] = None,
@@ -24,7 +24,6 @@ def ranked_indices(points: np.ndarray, rng: Optional[random.Random] = None,
 
 
 def pareto_indices(points: np.ndarray) -> List[int]:
-    """Indices of the non-dominated, non-failed rows, in their original order."""
-    ranks = front_ranks(points)
-    failed = np.isnan(points).any(axis=1) if len(points) else np.zeros(0, dtype=bool)
-    return [i for i in range(len(points)) if ranks[i] == 0 and not failed[i]]
+    """Indices of the Pareto front, in their original order: the kernel's one definition
+    (``nas_kernel.pareto.pareto_front_indices``: of identical points only the first counts)."""
+    return pareto_front_indices(points)
