@@ -48,10 +48,19 @@ class Experiment:
     search_space: Any
     objectives: Any
     searcher: Any
+    manager: Any = None
 
     @property
     def output_dir(self) -> str:
         return self.spec["output_dir"]
+
+    def run_context(self, **settings: Any):
+        """The ``RunContext`` of a run of this experiment: its plugin manager, fingerprint and
+        ``max_failures``, plus the caller's ``settings`` (resume, progress, earlier_run, on_open)."""
+        from nas_kernel.run_context import RunContext
+
+        return RunContext(plugin_manager=self.manager, fingerprint=fingerprint(self.spec),
+                          max_failures=self.spec.get("max_failures"), **settings)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -310,11 +319,7 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
         objectives.add_constraint(con["name"], evaluator, tuple(con["constraint"]))
     searcher = builder.component("searchers", spec["searcher"], "searcher",
                                  leading=(space, objectives, spec["output_dir"]))
-    searcher.plugin_manager = manager
-    searcher.fingerprint = fingerprint(spec)
-    if spec.get("max_failures") is not None and hasattr(searcher, "max_failures"):
-        searcher.max_failures = spec["max_failures"]
-    return Experiment(spec, source, space, objectives, searcher)
+    return Experiment(spec, source, space, objectives, searcher, manager)
 
 
 def load_experiment(path: Optional[str], manager: NasPluginManager, *, sets: Sequence[str] = (),

@@ -8,6 +8,7 @@ import sqlite3
 import click
 
 from nas_kernel.exports import load_results, open_store
+from nas_kernel.runstate import read_run_state
 from nas_kernel.store import StoreError
 from nas_kernel.tables import number, render
 
@@ -38,7 +39,6 @@ def show(directory: str, show_all: bool = False) -> int:
         results = load_results(directory)
         store = open_store(directory)
         try:
-            status = store.get_meta("status") or "unknown"
             describe = store.get_meta("describe") or ""
             total, failed = store.count_evaluations(), store.count_evaluations("failed")
             failures = store.failures()
@@ -47,6 +47,7 @@ def show(directory: str, show_all: bool = False) -> int:
     except (StoreError, sqlite3.Error) as exc:
         return error(f"{directory}: {exc}", EXIT_BAD_INPUT)
     models = sum(len(r["archid"]) for r in results.results)
+    status = read_run_state(directory).describe()  # running (heartbeat age) / finished / stopped / failed / stale
     click.echo(f"{directory}: {status}; {describe}")
     click.echo(f"{results.iteration_num} iterations, {models} models, {total} evaluations ({failed} failed)")
     if models:

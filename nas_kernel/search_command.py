@@ -13,7 +13,7 @@ from nas_kernel.cli_exit import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, 
 from nas_kernel.run_files import ERROR_LOG
 from nas_kernel.config import SAVED_EXPERIMENT, ComponentBuildError, ConfigError, load_experiment, save_experiment
 from nas_kernel.plugins import NasPluginManager, PluginError
-from nas_kernel.store import StoreError, preflight
+from nas_kernel.store import StoreError
 
 
 def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Optional[str], resume: bool,
@@ -22,24 +22,25 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
         path = os.path.join(output_dir, SAVED_EXPERIMENT)
     try:
         experiment = load_experiment(path, manager, sets=sets, seed=seed, output_dir=output_dir)
-        preflight(experiment.output_dir, experiment.searcher.fingerprint, resume=resume)
-    except (ConfigError, StoreError) as exc:
+    except ConfigError as exc:
         return _error(str(exc), EXIT_BAD_INPUT)
     except ComponentBuildError as exc:  # a bug in a plugin, not in the experiment
         return plugin_bug(exc, exc.output_dir, show_traceback=manager.strict or manager.trace_calls)
     except PluginError as exc:
         return _error(str(exc), EXIT_FAILED)
     searcher = experiment.searcher
-    for attr, value in (("resume", resume), ("progress", not quiet)):
-        if hasattr(searcher, attr):
-            setattr(searcher, attr, value)
-    save_experiment(experiment)
+    # the CLI never moves an earlier run aside: a new search there is refused (exit 2), and the
+    # experiment file is saved only once the directory is held and the store accepted it
+    run = experiment.run_context(resume=resume, progress=not quiet, earlier_run="refuse",
+                                 on_open=lambda _dir: save_experiment(experiment))
     resume_hint = _resume_command(path, experiment.output_dir)
     from nas_kernel.loop import SearchFailed
+    from nas_kernel.run_session import run_searcher
 
     install_sigterm()
     try:
-        results = searcher.search()
+        results = run_searcher(searcher, run, output_dir=experiment.output_dir, objectives=experiment.objectives,
+                               search_space=experiment.search_space)
     except KeyboardInterrupt:
         click.echo(f"\nnas: search interrupted; everything evaluated so far is stored in "
                    f"{experiment.output_dir}.\nResume with: {resume_hint}", err=True)

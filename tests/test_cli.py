@@ -200,13 +200,13 @@ def test_killed_search_resumes_to_the_same_result_without_recomputing(tmp_path, 
 def test_results_show_while_a_search_is_writing(tmp_path, toy_site):
     out, log = tmp_path / "run", tmp_path / "log"
     exp = tmp_path / "exp.yaml"
-    exp.write_text(SLOW.format(out=out, log=log))
+    exp.write_text(SLOW.format(out=out, log=log).replace("sleep: 0.03", "sleep: 0.2"))  # ~13 s of search
     proc = start(["search", str(exp), "-q"], toy_site)
     try:
         deadline = time.time() + 60
         while stored(out) < 5 and time.time() < deadline:
             time.sleep(0.05)
-        for _ in range(5):
+        for _ in range(3):
             shown = run_nas(["results", "show", str(out)], pythonpath=[toy_site], env_extra={"NAS_LOAD_PLUGINS": ""})
             assert shown.returncode == 0, shown.stderr
             assert "running" in shown.stdout.splitlines()[0]

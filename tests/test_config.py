@@ -37,7 +37,7 @@ def test_good_file_builds_components_and_injects_the_seed(tmp_path, toy_manager)
     assert exp.searcher.seed == 3 and exp.search_space.rng.random() == __import__("random").Random(3).random()
     assert exp.objectives.objectives["distance"]["evaluator"].target == 7
     assert exp.objectives.objectives["size"]["constraint"] == (0.0, 9000.0)
-    assert exp.searcher.plugin_manager is toy_manager
+    assert exp.run_context().plugin_manager is toy_manager
 
 
 CASES = [
