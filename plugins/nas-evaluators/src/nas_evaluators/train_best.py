@@ -56,7 +56,7 @@ def search_weights(run_dir: str, search_trainer: Any, space: Any, model: Any) ->
         if state is not None:
             model.arch.load_state_dict(state["model"])
             return f"{search_trainer.checkpoint_dir} ({state['epochs']} epochs)"
-    saved = inside(os.path.join(run_dir, "pareto_models"), safe_filename(model.archid) + "_weights.pt")
+    saved = inside(os.path.join(run_dir, PARETO_MODELS), safe_filename(model.archid) + WEIGHTS_SUFFIX)
     if os.path.isfile(saved):
         space.load_model_weights(model, saved)
         return saved
