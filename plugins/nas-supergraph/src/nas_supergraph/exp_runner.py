@@ -100,13 +100,13 @@ class ExperimentRunner:
         searcher = SearchCombinations if conf_search["pareto"]["enabled"] else Searcher
         search = searcher(self.dataset, self.seed, self.resume)
         search.epoch_callbacks.extend(self.epoch_callbacks)
-        return search.search(conf_search, self.model_desc_builder(), self.trainer_class(), self.finalizers())
+        return search.search(conf_search, self._builder(), self.trainer_class(), self.finalizers())
 
     def run_eval(self, conf_eval: Dict[str, Any]) -> EvalResult:
         conf_eval = self._with_data(conf_eval)
         evaluater = Evaluater(self.dataset, self.seed, self.resume)
         evaluater.epoch_callbacks.extend(lambda e, info, cb=cb: cb("eval", e, info) for cb in self.epoch_callbacks)
-        return evaluater.evaluate(conf_eval, self.model_desc_builder())
+        return evaluater.evaluate(conf_eval, self._builder())
 
     def run(self, search: bool = True, eval: bool = True) -> Tuple[Optional[SearchResult], Optional[EvalResult]]:
         """Search, then evaluate the searched description (read from disk when ``search`` is
@@ -114,6 +114,9 @@ class ExperimentRunner:
         search_result = self.run_search(self.conf["nas"]["search"]) if search else None
         eval_result = self.run_eval(self.conf["nas"]["eval"]) if eval else None
         return search_result, eval_result
+
+    def _builder(self) -> ModelDescBuilder:
+        return self.model_desc_builder() or ModelDescBuilder()  # None: the default builder
 
     def _with_data(self, section: Dict[str, Any]) -> Dict[str, Any]:
         """The section with ``model_desc.dataset`` channels and classes filled from the data."""
