@@ -142,16 +142,16 @@ class RunSession:
 def move_earlier_run(output_dir: str) -> str:
     """Move everything of the earlier run in ``output_dir`` (all but the lock and earlier runs
     already kept) to ``OUTPUT_DIR/earlier-runs/<its start time>``; returns that folder."""
-    created = None
+    started = time.time()
     try:
         probe = Store(db_path(output_dir), readonly=True)
         try:
-            created = float(probe.get_meta("created") or "nan")
+            started = float(probe.get_meta("started_at") or probe.get_meta("created") or started)
         finally:
             probe.close()
-    except (StoreError, ValueError, Exception):
-        created = None
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(created if created == created and created else time.time()))
+    except Exception:  # an unreadable store is moved aside all the same, named by today's time
+        pass
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
     keep = os.path.join(output_dir, EARLIER_RUNS)
     target, n = os.path.join(keep, stamp), 1
     while os.path.exists(target):
