@@ -101,3 +101,11 @@ def test_digits_does_not_import_sklearn():
     code = "import sys; from nas_datasets import Digits; Digits().get_train(); print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_built_in_providers_pass_the_kit():
+    from nas_kernel.testing import check_dataset
+
+    for provider in (Digits(seed=2), Synthetic(input_shape=[2, 4, 4], num_classes=3, num_train=30, num_val=9),
+                     Synthetic(input_shape=[7], num_classes=2, num_test=0)):
+        assert [r["status"] for r in check_dataset(provider)] == ["passed"] * 5
