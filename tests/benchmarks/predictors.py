@@ -12,10 +12,12 @@ Two targets: ``cifar10_valid_acc_12ep`` (the search signal of nb201_search.py) a
 predictor studies fit; their figures are printed beside ours.
 
     python tests/benchmarks/predictors.py [--seeds 10] [--train 100,500] [--test 1000] [--rows all]
+        [--targets ...] [--synflow-dir DIR]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -58,6 +60,9 @@ def main(argv=None) -> int:
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--rows", default="all", help="comma-separated row labels, or 'all'")
     parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--synflow-dir", default=None,
+                        help="tools/nb201_proxies.py's work dir: sample only the isomorphism-group "
+                             "representatives computed there, with their synflow as a feature")
     args = parser.parse_args(argv)
     import torch
     from scipy.stats import kendalltau, spearmanr
@@ -68,15 +73,32 @@ def main(argv=None) -> int:
     space = build_component("search_spaces", "natsbench_tss", {}, seed=1)
     table = space.table
     features = space.table_features()
+    candidates = np.arange(len(table))
+    synflow = None
+    if args.synflow_dir:  # a partial run of the column's tool: its representatives only
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from zero_cost_proxies import synflow_values
+
+        values = synflow_values(table, args.synflow_dir)
+        candidates = np.array(sorted(i for i in values if int(table.iso_group[i]) == i))
+        synflow = np.log1p(np.array([values.get(i, 0.0) for i in range(len(table))]))
+        features = sorted(set(features) | {"synflow"})
     rows = ROWS if args.rows == "all" else {k: ROWS[k] for k in args.rows.split(",")}
     rows = {k: v for k, v in rows.items() if all(f in features for f in v[2].split("+")[1:])}
     sizes = [int(s) for s in args.train.split(",")]
     encoded = {}
     for _, _, encoding in rows.values():
-        if encoding not in encoded:
-            encoded[encoding] = np.stack([space.encode_as(space.make(i), encoding) for i in range(len(table))])
-    print(f"NAS-Bench-201 CIFAR-10: {args.test} held-out random architectures, mean of {args.seeds} seeds; "
-          f"table features available: {features}")
+        if encoding in encoded:
+            continue
+        parts = encoding.split("+")
+        table_part = "+".join(p for p in parts if p != "synflow" or synflow is None)
+        x = np.stack([space.encode_as(space.make(i), table_part) for i in range(len(table))])
+        if synflow is not None and "synflow" in parts:
+            x = np.concatenate([x, synflow[:, None]], axis=1)
+        encoded[encoding] = x
+    print(f"NAS-Bench-201 CIFAR-10: {args.test} held-out random architectures of {len(candidates)} "
+          f"({'representatives with a computed synflow' if synflow is not None else 'all cells'}), "
+          f"mean of {args.seeds} seeds; table features available: {features}")
     print(PUBLISHED)
     for target in args.targets.split(","):
         y_all = table.columns[target]
@@ -87,7 +109,7 @@ def main(argv=None) -> int:
             for n in sizes:
                 scores = []
                 for seed in range(1, args.seeds + 1):
-                    order = np.random.default_rng(seed).permutation(len(table))
+                    order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
                     test, train = order[:args.test], order[args.test:args.test + n]
                     x = encoded[encoding]
                     started = time.perf_counter()
