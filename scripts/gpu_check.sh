@@ -72,7 +72,7 @@ done
 "$PYTHON" -m nas_kernel.cli plugins list | head -20
 
 step "CUDA-parametrised tests"
-run "device tests" 200 "$PYTHON" -m pytest -q -rs \
+run "device tests" 300 "$PYTHON" -m pytest -q -rs \
     tests/test_devices.py plugins/nas-evaluators/tests/test_devices_training.py \
     plugins/nas-evaluators/tests/test_pool_devices.py plugins/nas-evaluators/tests/test_devices_profiling.py \
     plugins/nas-evaluators/tests/test_devices_cli.py "plugins/nas-predictors/tests/test_predictors.py::test_mlp_ensemble_device_follows_the_shared_rule"
