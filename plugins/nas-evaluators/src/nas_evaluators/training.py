@@ -17,7 +17,8 @@ from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
 from nas_kernel.devices import (autocast, call_releasing_memory, check_device, check_precision,
-                                deterministic_algorithms, device_type, grad_scaler, placed, synchronize)
+                                deterministic_algorithms, device_type, grad_scaler, placed, seeded_rng,
+                                synchronize)
 from nas_kernel.params import check_int
 from nas_evaluators.act import act_threshold
 from nas_evaluators.batches import Augment, TensorSplit, check_loader, choose_loader, open_split
@@ -151,8 +152,8 @@ class PartialTraining(ModelEvaluator):
         self.device = check_device("device", device)
         self.precision = check_precision("precision", precision)
         self.channels_last, self.deterministic = bool(channels_last), bool(deterministic)
-        self.seed = int(seed)
         self.record_history = bool(record_history)
+        self.seed = int(seed)
 
     # ---- helpers -------------------------------------------------------------------------------
     def target_epochs(self, budget: Optional[float]) -> int:
@@ -240,9 +241,7 @@ class PartialTraining(ModelEvaluator):
         for group in opt.param_groups:
             group["lr"] = lr_at(epoch, self.lr_schedule, self.lr, self.final_lr, self.epochs)
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
-        gpus = [torch.device(device).index or 0] if device_type(device) == "cuda" else []
-        with torch.random.fork_rng(devices=gpus):
-            torch.manual_seed(self.seed * 7_919 + epoch)  # dropout and other in-model randomness
+        with seeded_rng(device, self.seed * 7_919 + epoch):  # dropout and other in-model randomness
             augment = self.augment if self.augment.enabled else None
             for xb, yb in train.batches(order, self.batch_size, augment, seed=self.seed * 104_729 + epoch):
                 self._step(net, opt, scaler, device, xb, yb)
@@ -262,8 +261,8 @@ class PartialTraining(ModelEvaluator):
         target = self.target_epochs(budget)
         data = self.provider()
         device = placed(self.device)
-        history = [] if self.record_history else None
         started = time.perf_counter()
+        history = [] if self.record_history else None
         with torch_threads(self.torch_threads), deterministic_algorithms(device, self.deterministic):
             # out of memory: the candidate fails with the reason, its memory is given back
             result, done, stopped = call_releasing_memory(
@@ -313,9 +312,9 @@ class PartialTraining(ModelEvaluator):
             self._train_epoch(net, opt, train, epoch, scaler, device)
             done = epoch + 1
             if self.act_beta > 0 or show or history is not None:
+                val = self.score_batches(net, held_out.chunks(), device, self.precision)
                 if history is not None:
                     history.append(round(float(val[0]), 6))
-                val = self.score_batches(net, held_out.chunks(), device, self.precision)
             if bar is not None:
                 bar.set_postfix(val_acc=f"{val[0]:.3f}")
             if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
