@@ -70,6 +70,8 @@ class RunSession:
             if self.run.on_open is not None:
                 self.run.on_open(self.output_dir)
         except BaseException:
+            if self.store is not None:
+                self.store.set_meta("status", "failed")
             self._release()
             raise
         return store
