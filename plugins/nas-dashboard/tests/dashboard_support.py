@@ -57,6 +57,7 @@ def finished_search(out: Path, *, seed: int, num_iters: int, searcher: str = "ev
     proc = nas(["search", str(write_experiment(out, seed=seed, num_iters=num_iters, searcher=searcher)), "-q"])
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 0, stdout + stderr
+    (out.parent / f"{out.name}.stdout").write_text(stdout)
     return out
 
 

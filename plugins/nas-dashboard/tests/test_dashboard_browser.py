@@ -76,7 +76,7 @@ def count(run: Path, where: str = "1") -> int:
 
 def test_a_page_left_open_follows_a_search_through_kill_and_resume(browser, finished_run, tmp_path):
     out = tmp_path / "live"
-    experiment = write_experiment(out, seed=3, num_iters=4)
+    experiment = write_experiment(out, seed=3, num_iters=5)
     proc = nas(["search", str(experiment), "-q"])
     try:
         wait_for(lambda: (out / "results.db").exists() and store_rows(
@@ -101,7 +101,7 @@ def test_a_page_left_open_follows_a_search_through_kill_and_resume(browser, fini
             wait_for(lambda: text(browser, "ov-state") == "finished" and int(text(browser, "ov-evaluations")) == count(out),
                      60, "the page to show the resumed, finished run")
             wait_refresh(browser)
-            check_overview(browser, out, num_iters=4)
+            check_overview(browser, out, num_iters=5)
             check_comparison(browser, url, [out, finished_run])
     finally:
         if proc.poll() is None:

@@ -80,6 +80,11 @@ def test_evaluations_are_fetched_incrementally_across_appends_replacements_and_a
     assert reset["reset"] is True and [r["value"] for r in reset["rows"]] == [354.0]
 
 
+def test_the_search_summary_points_at_the_dashboard(finished_run):
+    last = (finished_run.parent / "finished.stdout").read_text().strip().splitlines()[-1]
+    assert last.startswith(f"Browse it:     nas results serve {finished_run}")
+
+
 def test_iterations_and_model_documents(finished_run):
     values = candidate_values(finished_run)
     parented = store_rows(finished_run, "SELECT archid, extra FROM candidates WHERE iteration=1")
