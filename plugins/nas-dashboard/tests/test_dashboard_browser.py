@@ -174,10 +174,10 @@ def check_run_views(browser, run: Path) -> None:
     browser.find_element("css selector", "#eval-table th[data-key='obj0']").click()  # descending
     top = js(browser, "return document.querySelector('#eval-table tbody tr td:nth-child(3)').dataset.value")
     assert float(top) == pytest.approx(best_acc)
+    shot(browser, "evaluations", "table")
     browser.find_element("id", "table-filter").send_keys("K=7")
     shown = js(browser, "return [...document.querySelectorAll('#eval-table tbody tr')].map(r => r.dataset.archid)")
     assert set(shown) == {a for a in archids if "K=7" in a} and shown
-    shot(browser, "evaluations", "table")
     js(browser, "const f = document.getElementById('table-filter'); f.value = ''; f.dispatchEvent(new Event('input'));")
 
 

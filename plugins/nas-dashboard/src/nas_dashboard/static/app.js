@@ -261,7 +261,7 @@ function updateRunView(run, force) {
     card("failed", "ov-failed", String(ov.failed)),
     card("elapsed", "ov-elapsed", duration(ov.elapsed_s)),
   ];
-  if (st.heartbeat_age_s !== null && st.heartbeat_age_s !== undefined) cards.push(card("heartbeat", "ov-heartbeat", `${st.heartbeat_age_s.toFixed(1)} s ago`));
+  if ((st.state === "running" || st.state === "stale") && st.heartbeat_age_s !== null && st.heartbeat_age_s !== undefined) cards.push(card("heartbeat", "ov-heartbeat", `${st.heartbeat_age_s.toFixed(1)} s ago`));
   objs.forEach((o, i) => cards.push(card(`best ${o.name}`, `ov-best-${i}`, fmt(bestSoFar(d, o).best))));
   document.getElementById("ov-cards").replaceChildren(...cards);
   const ex = ov.experiment;
