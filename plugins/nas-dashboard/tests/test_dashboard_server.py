@@ -217,17 +217,32 @@ def run_command(args, timeout=120):
     return proc.returncode, out, err
 
 
+def invoke(args):
+    """`nas` in this process, with the installed plugins (the dashboard's command included)."""
+    from click.testing import CliRunner
+
+    from nas_kernel.cli import make_cli
+    from nas_kernel.plugins import call_register_commands, make_plugin_manager
+
+    manager = make_plugin_manager()
+    cli = make_cli()
+    call_register_commands(manager, cli)
+    return CliRunner().invoke(cli, args, obj=manager)
+
+
 def test_missing_and_non_store_directories_exit_2_with_one_message(tmp_path):
-    code, out, err = run_command([str(tmp_path / "nope")])
-    assert code == 2 and err.strip() == f"nas: error: {tmp_path / 'nope'}: no such directory" and out == ""
+    result = invoke(["results", "serve", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and result.stderr.strip() == f"nas: error: {tmp_path / 'nope'}: no such directory"
+    assert result.stdout == ""
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "results.db").write_bytes(b"this is not sqlite at all" * 100)
-    code, _, err = run_command([str(tmp_path / "empty")])
-    assert code == 2 and "not a run directory (no results.db" in err and err.count("\n") == 1
-    code, _, err = run_command([str(tmp_path / "bad")])
-    assert code == 2 and "results.db is not a results store" in err and "Traceback" not in err
-    assert os.listdir(tmp_path / "empty") == []
+    result = invoke(["results", "serve", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "not a run directory (no results.db" in result.stderr
+    assert result.stderr.count("\n") == 1
+    result = invoke(["results", "serve", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and "results.db is not a results store" in result.stderr
+    assert "Traceback" not in result.output and os.listdir(tmp_path / "empty") == []
 
 
 def test_port_in_use_is_one_clear_message_and_serving_stops_on_sigterm(finished_run):
