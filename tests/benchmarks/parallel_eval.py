@@ -11,9 +11,12 @@ batch. The ratio is (time with 1 worker) / (time with 2 workers); the target is 
 cores. The load average is printed next to every figure because on a shared machine the other
 processes decide the ratio more than the code does.
 
-The Ray part re-runs this script under ``unshare -n`` (root) with only loopback up, because Ray
-binds to the machine's network address otherwise; it is skipped with a reason when that is not
-possible.
+The Ray parts re-run this script under ``unshare -n`` (root) with only loopback up, because Ray
+binds to the machine's network address otherwise; they are skipped with a reason when that is
+not possible. "ray" is a local Ray (``ray.init``, one node, 2 CPUs); "ray cluster" is a real
+cluster started with ``ray start``: a head with no CPUs plus one, then two, worker nodes of one
+CPU each, joined by address like a search with ``address: auto`` does (also in a private PID
+namespace, so its processes end with the run).
 """
 import argparse
 import json
@@ -99,7 +102,37 @@ def run_ray(trainer, n):
     return rows
 
 
-def ray_in_namespace(args):
+def run_ray_cluster(trainer, n):
+    """Inside the namespaces: `ray start` a head (0 CPUs) and worker nodes of 1 CPU each; time the
+    batch with one worker node, then with two."""
+    import ray
+
+    from nas_evaluators import RayParallelEvaluator
+
+    bin_ray = os.path.join(os.path.dirname(sys.executable), "ray")
+    head = "127.0.0.1:6391"
+    temp = tempfile.mkdtemp(prefix="nasray")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    rows = {}
+    try:
+        subprocess.run([bin_ray, "start", "--head", "--port=6391", "--num-cpus=0", "--include-dashboard=false",
+                        f"--temp-dir={temp}", "--disable-usage-stats"], env=env, check=True, capture_output=True)
+        for workers in (1, 2):
+            subprocess.run([bin_ray, "start", f"--address={head}", "--num-cpus=1"], env=env, check=True,
+                           capture_output=True)
+            ray.init(address=head, log_to_driver=False)
+            while ray.cluster_resources().get("CPU", 0) < workers:
+                time.sleep(0.2)
+            rows[workers] = timed_batch(RayParallelEvaluator(trainer, address=head, num_cpus=1), workers, n)
+            ray.shutdown()
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+    return rows
+
+
+def ray_in_namespace(args, mode="--ray-only"):
     if shutil.which("unshare") is None or shutil.which("ip") is None or os.geteuid() != 0:
         return None, "skipped: needs root with `unshare` and `ip` to keep Ray on loopback"
     try:
@@ -107,8 +140,9 @@ def ray_in_namespace(args):
     except ImportError:
         return None, "skipped: Ray not installed (pip install nas-evaluators[ray])"
     env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
-    cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', sys.executable, os.path.abspath(__file__),
-           "--ray-only", "--candidates", str(args.candidates), "--epochs", str(args.epochs)]
+    isolate = ["unshare", "-n"] if mode == "--ray-only" else ["unshare", "-n", "-p", "-f", "--mount-proc"]
+    cmd = [*isolate, "sh", "-c", 'ip link set lo up && exec "$0" "$@"', sys.executable, os.path.abspath(__file__),
+           mode, "--candidates", str(args.candidates), "--epochs", str(args.epochs)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     if proc.returncode != 0:
         return None, "failed: " + proc.stderr[-2000:]
@@ -130,10 +164,14 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--ray-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ray-cluster-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     trainer = PartialTraining(epochs=args.epochs, progress_bar=False, torch_threads=1, seed=1)
     if args.ray_only:
         print(json.dumps(run_ray(trainer, args.candidates)))
+        return 0
+    if args.ray_cluster_only:
+        print(json.dumps(run_ray_cluster(trainer, args.candidates)))
         return 0
     print(f"{os.cpu_count()} CPUs, load average (1/5/15 min) {load()}; {args.candidates} candidates x "
           f"{args.epochs} epochs of a mid-size digits CNN, 1 torch thread per worker")
@@ -144,6 +182,11 @@ def main():
             print(f"ray          {why}")
         else:
             report("ray", rows)
+        rows, why = ray_in_namespace(args, "--ray-cluster-only")
+        if rows is None:
+            print(f"ray cluster  {why}")
+        else:
+            report("ray cluster", rows)
     print(f"load average at the end {load()}")
     return 0
 
