@@ -80,9 +80,8 @@ function deriveModels(d) {
       cheap.get(row.archid)[row.objective] = row;
     }
   }
-  for (const [archid] of cheap) {
-    if (![...out.values()].some(m => m.archid === archid)) model(archid, "", null);
-  }
+  const withExpensive = new Set([...out.values()].map(m => m.archid));
+  for (const [archid] of cheap) if (!withExpensive.has(archid)) model(archid, "", null);
   const constraints = (d.overview && d.overview.constraints) || {};
   const current = d.overview ? d.overview.current_iteration : null;
   const list = [];
