@@ -55,7 +55,7 @@ class RunSession:
                 self.moved_to = move_earlier_run(self.output_dir)
                 print(f"nas: {self.output_dir} held an earlier search; moved it to {self.moved_to} "
                       "(nothing deleted); this search starts fresh", file=sys.stderr)
-            store = Store(db_path(self.output_dir))
+            store = self.store = Store(db_path(self.output_dir))
             if store.get_meta("fingerprint") is None:
                 store.set_meta("fingerprint", self.fingerprint)
                 store.set_meta("schema", SCHEMA_VERSION)
@@ -65,7 +65,6 @@ class RunSession:
             for key, value in (("status", "running"), ("pid", str(os.getpid())), ("host", this_host()),
                                ("started_at", repr(time.time()))):
                 store.set_meta(key, value)
-            self.store = store
             self._heartbeat = Heartbeat(store.path).start()
             if self.run.on_open is not None:
                 self.run.on_open(self.output_dir)
