@@ -18,7 +18,7 @@ INT_COLUMNS = ("index", "iso_group")
 NUM_ARCHS = 15625
 
 _CACHE: Dict[tuple, "Nb201Table"] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entrant: the NATS-Bench directory reader loads the shipped table inside
 
 
 class Nb201Table:
