@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from nas_kernel.testing._dataset import (check_dataset, check_labels_within_num_classes,
+from nas_kernel.testing._dataset import (check_labels_within_num_classes,
                                          check_pickle_roundtrip_keeps_data, check_sizes_match_splits,
                                          check_splits_are_float_and_int64_tensors,
                                          check_torch_dataset_matches_tensors, dataset_checks)
@@ -34,7 +34,8 @@ from nas_kernel.testing._predictor import (check_predict_returns_meanvar_shapes,
                                            check_same_seed_same_predictions)
 from nas_kernel.testing._recorder import HookRecorder, RecordedCall
 from nas_kernel.testing._results import CheckFailed, CheckWarning
-from nas_kernel.testing._runners import check_evaluator, check_op, check_predictor, check_search_space, check_searcher
+from nas_kernel.testing._runners import (check_dataset, check_evaluator, check_op, check_predictor, check_search_space,
+                                         check_searcher)
 from nas_kernel.testing._search_space import (check_archid_is_stable, check_crossover_returns_model,
                                               check_encode_fixed_length, check_factory_signature,
                                               check_mutate_does_not_modify_parent,

@@ -4,11 +4,11 @@ provider surviving the pickling that sends it to workers."""
 from __future__ import annotations
 
 import pickle
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List
 
 from nas_kernel.api.dataset import DatasetProvider, get_split, input_shape, split_sizes, torch_dataset
 from nas_kernel.testing._naming import name_of
-from nas_kernel.testing._results import fail, run_checks, validate_expected
+from nas_kernel.testing._results import fail
 
 SAMPLES = 5  # rows compared between the tensors and torch_dataset
 
@@ -106,15 +106,3 @@ def dataset_checks(provider: Any) -> List[Callable[..., None]]:
         return []
     return [check_splits_are_float_and_int64_tensors, check_labels_within_num_classes, check_sizes_match_splits,
             check_torch_dataset_matches_tensors, check_pickle_roundtrip_keeps_data]
-
-
-def check_dataset(provider: Any, *, expected_failed_checks: Optional[Mapping[str, str]] = None,
-                  on_fail: Optional[str] = "raise") -> List[Dict[str, Any]]:
-    """Run every dataset-provider check on ``provider``; return one result dict per check.
-
-    Keys and ``on_fail`` as for ``check_search_space``."""
-    checks = dataset_checks(provider)
-    if not checks:
-        fail(f"{name_of(provider)} is not a dataset provider: it needs callable get_train() and get_val()")
-    expected = validate_expected(expected_failed_checks, [c.__name__ for c in checks], name_of(provider))
-    return run_checks([(provider, c, expected.get(c.__name__)) for c in checks], on_fail=on_fail)

@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
+from nas_kernel.devices import pin_process
 from nas_kernel.params import check_int, check_number
 from nas_evaluators.inputs import check_threads
 from nas_evaluators.transport import run_job, set_torch_threads, wire_model
@@ -52,6 +53,10 @@ def _ray_job(evaluator, model, budget, torch_threads):
     import ray
 
     set_torch_threads(torch_threads)
+    if ray.get_gpu_ids():
+        # Ray already made the task's GPU the only visible one: every component of the job runs
+        # there (nas_kernel.devices.placed), also when the driver that built it has no GPU
+        pin_process("cuda:0", environment={})
     value, metadata, error = run_job(evaluator, model, budget)
     metadata["ray_node"] = ray.get_runtime_context().get_node_id()
     return value, metadata, error
