@@ -55,7 +55,7 @@ class Boom:
 def test_cifar_unpickler_refuses_code(tmp_path):
     path = tmp_path / "evil"
     path.write_bytes(pickle.dumps({b"data": Boom()}))
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load global"):
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load (posix|os)\.system: not one of the"):
         load_batch(str(path))
 
 

@@ -2,17 +2,17 @@
 
 A pickle can name any importable callable and call it while loading. The CIFAR batches only need
 numpy's array-reconstruction helpers (plus ``_codecs.encode``, which protocol-2 pickles use for
-raw bytes), so :class:`RestrictedUnpickler` resolves exactly those names and refuses every other
-global with :class:`pickle.UnpicklingError`. Everything else in a batch is plain dicts, lists,
+raw bytes), so the kernel's restricted unpickler is given exactly those names and refuses every
+other global with ``pickle.UnpicklingError``. Everything else in a batch is plain dicts, lists,
 ints and bytes, which pickle builds without any global lookup.
 """
 from __future__ import annotations
 
 import codecs
-import io
-import pickle
 
 import numpy as np
+
+from nas_kernel.safe_pickle import restricted_loads
 
 
 def _allowed():
@@ -30,20 +30,9 @@ def _allowed():
     }
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler whose ``find_class`` knows only the numpy array helpers listed above."""
-
-    def find_class(self, module: str, name: str):
-        try:
-            return _allowed()[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f"refusing to load global {module}.{name}: a CIFAR batch only contains numpy arrays, "
-                "lists, numbers and bytes") from None
-
-
 def load_batch(path: str):
-    """Unpickle one batch file (Python 2 batches need ``encoding='bytes'``)."""
+    """Unpickle one batch file (Python 2 batches need ``encoding='bytes'``); any global outside
+    the numpy helpers above is refused with ``pickle.UnpicklingError``."""
     with open(path, "rb") as f:
         data = f.read()
-    return RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
+    return restricted_loads(data, _allowed(), encoding="bytes")
