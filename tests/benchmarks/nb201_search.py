@@ -15,7 +15,7 @@ beside Archai's figure for the same kind of setting. "+ warm start" rows start f
 column); "+ moves"
 also takes each mutation as the proxy's favourite of 4 (local search: walks neighbourhoods in
 the proxy's order). Proxy evaluations are not queries; their count per run and its CPU cost
-(PROXY_SECONDS each, measured by tests/benchmarks/zero_cost_proxies.py) are printed.
+(PROXY_SECONDS each, an estimate for a quiet core) are printed.
 """
 from __future__ import annotations
 
@@ -61,8 +61,8 @@ SETTINGS: Dict[str, Tuple[str, dict]] = {
 #: parameter count (``params_mb_cifar10``, a cheap objective) by default, or with ``--proxy
 #: synflow`` the project's synflow values once the table has that column (tools/nb201_proxies.py)
 PROXY = ("evaluators", "nb201_table", {"metric": "params_mb_cifar10"})
-#: CPU seconds of one evaluation of each score on an NB201 network, on a quiet core
-#: (tests/benchmarks/zero_cost_proxies.py, section 1): building the network dominates both
+#: CPU seconds of one evaluation of each score on an NB201 network on a quiet core: estimates
+#: (synflow timed by tools/nb201_proxies.py; building the network dominates the parameter count)
 PROXY_SECONDS = {"params_mb_cifar10": 0.05, "synflow": 0.2}
 WARM = {"warm_start": PROXY, "warm_start_pool": 1000}
 for _label, _name in (("regularized_evolution", "regularized_evolution"), ("local_search", "local_search"),
