@@ -2,7 +2,8 @@
 Selenium): a page opened on a run while a real `nas search` writes it, kept open through a kill
 and a resume, must show the numbers the store holds — counts, bests, the Pareto front of the
 chosen pair, the table, a model page, the comparison — without a reload. The screenshots in
-docs/dashboard.md are taken here."""
+docs/dashboard.md are taken here: ``NAS_SCREENSHOT_DIR=docs/img`` writes them there (otherwise
+they go to a temporary folder, so a test run leaves the tracked images alone)."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ import pytest
 from dashboard_support import candidate_values, front_of, nas, serving, store_rows, wait_for, write_experiment
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-IMG = Path(__file__).resolve().parents[3] / "docs" / "img"
+IMG = Path(os.environ.get("NAS_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="nas-dashboard-shots-"))
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
          "--window-size=1300,1500"]
