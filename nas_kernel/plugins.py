@@ -329,26 +329,38 @@ def call_lifecycle(manager: Optional[NasPluginManager], hook_name: str, **kwargs
         manager.warn_broken()
 
 
+def _groups(group: Any, path: Tuple[str, ...] = ()) -> Iterable[Tuple[Tuple[str, ...], Any]]:
+    """Every click group of the command tree (``cli`` first) with its path of names."""
+    yield path, group
+    for name, command in list(getattr(group, "commands", {}).items()):
+        if hasattr(command, "commands"):
+            yield from _groups(command, path + (name,))
+
+
 def call_register_commands(manager: NasPluginManager, cli: Any) -> None:
-    """Let plugins add click commands; a plugin that raises or takes an existing name is broken
-    and its additions are removed."""
-    before: Dict[str, Any] = {}
+    """Let plugins add click commands, at the top or inside an existing group (``results
+    serve``); a plugin that raises or replaces an existing command is broken and its additions
+    are removed, in every group."""
+    before: Dict[Tuple[str, ...], Tuple[Any, Dict[str, Any]]] = {}
 
     def kwargs_for(record: Optional[PluginRecord]) -> Dict[str, Any]:
         before.clear()
-        before.update(cli.commands)
+        before.update({path: (group, dict(group.commands)) for path, group in _groups(cli)})
         return {"cli": cli}
 
     def check(record: Optional[PluginRecord]) -> None:
-        clash = [n for n, cmd in before.items() if cli.commands.get(n) is not cmd]
+        clash = [" ".join(path + (n,)) for path, (group, commands) in before.items()
+                 for n, cmd in commands.items() if group.commands.get(n) is not cmd]
         if clash:
             raise ValueError(f"command name(s) {', '.join(sorted(clash))} already taken")
-        added = sorted(set(cli.commands) - set(before))
+        added = sorted(" ".join(path + (n,)) for path, (group, commands) in before.items()
+                       for n in set(group.commands) - set(commands))
         if added and record is not None:
             record.components["commands"] = added
 
     def undo(record: Optional[PluginRecord]) -> None:
-        cli.commands.clear()
-        cli.commands.update(before)
+        for group, commands in before.values():
+            group.commands.clear()
+            group.commands.update(commands)
 
     call_each(manager, "register_commands", kwargs_for=kwargs_for, check=check, undo=undo)

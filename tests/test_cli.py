@@ -70,6 +70,40 @@ def test_plugin_commands_are_added_and_clashes_break_only_that_plugin(toy_manage
     assert rows["adds"]["components"] == {"commands": ["hello"]}
 
 
+def test_a_plugin_may_add_a_subcommand_to_a_kernel_group_and_is_undone_there_when_broken(toy_manager):
+    class AddsToResults:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.commands["results"].command(name="count")
+            def count():
+                print("counted")
+
+    class BreaksAfterAdding:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.commands["results"].command(name="half")
+            def half():
+                pass
+            raise RuntimeError("failed half-way")
+
+    class ReplacesShow:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.commands["results"].command(name="show")
+            def show():
+                pass
+
+    for plugin in (AddsToResults(), BreaksAfterAdding(), ReplacesShow()):
+        toy_manager.register(plugin, name=type(plugin).__name__)
+    assert invoke(toy_manager, ["results", "count"]).output == "counted\n"
+    rows = {r["name"]: r for r in json.loads(invoke(toy_manager, ["plugins", "list", "--json"]).output)}
+    assert rows["AddsToResults"]["components"] == {"commands": ["results count"]}
+    assert toy_manager.records["ReplacesShow"].error["message"] == "command name(s) results show already taken"
+    assert toy_manager.records["BreaksAfterAdding"].broken
+    assert invoke(toy_manager, ["results", "half"]).exit_code == 2  # removed with its plugin
+    assert "Summary: status, counts" in invoke(toy_manager, ["results", "show", "--help"]).output  # the kernel's, kept
+
+
 def test_search_runs_and_prints_the_front_and_paths(toy_manager, experiment):
     path, out = experiment
     result = invoke(toy_manager, ["search", str(path), "-q"])
