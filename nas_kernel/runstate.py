@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, Optional
 
-from nas_kernel.store import DB_NAME, StoreError
+from nas_kernel.store import DB_NAME, StoreError, connect_read_only
 
 LOCK_NAME = "run.lock"
 #: seconds between two heartbeats of a running search
@@ -91,8 +91,7 @@ def _meta_ro(output_dir: str) -> Optional[Dict[str, str]]:
     path = os.path.join(output_dir, DB_NAME)
     if not os.path.exists(path):
         return None
-    conn = sqlite3.connect("file:" + os.path.abspath(path) + "?mode=ro", uri=True, timeout=2,
-                           isolation_level=None)
+    conn = connect_read_only(path, timeout=2)
     try:
         return dict(conn.execute("SELECT key, value FROM meta").fetchall())
     finally:

@@ -40,6 +40,18 @@ def db_path(output_dir: str) -> str:
     return os.path.join(output_dir, DB_NAME)
 
 
+def connect_read_only(path: str, *, timeout: float = 30, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A reader's connection that never writes into the run directory: ``mode=ro``, and with no
+    ``-wal`` file beside the store (no writer has it open; a WAL writer always has one)
+    ``immutable=1`` too, so SQLite does not create ``-wal``/``-shm`` side files for the reader."""
+    from urllib.parse import quote
+
+    uri = "file:" + quote(os.path.abspath(path)) + "?mode=ro"
+    if not os.path.exists(path + "-wal"):
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=check_same_thread)
+
+
 class Store:
     """Read/write access to ``OUTPUT_DIR/results.db``."""
 
@@ -49,8 +61,7 @@ class Store:
         if readonly:
             if not os.path.exists(path):
                 raise StoreError(f"no results store at {path}")
-            uri = "file:" + os.path.abspath(path) + "?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+            self.conn = connect_read_only(path)
         else:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             self.conn = sqlite3.connect(path, timeout=30, isolation_level=None)

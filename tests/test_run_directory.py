@@ -14,7 +14,7 @@ from nas_kernel import SearchObjectives, SearchResults, Searcher
 from nas_kernel.run_context import RunContext
 from nas_kernel.run_session import EARLIER_RUNS, RunSession, run_searcher
 from nas_kernel.runstate import STALE_AFTER_S, RunDirectoryBusy, read_run_state
-from nas_kernel.store import StoreError
+from nas_kernel.store import Store, StoreError
 from toy import Distance, Size, ToyRandom, ToySpace
 
 
@@ -137,8 +137,11 @@ def test_reading_the_state_writes_nothing_and_needs_no_store(tmp_path):
     toy_search(tmp_path / "run", seed=1)
     db = tmp_path / "run" / "results.db"
     before = (db.stat().st_mtime_ns, db.read_bytes())
-    read_run_state(str(tmp_path / "run"))
+    files = sorted(os.listdir(tmp_path / "run"))
+    assert read_run_state(str(tmp_path / "run")).state == "finished"
+    assert Store(str(db), readonly=True).count_evaluations() > 0
     assert (db.stat().st_mtime_ns, db.read_bytes()) == before
+    assert sorted(os.listdir(tmp_path / "run")) == files  # no -wal/-shm side files for a reader
 
 
 class PlainSearcher(Searcher):

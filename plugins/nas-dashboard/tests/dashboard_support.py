@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,6 +14,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, List, Tuple
+
+from nas_kernel.store import connect_read_only
 
 HERE = Path(__file__).resolve().parent
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(HERE)}
@@ -63,7 +64,7 @@ def finished_search(out: Path, *, seed: int, num_iters: int, searcher: str = "ev
 
 # ---- the store, read independently --------------------------------------------------------------
 def store_rows(run: Path, sql: str, args: tuple = ()) -> list:
-    conn = sqlite3.connect(f"file:{run / 'results.db'}?mode=ro", uri=True)
+    conn = connect_read_only(str(run / "results.db"))  # a test's reads leave no side files either
     try:
         return conn.execute(sql, args).fetchall()
     finally:

@@ -12,9 +12,8 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, List
-from urllib.parse import quote
 
-from nas_kernel.store import DB_NAME
+from nas_kernel.store import DB_NAME, connect_read_only
 
 
 class RunDirError(ValueError):
@@ -45,13 +44,8 @@ class Run:
 
 
 def connect_readonly(path: str) -> sqlite3.Connection:
-    """``mode=ro``; and with no ``-wal`` file beside the store (no writer has it open: a WAL
-    writer always has one), ``immutable=1`` too, so a read-only SQLite does not create the
-    ``-wal``/``-shm`` side files in a directory it must leave untouched."""
-    uri = "file:" + quote(os.path.abspath(path)) + "?mode=ro"
-    if not os.path.exists(path + "-wal"):
-        uri += "&immutable=1"
-    return sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None, check_same_thread=False)
+    """The kernel's reader connection (never writes into DIR), shareable with the server's threads."""
+    return connect_read_only(path, timeout=5, check_same_thread=False)
 
 
 def check_run_dir(directory: str) -> str:
