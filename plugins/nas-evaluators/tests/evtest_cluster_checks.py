@@ -151,7 +151,7 @@ def node_loss(root, name, retries, env, log, nodes, victim_node):
     path, out = experiment(root, name, retries=retries)
     offset = count_lines(log)
     proc = driver(path, env)
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # a loaded machine may take minutes to start the driver
     victim = None
     while time.time() < deadline and proc.poll() is None:
         started = attempts(log, offset)
