@@ -7,52 +7,18 @@ every Ray process it starts ends with it (no `ray stop`, which would look for Ra
 machine-wide). One cluster serves every scenario; the tests below read its report.
 """
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections import Counter
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from evtest_isolated import run_isolated
+
 ISOLATE = ["unshare", "-n", "-p", "-f", "--mount-proc"]
-
-
-def _skip_reason():
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        return "Ray is not installed (pip install nas-evaluators[ray])"
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "needs `unshare` and `ip` to isolate Ray in loopback-only network and PID namespaces"
-    if os.geteuid() != 0:
-        return "needs root for `unshare -n -p` (Ray must not bind to the machine's network address)"
-    probe = subprocess.run([*ISOLATE, "sh", "-c", "ip link set lo up"], capture_output=True)
-    if probe.returncode != 0:
-        return f"cannot create network and PID namespaces here: {probe.stderr.decode().strip()}"
-    return None
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0",
-               PYTHONPATH=os.pathsep.join([HERE] + [p for p in sys.path if p]))
-    before = set(os.listdir(tempfile.gettempdir()))
-    try:
-        proc = subprocess.run([*ISOLATE, "sh", "-c", 'ip link set lo up && exec "$0" "$@"', sys.executable,
-                               os.path.join(HERE, "evtest_cluster_checks.py")],
-                              capture_output=True, text=True, timeout=900, env=env)
-    finally:
-        for name in set(os.listdir(tempfile.gettempdir())) - before:
-            if name.startswith("nasrc"):
-                shutil.rmtree(os.path.join(tempfile.gettempdir(), name), ignore_errors=True)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_isolated(ISOLATE, "evtest_cluster_checks.py", timeout=900, temp_prefix="nasrc")
 
 
 def rows(evaluations):
