@@ -39,6 +39,21 @@ class DataLoaders:
     test: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
 
 
+class UsesDataset:
+    """What the supergraph's ``Searcher`` and ``Evaluater`` share: a dataset given as a provider,
+    a registered name or ``{name, params}``, resolved once, on first use; a seed; whether to resume;
+    the callbacks told of each epoch's metrics."""
+
+    def __init__(self, dataset: Any = None, seed: int = 1, resume: bool = True) -> None:
+        self.dataset, self.seed, self.resume = dataset, seed, resume
+        self.epoch_callbacks: list = []
+
+    def provider(self) -> Any:
+        if not hasattr(self.dataset, "get_train"):
+            self.dataset = resolve_dataset(self.dataset, self.seed)
+        return self.dataset
+
+
 def resolve_dataset(dataset: Any = None, seed: int = 1) -> Any:
     """A provider from a provider, a registered name, or ``{name, params}``; None means ``digits``.
     Named datasets are built by the kernel (``build_component``), as the experiment file builds them."""

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from nas_kernel.devices import autocast, check_device, grad_scaler
 from nas_supergraph.conf import eval_trainer_conf
-from nas_supergraph.data import DataLoaders, describe, resolve_dataset
+from nas_supergraph.data import DataLoaders, UsesDataset, describe
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc import ModelDesc
 from nas_supergraph.checkpoint import fingerprint, write_yaml
@@ -40,18 +40,11 @@ class EvalResult:
     model: Optional[torch.nn.Module] = field(default=None, repr=False)
 
 
-class Evaluater:
+class Evaluater(UsesDataset):
     """``dataset``: a provider (``get_train``/``get_val``), a registered name or ``{name,
     params}`` (default ``digits``); ``seed`` seeds the batch order."""
 
-    def __init__(self, dataset: Any = None, seed: int = 1, resume: bool = True) -> None:
-        self.dataset, self.seed, self.resume = dataset, seed, resume
-        self.epoch_callbacks: List[EpochCallback] = []
-
-    def provider(self) -> Any:
-        if not hasattr(self.dataset, "get_train"):
-            self.dataset = resolve_dataset(self.dataset, self.seed)
-        return self.dataset
+    epoch_callbacks: List[EpochCallback]
 
     # ---- the seed API ------------------------------------------------------------------------
     def evaluate(self, conf_eval: Dict[str, Any], model_desc_builder: Any) -> EvalResult:

@@ -18,7 +18,7 @@ import torch
 
 from nas_supergraph.checkpoint import fingerprint
 from nas_supergraph.conf import arch_trainer_conf
-from nas_supergraph.data import DataLoaders, describe, resolve_dataset, split
+from nas_supergraph.data import DataLoaders, UsesDataset, describe, split
 from nas_supergraph.finalizers import Finalizers
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc import ModelDesc
@@ -38,18 +38,11 @@ class SearchResult:
     train_metrics: Optional[Metrics]
 
 
-class Searcher:
+class Searcher(UsesDataset):
     """``dataset``: a provider, a registered name or ``{name, params}`` (default ``digits``);
     ``seed`` seeds the data split, the architecture weights' start and the batch order."""
 
-    def __init__(self, dataset: Any = None, seed: int = 1, resume: bool = True) -> None:
-        self.dataset, self.seed, self.resume = dataset, seed, resume
-        self.epoch_callbacks: List[EpochCallback] = []
-
-    def provider(self) -> Any:
-        if not hasattr(self.dataset, "get_train"):
-            self.dataset = resolve_dataset(self.dataset, self.seed)
-        return self.dataset
+    epoch_callbacks: List[EpochCallback]
 
     def search(self, conf_search: Dict[str, Any], model_desc_builder: Any, trainer_class: Optional[Type[Any]],
                finalizers: Finalizers) -> SearchResult:
