@@ -198,7 +198,7 @@ class IterativeSearcher(Searcher):
         try:
             call_lifecycle(self.plugin_manager, "on_search_start", searcher=self)
             for iteration in range(1, self.num_iters + 1):
-                store.iteration = iteration - 1
+                session.start_iteration(iteration)
                 self.on_start_iteration(iteration)
                 call_lifecycle(self.plugin_manager, "on_start_iteration", searcher=self, iteration=iteration)
                 models, budgets, extra = self._take_proposal(self.propose(iteration))
@@ -206,7 +206,7 @@ class IterativeSearcher(Searcher):
                     self.stop_reason = self.stop_reason or "the searcher has nothing new to evaluate"
                     break
                 values = self._evaluate(models, budgets)
-                walltimes = store.iteration_walltimes(iteration - 1)
+                walltimes = session.iteration_walltimes(iteration)
                 if walltimes is None or len(walltimes) != len(models):
                     now = walltime_offset + (time.time() - started) / 3600
                     walltimes = [now] * len(models)
@@ -214,7 +214,7 @@ class IterativeSearcher(Searcher):
                 if any(b is not None for b in budgets):
                     columns["budget"] = list(budgets)
                 results.add_iteration_results(models, values, columns, walltime_hours=walltimes)
-                store.record_iteration(iteration - 1, [m.archid for m in models], budgets,
+                session.record_iteration(iteration, [m.archid for m in models], budgets,
                                        _rows(columns, len(models)), walltimes)
                 self.learn(iteration, models, values)
                 call_lifecycle(self.plugin_manager, "on_iteration_end", searcher=self, iteration=iteration,

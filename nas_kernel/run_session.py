@@ -43,6 +43,7 @@ class RunSession:
         self._lock = RunLock(self.output_dir)
         self._heartbeat: Optional[Heartbeat] = None
         self._objectives: List[Any] = []
+        self._index: Optional[int] = None  # the store's 0-based index of the iteration running
 
     # ---- opening ---------------------------------------------------------------------------
     def open(self) -> Store:
@@ -104,8 +105,21 @@ class RunSession:
             start += n
             self.store.record_iteration(iteration, list(entry["archid"]), budgets, rows, walltimes)
 
+    # ---- iterations (the loop counts from 1, the store from 0: converted here only) ----------
+    def start_iteration(self, iteration: int) -> None:
+        """Evaluations recorded from now on belong to the loop's ``iteration`` (1-based)."""
+        self._index = iteration - 1
+
+    def iteration_walltimes(self, iteration: int) -> Optional[List[float]]:
+        """The wall times a resumed run stored for ``iteration``, or None."""
+        return self.store.iteration_walltimes(iteration - 1)
+
+    def record_iteration(self, iteration: int, archids: List[str], budgets: List[Any], rows: List[Any],
+                         walltimes: List[float]) -> None:
+        self.store.record_iteration(iteration - 1, archids, budgets, rows, walltimes)
+
     def _record(self, name, model, budget, evaluation) -> None:
-        self.store.record_evaluation(name, model.archid, budget, evaluation)
+        self.store.record_evaluation(name, model.archid, budget, evaluation, iteration=self._index)
         if not evaluation.ok and self.run.progress:
             print(f"nas: evaluation failed: {name} of {model.archid}: {evaluation.error}", file=sys.stderr)
         if self.on_evaluation is not None:

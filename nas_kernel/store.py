@@ -68,7 +68,6 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
             self.conn.executescript(_SCHEMA)
-        self.iteration: Optional[int] = None
 
     # ---- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str) -> Optional[str]:
@@ -86,12 +85,14 @@ class Store:
         self.set_meta(key, json.dumps(value, sort_keys=True))
 
     # ---- evaluations -----------------------------------------------------------------------
-    def record_evaluation(self, objective: str, archid: str, budget: Optional[float], ev: Evaluation) -> None:
-        """Commit one finished evaluation (autocommit: durable when this returns)."""
+    def record_evaluation(self, objective: str, archid: str, budget: Optional[float], ev: Evaluation,
+                          iteration: Optional[int] = None) -> None:
+        """Commit one finished evaluation (autocommit: durable when this returns); ``iteration``
+        is the store's 0-based index of the iteration that evaluated it."""
         self.conn.execute(
             "INSERT OR REPLACE INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (objective, archid, budget_key(budget), budget, ev.value, ev.status, ev.error, ev.seconds,
-             json.dumps(ev.metadata, sort_keys=True) if ev.metadata else "{}", self.iteration, time.time()),
+             json.dumps(ev.metadata, sort_keys=True) if ev.metadata else "{}", iteration, time.time()),
         )
 
     def evaluations(self) -> Iterator[Tuple[str, str, Optional[float], Evaluation]]:

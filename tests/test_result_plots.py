@@ -30,14 +30,13 @@ def write_run(path, run=RUN, rejected=("huge", 10_000.0)):
     store.set_meta("created", repr(__import__("time").time()))
     store.set_json("objectives", OBJECTIVES)
     for iteration, rows in run.items():
-        store.iteration = iteration
         if iteration == 0 and rejected:
-            store.record_evaluation("size", rejected[0], None, Evaluation(rejected[1], "ok", None, 0.0, {}))
+            store.record_evaluation("size", rejected[0], None, Evaluation(rejected[1], "ok", None, 0.0, {}), iteration)
         for archid, _, size in rows:
-            store.record_evaluation("size", archid, None, Evaluation(size, "ok", None, 0.0, {}))
+            store.record_evaluation("size", archid, None, Evaluation(size, "ok", None, 0.0, {}), iteration)
         for archid, acc, _ in rows:
             ev = Evaluation(acc, "ok", None, 0.1, {}) if acc is not None else Evaluation(None, "failed", "boom", 0.1, {})
-            store.record_evaluation("acc", archid, None, ev)
+            store.record_evaluation("acc", archid, None, ev, iteration)
         store.record_iteration(iteration, [a for a, _, _ in rows], [None] * len(rows), [{}] * len(rows),
                                [0.01 * iteration] * len(rows))
     store.set_meta("status", "finished")

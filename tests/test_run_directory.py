@@ -180,3 +180,11 @@ def test_a_plain_searcher_honours_resume_and_quiet_through_the_run_context(tmp_p
     with pytest.raises(StoreError, match="already holds a search"):
         run_searcher(PlainSearcher(ToySpace(seed=4), so2, out), RunContext(progress=False, earlier_run="refuse"),
                      objectives=so2)
+
+
+def test_each_evaluation_is_stored_with_the_iteration_that_evaluated_it(tmp_path):
+    toy_search(tmp_path / "run", seed=1)
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        evaluated = dict(conn.execute("SELECT archid, MIN(iteration) FROM evaluations GROUP BY archid").fetchall())
+        proposed = dict(conn.execute("SELECT archid, MIN(iteration) FROM candidates GROUP BY archid").fetchall())
+    assert evaluated == proposed and set(evaluated.values()) == {0, 1}  # the store counts from 0
