@@ -204,15 +204,20 @@ class SkipConnect(Op):
         return False
 
 
+def _conv_and_bn(op_desc: OpDesc, kernel_size: int, stride: int, padding: int, affine: bool):
+    """The KxK conv (no bias) and the batch norm after it, sized by the description."""
+    conv = op_desc.conv
+    return (nn.Conv2d(conv.ch_in, conv.ch_out, kernel_size, stride=stride, padding=padding, bias=False),
+            _bn(conv.ch_out, affine))
+
+
 class ReLUConvBN(ReLUFirstOp):
     """ReLU, KxK conv, BN (the DARTS ordering)."""
 
     def __init__(self, op_desc: OpDesc, kernel_size: int, stride: int, padding: int, affine: bool) -> None:
         super().__init__()
         self.desc = op_desc
-        conv = op_desc.conv
-        self.conv = nn.Conv2d(conv.ch_in, conv.ch_out, kernel_size, stride=stride, padding=padding, bias=False)
-        self.bn = _bn(conv.ch_out, affine)
+        self.conv, self.bn = _conv_and_bn(op_desc, kernel_size, stride, padding, affine)
 
     def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(x)
@@ -224,9 +229,7 @@ class ConvBNReLU(Op):
     def __init__(self, op_desc: OpDesc, kernel_size: int, stride: int, padding: int, affine: bool) -> None:
         super().__init__()
         self.desc = op_desc
-        conv = op_desc.conv
-        self.conv = nn.Conv2d(conv.ch_in, conv.ch_out, kernel_size, stride=stride, padding=padding, bias=False)
-        self.bn = _bn(conv.ch_out, affine)
+        self.conv, self.bn = _conv_and_bn(op_desc, kernel_size, stride, padding, affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.bn(self.conv(x)))

@@ -69,12 +69,17 @@ def load_nb201_table(location: Optional[str] = None) -> Nb201Table:
         return _load_natsbench_dir(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"natsbench_location {path!r}: no such file or directory")
-    stat = os.stat(path)
+    return _cached(path, path, _read)
+
+
+def _cached(path: str, stamp_file: str, load) -> Nb201Table:
+    """One table per (path, version of ``stamp_file``): a rewritten file is read again."""
+    stat = os.stat(stamp_file)
     key = (path, stat.st_mtime_ns, stat.st_size)
     with _LOCK:
         table = _CACHE.get(key)
         if table is None:
-            table = _CACHE[key] = _read(path)
+            table = _CACHE[key] = load(path)
     return table
 
 
@@ -86,13 +91,7 @@ def _load_natsbench_dir(path: str) -> Nb201Table:
     if not is_natsbench_dir(path):
         raise ValueError(f"natsbench_location {path!r}: a directory without {META}; expected the NATS-Bench "
                          f"topology directory ({NATSBENCH_DIR}) or a table file (.csv / .csv.gz)")
-    stat = os.stat(os.path.join(path, META))
-    key = (path, stat.st_mtime_ns, stat.st_size)
-    with _LOCK:
-        table = _CACHE.get(key)
-        if table is None:
-            table = _CACHE[key] = NatsbenchDirTable(path)
-    return table
+    return _cached(path, os.path.join(path, META), NatsbenchDirTable)
 
 
 def _read(path: str) -> Nb201Table:
