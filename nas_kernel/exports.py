@@ -1,6 +1,6 @@
-"""Rebuild a search's results from its store, and write the Archai-style exports from it:
-``search_state.csv``, ``pareto.json``, ``evaluations.yaml`` (the cache), ``plots/`` and
-``pareto_models/``. ``nas results`` uses the same reader on running or copied runs."""
+"""The Archai-style exports of a search (``search_state.csv``, ``pareto.json``,
+``evaluations.yaml`` (the cache), ``plots/``, ``pareto_models/``), written from the loop's results,
+and the store reader ``nas results`` uses on running or copied runs."""
 from __future__ import annotations
 
 import json
@@ -40,12 +40,8 @@ def open_store(output_dir: str) -> Store:
 
 
 def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
-    """The search state as recorded so far (works while the search is still writing)."""
-    return _read(output_dir, search_space)[0]
-
-
-def _read(output_dir: str, search_space: Any = None):
-    """The results and every stored evaluation, from one read-only opening of the store."""
+    """The search state as recorded so far (works while the search is still writing): what
+    ``nas results`` reads from a running, finished or copied run."""
     store = open_store(output_dir)
     try:
         specs = store.get_json("objectives")
@@ -78,27 +74,35 @@ def _read(output_dir: str, search_space: Any = None):
         extra_cols = {k: [extra.get(k) for _, _, extra, _ in rows] for k in extra_keys}
         results.add_iteration_results(models, objective_values, extra_cols,
                                       walltime_hours=[w for _, _, _, w in rows])
-    return results, evaluations
+    return results
 
 
-def write_exports(output_dir: str, search_space: Any, live: SearchResults, save_weights: bool = False) -> Dict[str, Any]:
-    """Write every export of a search from its store; Pareto models come from ``live`` (the
-    searcher's in-memory results) because weights only exist in memory."""
-    stored, evaluations = _read(output_dir, search_space)
+def stored_evaluations(output_dir: str) -> List[Any]:
+    """Every evaluation the store holds, failed ones included: the cache export's source."""
+    store = open_store(output_dir)
+    try:
+        return list(store.evaluations())
+    finally:
+        store.close()
+
+
+def write_exports(output_dir: str, results: SearchResults, save_weights: bool = False) -> Dict[str, Any]:
+    """Write every export of a search from its one results object (the loop's, which a resumed
+    run rebuilt from the store's values) and the store's evaluations for the cache."""
     paths: Dict[str, Any] = {}
     paths["search_state"] = os.path.join(output_dir, SEARCH_STATE)
-    stored.save_search_state(paths["search_state"])
+    results.save_search_state(paths["search_state"])
     paths["pareto"] = os.path.join(output_dir, PARETO_JSON)
-    write_pareto_json(stored, paths["pareto"])
+    write_pareto_json(results, paths["pareto"])
     cache = SearchObjectives()
-    cache.preload(evaluations)
+    cache.preload(stored_evaluations(output_dir))
     paths["cache"] = os.path.join(output_dir, CACHE_YAML)
     cache.save_cache(paths["cache"])
-    if len(stored.objectives.objective_names) >= 2:
-        paths["plots"] = stored.save_all_2d_pareto_evolution_plots(os.path.join(output_dir, PLOTS))
-    if search_space is not None:
-        paths["pareto_models"] = live.save_pareto_frontier_models(os.path.join(output_dir, PARETO_MODELS),
-                                                                  save_weights=save_weights)
+    if len(results.objectives.objective_names) >= 2:
+        paths["plots"] = results.save_all_2d_pareto_evolution_plots(os.path.join(output_dir, PLOTS))
+    if results.search_space is not None:
+        paths["pareto_models"] = results.save_pareto_frontier_models(os.path.join(output_dir, PARETO_MODELS),
+                                                                     save_weights=save_weights)
     return paths
 
 
