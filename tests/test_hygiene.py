@@ -130,3 +130,11 @@ def test_the_api_reference_names_every_kernel_name_the_built_in_plugins_use():
                      if module != "nas_kernel.testing" and f"`{name}`" not in reference
                      and f"`{module}.{name}" not in reference and not re.search(rf"[`(, ]{name}[`(,)]", reference))
     assert missing == [], f"add these to docs/reference/api.md: {missing}"
+
+
+def test_every_distribution_declares_the_python_the_kernel_needs():
+    """The kernel reads TOML with ``tomllib`` (3.11); a plugin claiming less installs and then fails."""
+    files = [ROOT / "pyproject.toml", *sorted((ROOT / "plugins").glob("*/pyproject.toml"))]
+    claims = {str(f.relative_to(ROOT)): tomllib.loads(f.read_text())["project"].get("requires-python") for f in files}
+    assert len(claims) >= 7
+    assert {f: c for f, c in claims.items() if c != ">=3.11"} == {}
