@@ -71,12 +71,22 @@ for _label, _name in (("regularized_evolution", "regularized_evolution"), ("loca
     SETTINGS[f"{_label} + warm start + moves"] = (_name, {**SETTINGS[_label][1], **WARM, "proxy_moves": 4})
 SETTINGS["bananas + warm start"] = ("bananas", {**SETTINGS["bananas"][1], **WARM})
 #: model-guided local search: neighbourhoods walked in the order of boosted trees fitted on the
-#: adjacency encoding with the parameter and FLOP counts (a cheap objective, no query)
-GUIDE = {"surrogate_model": ("boosted_trees", {"num_ensemble_members": 3, "n_estimators": 100}),
-         "encoding": "adjacency+params+flops"}
+#: adjacency encoding with the parameter and FLOP counts (a cheap objective, no query); first as
+#: shipped (z-scored targets, shallow trees), then with the cell's path statistics, rank-gauss
+#: targets and the predictor's tree shape (tests/benchmarks/predictors.py)
+FIRST_TREES = {"num_ensemble_members": 3, "n_estimators": 100, "learning_rate": 0.05, "max_depth": 3,
+               "subsample": 0.8, "min_samples_leaf": 2, "max_features": None, "target_transform": "standardize"}
+GUIDE = {"surrogate_model": ("boosted_trees", FIRST_TREES), "encoding": "adjacency+params+flops"}
+TREES = {"num_ensemble_members": 3, "n_estimators": 200, "learning_rate": 0.05}
+STATS_GUIDE = {"surrogate_model": ("boosted_trees", TREES), "encoding": "adjacency+cell_stats+params+flops"}
 SETTINGS["local_search (model-guided)"] = ("local_search", {**GUIDE})
 SETTINGS["local_search (model-guided) + warm start + moves"] = ("local_search",
                                                                 {**GUIDE, **WARM, "proxy_moves": 4})
+SETTINGS["local_search (model-guided on cell_stats)"] = ("local_search", {**STATS_GUIDE})
+SETTINGS["local_search (model-guided on cell_stats) + warm start + moves"] = (
+    "local_search", {**STATS_GUIDE, **WARM, "proxy_moves": 4})
+SETTINGS["bananas (boosted_trees on cell_stats)"] = ("bananas", {**STATS_GUIDE})
+SETTINGS["bananas (boosted_trees on cell_stats) + warm start"] = ("bananas", {**STATS_GUIDE, **WARM})
 
 
 #: the space's parameters in a worker, set from its job (``--dedup-iso``, ``--literal-moves``);

@@ -1,8 +1,9 @@
 """How well each predictor of nas-predictors ranks NAS-Bench-201 architectures, per encoding.
 
 Fit on 100 or 500 random architectures of the ``natsbench_tss`` space, encoded by name through
-the space's ``encode_as`` (``one_hot``, ``adjacency``, ``path``, optionally ``+synflow+params+
-flops`` table features: the project's zero-cost value and cost counts), target from the table;
+the space's ``encode_as`` (``one_hot``, ``adjacency``, ``path``, optionally ``+cell_stats``, the
+path-level summary of the cell, and ``+synflow+params+flops`` table features: the project's
+zero-cost value and cost counts), target from the table;
 score on 1000 other random architectures: Kendall tau, Spearman rho, precision at top 5 % (the
 share of the 50 predicted best that are among the 50 truly best of the test set: what a
 searcher needs) and fit time. Mean over 10 seeds.
@@ -11,13 +12,17 @@ Two targets: ``cifar10_valid_acc_12ep`` (the search signal of nb201_search.py) a
 ``cifar10_test_acc`` (200 epochs), the closer one to the final accuracies the published
 predictor studies fit; their figures are printed beside ours.
 
+``--libraries`` adds the evidence for the boosting library: one model per seed of scikit-learn's
+``GradientBoostingRegressor`` and ``HistGradientBoostingRegressor``, XGBoost and LightGBM (those
+installed; neither is a dependency), with the same trees and rank-gauss targets, on the best
+encoding.
+
     python tests/benchmarks/predictors.py [--seeds 10] [--train 100,500] [--test 1000] [--rows all]
-        [--targets ...] [--synflow-dir DIR]
+        [--targets ...] [--representatives] [--libraries]
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -26,6 +31,10 @@ import numpy as np
 TARGETS = ("cifar10_valid_acc_12ep", "cifar10_test_acc")
 ZC = "+synflow+params+flops"
 COSTS = "+params+flops"
+STATS = "+cell_stats"
+#: boosted_trees as first shipped: fewer, shallower trees fitted on z-scored targets
+EARLIER = {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.8, "min_samples_leaf": 2,
+           "max_features": None, "target_transform": "standardize"}
 #: row label -> (predictor, params, encoding)
 ROWS = {
     "random_forest / one_hot": ("random_forest", {}, "one_hot"),
@@ -34,7 +43,13 @@ ROWS = {
     "boosted_trees / one_hot": ("boosted_trees", {}, "one_hot"),
     "boosted_trees / adjacency": ("boosted_trees", {}, "adjacency"),
     "boosted_trees / path": ("boosted_trees", {}, "path"),
+    "boosted_trees (first defaults) / adjacency" + COSTS: ("boosted_trees", EARLIER, "adjacency" + COSTS),
+    "boosted_trees (standardize) / adjacency" + COSTS: ("boosted_trees", {"target_transform": "standardize"},
+                                                        "adjacency" + COSTS),
     "boosted_trees / adjacency" + COSTS: ("boosted_trees", {}, "adjacency" + COSTS),
+    "boosted_trees / adjacency" + STATS + COSTS: ("boosted_trees", {}, "adjacency" + STATS + COSTS),
+    "boosted_trees / adjacency" + STATS + ZC: ("boosted_trees", {}, "adjacency" + STATS + ZC),
+    "random_forest / adjacency" + STATS + ZC: ("random_forest", {}, "adjacency" + STATS + ZC),
     "random_forest / adjacency" + ZC: ("random_forest", {}, "adjacency" + ZC),
     "boosted_trees / adjacency" + ZC: ("boosted_trees", {}, "adjacency" + ZC),
     "boosted_trees / path" + ZC: ("boosted_trees", {}, "path" + ZC),
@@ -46,6 +61,54 @@ ROWS = {
 PUBLISHED = ("published (as quoted in issue 18): best predictors of White et al. 2021 clearly above "
              "0.48 (n=100) / 0.64 (n=500); NAS-Bench-Suite-Zero XGBoost on zero-cost features ~0.79 "
              "at n=400")
+
+
+LIBRARY_ENCODING = "adjacency" + STATS + ZC
+#: the same trees in each library (boosted_trees' defaults)
+TREES = {"n_estimators": 500, "learning_rate": 0.02, "max_depth": 4, "subsample": 0.7, "max_features": 0.5,
+         "min_samples_leaf": 3}
+
+
+def library_models(seed: int):
+    """Unfitted regressors of each installed boosting library, with ``TREES``."""
+    from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
+
+    t = TREES
+    models = {
+        "scikit-learn GradientBoosting": lambda: GradientBoostingRegressor(random_state=seed, **t),
+        "scikit-learn HistGradientBoosting": lambda: HistGradientBoostingRegressor(
+            max_iter=t["n_estimators"], learning_rate=t["learning_rate"], max_depth=t["max_depth"],
+            min_samples_leaf=t["min_samples_leaf"], max_features=t["max_features"], random_state=seed),
+    }
+    try:
+        import xgboost
+
+        models["XGBoost"] = lambda: xgboost.XGBRegressor(
+            n_estimators=t["n_estimators"], learning_rate=t["learning_rate"], max_depth=t["max_depth"],
+            subsample=t["subsample"], colsample_bynode=t["max_features"], min_child_weight=t["min_samples_leaf"],
+            n_jobs=1, random_state=seed)
+    except ImportError:
+        print("(XGBoost not installed: pip install xgboost-cpu to compare it)")
+    try:
+        import lightgbm
+
+        models["LightGBM"] = lambda: lightgbm.LGBMRegressor(
+            n_estimators=t["n_estimators"], learning_rate=t["learning_rate"], max_depth=t["max_depth"],
+            num_leaves=2 ** t["max_depth"], subsample=t["subsample"], subsample_freq=1,
+            feature_fraction_bynode=t["max_features"], min_child_samples=t["min_samples_leaf"], n_jobs=1,
+            random_state=seed, verbose=-1)
+    except ImportError:
+        print("(LightGBM not installed: pip install lightgbm to compare it)")
+    return models
+
+
+def offered(space, encoding: str) -> bool:
+    """Whether the loaded table can give ``encoding`` (``synflow`` needs its column)."""
+    try:
+        space.encode_as(space.make(0), encoding)
+    except ValueError:
+        return False
+    return True
 
 
 def precision_at_top(pred: np.ndarray, true: np.ndarray, share: float = 0.05) -> float:
@@ -60,9 +123,10 @@ def main(argv=None) -> int:
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--rows", default="all", help="comma-separated row labels, or 'all'")
     parser.add_argument("--targets", default=",".join(TARGETS))
-    parser.add_argument("--synflow-dir", default=None,
-                        help="tools/nb201_proxies.py's work dir: sample only the isomorphism-group "
-                             "representatives computed there, with their synflow as a feature")
+    parser.add_argument("--representatives", action="store_true",
+                        help="sample only one cell per isomorphism group (no duplicates across the split)")
+    parser.add_argument("--libraries", action="store_true",
+                        help="also compare boosting libraries on " + LIBRARY_ENCODING)
     args = parser.parse_args(argv)
     import torch
     from scipy.stats import kendalltau, spearmanr
@@ -72,33 +136,17 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     space = build_component("search_spaces", "natsbench_tss", {}, seed=1)
     table = space.table
-    features = space.table_features()
     candidates = np.arange(len(table))
-    synflow = None
-    if args.synflow_dir:  # a partial run of the column's tool: its representatives only
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from zero_cost_proxies import synflow_values
-
-        values = synflow_values(table, args.synflow_dir)
-        candidates = np.array(sorted(i for i in values if int(table.iso_group[i]) == i))
-        synflow = np.log1p(np.array([values.get(i, 0.0) for i in range(len(table))]))
-        features = sorted(set(features) | {"synflow"})
+    if args.representatives:  # one cell per isomorphism group: no duplicate of a test cell in training
+        candidates = np.array([i for i in candidates if int(table.iso_group[i]) == i])
     rows = ROWS if args.rows == "all" else {k: ROWS[k] for k in args.rows.split(",")}
-    rows = {k: v for k, v in rows.items() if all(f in features for f in v[2].split("+")[1:])}
+    rows = {k: v for k, v in rows.items() if offered(space, v[2])}
     sizes = [int(s) for s in args.train.split(",")]
-    encoded = {}
-    for _, _, encoding in rows.values():
-        if encoding in encoded:
-            continue
-        parts = encoding.split("+")
-        table_part = "+".join(p for p in parts if p != "synflow" or synflow is None)
-        x = np.stack([space.encode_as(space.make(i), table_part) for i in range(len(table))])
-        if synflow is not None and "synflow" in parts:
-            x = np.concatenate([x, synflow[:, None]], axis=1)
-        encoded[encoding] = x
+    wanted = {encoding for _, _, encoding in rows.values()} | ({LIBRARY_ENCODING} if args.libraries else set())
+    encoded = {e: np.stack([space.encode_as(space.make(i), e) for i in range(len(table))]) for e in sorted(wanted)}
     print(f"NAS-Bench-201 CIFAR-10: {args.test} held-out random architectures of {len(candidates)} "
-          f"({'representatives with a computed synflow' if synflow is not None else 'all cells'}), "
-          f"mean of {args.seeds} seeds; table features available: {features}")
+          f"({'isomorphism-group representatives' if args.representatives else 'all cells'}), "
+          f"mean of {args.seeds} seeds; table features available: {space.table_features()}")
     print(PUBLISHED)
     for target in args.targets.split(","):
         y_all = table.columns[target]
@@ -122,7 +170,34 @@ def main(argv=None) -> int:
                 tau, rho, prec, secs = np.mean(scores, axis=0)
                 cells.append(f"{tau:>13.3f} {rho:5.3f} {prec:5.2f} {secs:6.2f}")
             print(f"{label:52s}" + "".join(f"{c:>30s}" for c in cells), flush=True)
+        if args.libraries and LIBRARY_ENCODING in encoded:
+            compare_libraries(encoded[LIBRARY_ENCODING], y_all, candidates, sizes, args)
     return 0
+
+
+def compare_libraries(x, y_all, candidates, sizes, args) -> None:
+    from scipy.stats import kendalltau, spearmanr
+
+    from nas_predictors.data import RankGauss
+
+    print(f"boosting libraries, one model, {LIBRARY_ENCODING}, rank-gauss targets, trees {TREES}")
+    for name in library_models(1):
+        cells = []
+        for n in sizes:
+            scores = []
+            for seed in range(1, args.seeds + 1):
+                order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
+                test, train = order[:args.test], order[args.test:args.test + n]
+                started = time.perf_counter()
+                model = library_models(seed)[name]().fit(x[train], RankGauss(y_all[train, None]).forward(
+                    y_all[train, None])[:, 0])
+                fit_s = time.perf_counter() - started
+                pred, truth = model.predict(x[test]), y_all[test]
+                scores.append((kendalltau(pred, truth)[0], spearmanr(pred, truth)[0],
+                               precision_at_top(pred, truth), fit_s))
+            tau, rho, prec, secs = np.mean(scores, axis=0)
+            cells.append(f"{tau:>13.3f} {rho:5.3f} {prec:5.2f} {secs:6.2f}")
+        print(f"{'  ' + name:52s}" + "".join(f"{c:>30s}" for c in cells), flush=True)
 
 
 if __name__ == "__main__":

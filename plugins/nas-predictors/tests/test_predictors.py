@@ -134,3 +134,54 @@ def test_boosted_trees_members_differ_so_variance_is_informative():
     assert (out.var > 0).any()
     single = BoostedTreesPredictor(num_ensemble_members=1, n_estimators=40, seed=2).fit(x, y).predict(x[:3])
     assert np.all(single.var == 0)
+
+
+def test_rank_gauss_keeps_the_order_and_maps_training_targets_back():
+    from nas_predictors.data import RankGauss
+
+    rng = np.random.default_rng(4)
+    y = np.concatenate([rng.normal(90, 2, size=(95, 1)), np.full((5, 1), 10.0)])  # a chance-level tail
+    scale = RankGauss(y)
+    z = scale.forward(y)
+    assert abs(z.mean()) < 0.05 and 0.9 < z.std() < 1.01  # normal scores, not raw accuracies
+    order = np.argsort(y[:, 0], kind="stable")
+    assert np.all(np.diff(z[order, 0]) >= 0)
+    np.testing.assert_allclose(scale.back(np.sort(z, axis=0))[5:], np.sort(y, axis=0)[5:], atol=1e-9)
+    beyond = scale.back(np.array([[z.max() + 1.0], [z.min() - 1.0]]))
+    assert beyond[0, 0] > y.max() and beyond[1, 0] < y.min()  # extended past the ends, still monotone
+
+
+@pytest.mark.parametrize("transform", ["rank_gauss", "standardize"])
+def test_boosted_trees_predict_on_the_target_scale_under_either_transform(transform):
+    x, y = data(120, seed=5)
+    y = 90 + 3 * y
+    out = BoostedTreesPredictor(num_ensemble_members=3, n_estimators=80, target_transform=transform,
+                                seed=1).fit(x, y).predict(x)
+    assert out.mean.shape == y.shape and np.all(out.var >= 0)
+    assert abs(out.mean.mean() - y.mean()) < 1.0  # accuracies, not normal scores
+    from scipy.stats import kendalltau
+
+    assert kendalltau(out.mean[:, 0], y[:, 0])[0] > 0.7
+
+
+def test_rank_gauss_lifts_the_ranking_when_a_tail_dominates_the_squared_loss():
+    """A few chance-level rows (as in NAS-Bench-201) pull a squared-loss fit toward them; fitting
+    the ranks ranks the held-out rows better."""
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, size=(600, 6))
+    y = 90 + np.sin(3 * x[:, 0]) + x[:, 1] * x[:, 2] + 0.3 * x[:, 3]
+    y[x[:, 4] > 0.8] = 10.0  # 10 % of the rows collapse to chance level
+    taus = {}
+    for transform in ("rank_gauss", "standardize"):
+        model = BoostedTreesPredictor(num_ensemble_members=2, n_estimators=150, target_transform=transform,
+                                      seed=3).fit(x[:200], y[:200])
+        good = y[200:] > 50
+        taus[transform] = kendalltau(model.predict(x[200:][good]).mean[:, 0], y[200:][good])[0]
+    assert taus["rank_gauss"] > taus["standardize"]
+
+
+def test_boosted_trees_refuse_an_unknown_target_transform():
+    with pytest.raises(ValueError, match="target_transform"):
+        BoostedTreesPredictor(target_transform="log")

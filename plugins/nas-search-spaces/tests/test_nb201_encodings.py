@@ -100,3 +100,28 @@ def test_a_space_with_only_encode_offers_the_default():
     np.testing.assert_array_equal(space.encode_as(None), [1.0, 2.0])
     with pytest.raises(ValueError, match="encoding"):
         space.encode_as(None, "path")
+
+
+def test_cell_stats_summarise_the_live_paths():
+    ops = ["nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3", "nor_conv_1x1"]
+    stats = encodings.cell_stats(ops)
+    # 4 live paths; convs on 0->3, 0->1->3, 0->2->3, 0->1->2->3: 0, 2, 2, 3
+    np.testing.assert_array_equal(stats[:8], [4, 3, 0, 7, 2, 0, 19, 0])
+    per_op = dict(zip(encodings.LIVE_OPS, stats[8:12]))
+    assert per_op == {"skip_connect": 1, "nor_conv_1x1": 1, "nor_conv_3x3": 4, "avg_pool_3x3": 0}
+    assert stats[12] == 1  # the input reaches the output through one skip edge
+    np.testing.assert_array_equal(encodings.cell_stats(["none"] * 6), np.zeros(13))
+
+
+def test_cell_stats_append_after_any_base_and_ignore_dead_edges():
+    base = ["nor_conv_3x3", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "none"]
+    other = list(base)
+    other[1], other[2] = "nor_conv_1x1", "nor_conv_3x3"  # dead edges only
+    a, b = model(base), model(other)
+    assert "adjacency+cell_stats" in SPACE.encodings()
+    vector = SPACE.encode_as(a, "adjacency+cell_stats+params+flops")
+    assert vector.shape == (36 + 13 + 2,)
+    np.testing.assert_array_equal(vector[36:49], encodings.cell_stats(base))
+    np.testing.assert_array_equal(SPACE.encode_as(a, "path+cell_stats"), SPACE.encode_as(b, "path+cell_stats"))
+    with pytest.raises(ValueError, match="encoding"):
+        SPACE.encode_as(a, "adjacency+cell_stats+cell_stats")

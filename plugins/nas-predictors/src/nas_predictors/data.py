@@ -51,3 +51,44 @@ class Standardizer:
     def var_back(self, var: np.ndarray) -> np.ndarray:
         return var * self.std ** 2
 
+
+
+class RankGauss:
+    """Maps each target column to the normal scores of its ranks, and back through the training
+    values' quantiles (piecewise linear, extended linearly past both ends), so the order of the
+    predictions is the order the model learnt.
+
+    Accuracies of a search space have a long lower tail (collapsed or disconnected networks at
+    chance level); under squared loss those few rows dominate a boosted model fitted on a few
+    hundred architectures, while a searcher only needs the order among the good ones. On
+    NAS-Bench-201 this lifts Kendall tau by 0.02-0.09 (tests/benchmarks/predictors.py)."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        from scipy.special import ndtri
+
+        n = len(data)
+        self._ndtri = ndtri
+        self.values = np.sort(data, axis=0)
+        self.scores = ndtri((np.arange(n) + 0.5) / n)
+        # tail slopes from the outer tenth of the sample, so ties at an end cannot flatten them
+        k = max(1, n // 10)
+        span = self.scores[-1] - self.scores[-1 - k] if n > 1 else 1.0
+        self.low_slope = (self.values[k] - self.values[0]) / span
+        self.high_slope = (self.values[-1] - self.values[-1 - k]) / span
+
+    def forward(self, data: np.ndarray) -> np.ndarray:
+        from scipy.stats import rankdata
+
+        n = len(data)
+        return self._ndtri((rankdata(data, axis=0) - 0.5) / n)
+
+    def back(self, scores: np.ndarray) -> np.ndarray:
+        """Targets for normal scores of shape (N, T)."""
+        out = np.empty_like(scores, dtype=np.float64)
+        lo, hi = self.scores[0], self.scores[-1]
+        for t in range(scores.shape[1]):
+            z = scores[:, t]
+            y = np.interp(z, self.scores, self.values[:, t])
+            y = np.where(z < lo, self.values[0, t] + (z - lo) * self.low_slope[t], y)
+            out[:, t] = np.where(z > hi, self.values[-1, t] + (z - hi) * self.high_slope[t], y)
+        return out

@@ -9,11 +9,21 @@
   White, Neiswanger & Savani, "BANANAS", AAAI 2021): paths through ``none`` carry nothing and
   are left out, leaving 4 + 16 + 64 = 84 op sequences of length 1 to 3.
 
-A name may add table features after ``+``: ``synflow`` (log(1 + synflow), the project's
-zero-cost value of the shipped table), ``params`` and ``flops`` (of the space's base dataset),
-as NAS-Bench-Suite-Zero's augmented predictors do; e.g. ``path+synflow+params``. These
-features are a table lookup here, standing for a proxy evaluation or a cost count that a
-search on a trainable space would pay for.
+A name may add features after ``+``:
+
+* ``cell_stats``: 13 summary numbers of the live cell, computed from its ops: the number of live
+  input-to-output paths; the most and fewest convolutions on a live path, and their sum over the
+  live paths; the most and fewest 3x3 convolutions on a live path; the largest and smallest
+  kernel area along a live path (9 per 3x3 convolution, 1 per 1x1); how many live edges carry
+  each of the four ops; and whether the input reaches the output through one skip edge. Boosted
+  trees fitted on few hundred architectures cannot assemble such path-level facts from the
+  per-edge bits alone; given them, they rank far better (tests/benchmarks/predictors.py).
+* table features: ``synflow`` (log(1 + synflow), the project's zero-cost value of the shipped
+  table), ``params`` and ``flops`` (of the space's base dataset), as NAS-Bench-Suite-Zero's
+  augmented predictors do. They are a table lookup here, standing for a proxy evaluation or a
+  cost count that a search on a trainable space would pay for.
+
+E.g. ``adjacency+cell_stats+params+flops`` or ``path+synflow+params``.
 """
 from __future__ import annotations
 
@@ -66,8 +76,31 @@ def path(ops: Sequence[str]) -> np.ndarray:
     return vector
 
 
+_KERNEL_AREA = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}
+
+
+def cell_stats(ops: Sequence[str]) -> np.ndarray:
+    """The path-level summary of the live cell described in the module docstring."""
+    live = live_edges(ops)
+    paths = [p for p in PATHS if all(ops[e] != "none" for e in p)]
+
+    def along(weight: Callable[[str], float]) -> List[float]:
+        return [sum(weight(ops[e]) for e in p) for p in paths] or [0.0]
+
+    convs = along(lambda op: float(op in _KERNEL_AREA))
+    convs3 = along(lambda op: float(op == "nor_conv_3x3"))
+    area = along(lambda op: float(_KERNEL_AREA.get(op, 0)))
+    per_op = [sum(1.0 for e in range(len(EDGES)) if live[e] and ops[e] == op) for op in LIVE_OPS]
+    return np.array([len(paths), max(convs), min(convs), sum(convs), max(convs3), min(convs3),
+                     max(area), min(area), *per_op, float(ops[PATHS[0][0]] == "skip_connect")],
+                    dtype=np.float64)
+
+
 BASES: Dict[str, Callable[[Sequence[str]], np.ndarray]] = {"one_hot": one_hot, "adjacency": adjacency,
                                                            "path": path}
+#: features computed from the cell's ops, available in every table
+COMPUTED: Dict[str, Callable[[Sequence[str]], np.ndarray]] = {"cell_stats": cell_stats}
+#: features read from the table, when it has their column
 FEATURES = ("synflow", "params", "flops")
 
 
@@ -81,7 +114,7 @@ def feature_value(feature: str, raw: float) -> float:
 
 def parse(encoding: str, available: Sequence[str]) -> Tuple[str, List[str]]:
     """``(base, features)`` of ``"base+feature+..."``; ValueError naming ``encoding`` otherwise.
-    ``available`` are the features the loaded table has columns for."""
+    ``available`` are the computed features and those the loaded table has columns for."""
     parts = str(encoding).split("+")
     base, features = parts[0], parts[1:]
     bases = ["default"] + list(BASES)

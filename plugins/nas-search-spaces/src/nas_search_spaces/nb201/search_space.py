@@ -171,20 +171,25 @@ class NatsbenchTssSearchSpace(SeededSpace):
 
     @overrides
     def encodings(self) -> List[str]:
-        """``default`` (= ``one_hot``), ``adjacency``, ``path``; each may append ``+synflow``,
-        ``+params``, ``+flops`` (see ``nas_search_spaces.nb201.encodings``)."""
-        return ["default"] + list(encodings.BASES) + [f"path+{f}" for f in self.table_features()]
+        """``default`` (= ``one_hot``), ``adjacency``, ``path``; each may append ``+cell_stats``
+        (computed from the cell) and ``+synflow``, ``+params``, ``+flops`` (read from the table;
+        see ``nas_search_spaces.nb201.encodings``)."""
+        return (["default"] + list(encodings.BASES) + ["adjacency+cell_stats"]
+                + [f"path+{f}" for f in self.table_features()])
 
     @overrides
     def encode_as(self, arch, encoding: str = "default"):
-        base, features = encodings.parse(encoding, self.table_features())
-        vector = encodings.BASES[base](self.ops(arch))
-        if not features:
-            return vector
+        base, features = encodings.parse(encoding, list(encodings.COMPUTED) + self.table_features())
+        ops = self.ops(arch)
+        parts = [encodings.BASES[base](ops)]
         index = self.index(arch)
-        extra = [encodings.feature_value(f, self.table.value(index, encodings.feature_column(f, self.base_dataset)))
-                 for f in features]
-        return np.concatenate([vector, np.array(extra, dtype=np.float64)])
+        for feature in features:
+            if feature in encodings.COMPUTED:
+                parts.append(encodings.COMPUTED[feature](ops))
+            else:
+                raw = self.table.value(index, encodings.feature_column(feature, self.base_dataset))
+                parts.append(np.array([encodings.feature_value(feature, raw)], dtype=np.float64))
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     # ---- files -------------------------------------------------------------------------------
     @overrides
