@@ -17,7 +17,7 @@ predictor studies fit; their figures are printed beside ours.
 installed; neither is a dependency), with the same trees and rank-gauss targets, on the best
 encoding.
 
-    python tests/benchmarks/predictors.py [--seeds 10] [--train 100,500] [--test 1000] [--rows all]
+    python tests/benchmarks/predictors.py [--seeds 10] [--train 100,500] [--test 1000] [--rows summary|all|...]
         [--targets ...] [--representatives] [--libraries]
 """
 from __future__ import annotations
@@ -55,6 +55,12 @@ ROWS = {
     "boosted_trees / path" + ZC: ("boosted_trees", {}, "path" + ZC),
     "boosted_trees / one_hot" + ZC: ("boosted_trees", {}, "one_hot" + ZC),
 }
+#: the rows docs/benchmarks.md shows (``--rows summary``, the default): the first predictor, then
+#: one change at a time
+SUMMARY = ["random_forest / one_hot", "boosted_trees (first defaults) / adjacency" + COSTS,
+           "boosted_trees (standardize) / adjacency" + COSTS, "boosted_trees / adjacency" + COSTS,
+           "boosted_trees / adjacency" + STATS + COSTS, "boosted_trees / adjacency" + STATS + ZC,
+           "random_forest / adjacency" + STATS + ZC]
 #: figures published for NAS-Bench-201 CIFAR-10 (as quoted in issue 18): White et al., "How
 #: Powerful are Performance Predictors in NAS?", NeurIPS 2021 (best model-based predictors) and
 #: Krishnakumar et al., "NAS-Bench-Suite-Zero", NeurIPS 2022 (XGBoost on zero-cost features)
@@ -121,7 +127,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--train", default="100,500")
     parser.add_argument("--test", type=int, default=1000)
-    parser.add_argument("--rows", default="all", help="comma-separated row labels, or 'all'")
+    parser.add_argument("--rows", default="summary", help="comma-separated row labels, 'summary' or 'all'")
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--representatives", action="store_true",
                         help="sample only one cell per isomorphism group (no duplicates across the split)")
@@ -139,7 +145,11 @@ def main(argv=None) -> int:
     candidates = np.arange(len(table))
     if args.representatives:  # one cell per isomorphism group: no duplicate of a test cell in training
         candidates = np.array([i for i in candidates if int(table.iso_group[i]) == i])
-    rows = ROWS if args.rows == "all" else {k: ROWS[k] for k in args.rows.split(",")}
+    labels = {"all": list(ROWS), "summary": SUMMARY}.get(args.rows) or args.rows.split(",")
+    unknown = [k for k in labels if k not in ROWS]
+    if unknown:
+        parser.error(f"unknown row(s) {unknown}; choose from {list(ROWS)}")
+    rows = {k: ROWS[k] for k in labels}
     rows = {k: v for k, v in rows.items() if offered(space, v[2])}
     sizes = [int(s) for s in args.train.split(",")]
     wanted = {encoding for _, _, encoding in rows.values()} | ({LIBRARY_ENCODING} if args.libraries else set())
