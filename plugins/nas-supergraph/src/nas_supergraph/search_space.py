@@ -18,6 +18,7 @@ from overrides import overrides
 
 from nas_kernel import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
 from nas_kernel.params import check_int
+from nas_supergraph import cell_encodings
 from nas_supergraph.model_desc import ModelDesc
 from nas_supergraph.model_desc_builder import Genotype, ModelDescBuilder
 from nas_supergraph.conf import PRIMITIVES
@@ -157,3 +158,26 @@ class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
                         in_vec[min(j, n_in - 1)] = 1.0
                     parts.extend([op_vec, in_vec])
         return np.concatenate(parts).astype(np.float32)
+
+    @overrides
+    def encodings(self) -> List[str]:
+        """``default`` (``encode``: per edge slot), ``adjacency`` (per possible edge) and ``path``
+        (op sequences of input-to-output paths), as ``nas_supergraph.cell_encodings`` defines."""
+        return ["default", "adjacency", "path"]
+
+    @overrides
+    def encode_as(self, arch, encoding: str = "default"):
+        if encoding == "default":
+            return self.encode(arch)
+        if encoding not in ("adjacency", "path"):
+            raise ValueError(f"encoding must be one of {self.encodings()}, got {encoding!r}")
+        genotype = self.desc_of(arch).genotype()
+        n_nodes = self.builder.n_nodes
+        parts = []
+        for cell_type in sorted(set(self.builder.cell_types())):
+            nodes = genotype.get(cell_type, [])
+            if encoding == "adjacency":
+                parts.append(cell_encodings.adjacency(nodes, self.choices, n_nodes))
+            else:
+                parts.append(cell_encodings.path(nodes, self.choices, n_nodes, self.builder.out_nodes))
+        return np.concatenate(parts)
