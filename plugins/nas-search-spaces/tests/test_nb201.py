@@ -49,6 +49,19 @@ def test_network_parameters_match_the_table_for_200_indices():
         assert params == pytest.approx(TABLE.value(index, "params_mb_cifar10"), abs=1e-6), index
 
 
+def test_network_multiply_adds_match_the_tables_flops_for_20_indices():
+    """The table's ``flops_m_*`` are multiply-adds in millions: torch's counter (2 FLOPs per
+    multiply-add, the ``macs`` evaluator's) on the project's build gives them to rounding."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for index in random.Random(1).sample(range(len(TABLE)), 20):
+        net = Nb201Network(TABLE.arch_str[index], C=16, N=5, num_classes=10).eval()
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            net(torch.zeros(1, 3, 32, 32))
+        macs = counter.get_total_flops() / 2 / 1e6
+        assert macs == pytest.approx(TABLE.value(index, "flops_m_cifar10"), abs=1e-4), index
+
+
 def test_model_from_index_runs():
     net = model_from_natsbench_tss(1, dataset="cifar100", C=4, N=1)
     assert net(torch.randn(2, 3, 16, 16)).shape == (2, 100)
