@@ -7,7 +7,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List
 
 from nas_kernel.api.evaluation import budget_key
 from nas_kernel.api.model import ArchaiModel
@@ -77,25 +77,18 @@ def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
     return results
 
 
-def stored_evaluations(output_dir: str) -> List[Any]:
-    """Every evaluation the store holds, failed ones included: the cache export's source."""
-    store = open_store(output_dir)
-    try:
-        return list(store.evaluations())
-    finally:
-        store.close()
-
-
-def write_exports(output_dir: str, results: SearchResults, save_weights: bool = False) -> Dict[str, Any]:
+def write_exports(output_dir: str, results: SearchResults, evaluations: Iterable[Any],
+                  save_weights: bool = False) -> Dict[str, Any]:
     """Write every export of a search from its one results object (the loop's, which a resumed
-    run rebuilt from the store's values) and the store's evaluations for the cache."""
+    run rebuilt from the store's values); ``evaluations`` (the open store's, failed ones
+    included) become the cache."""
     paths: Dict[str, Any] = {}
     paths["search_state"] = os.path.join(output_dir, SEARCH_STATE)
     results.save_search_state(paths["search_state"])
     paths["pareto"] = os.path.join(output_dir, PARETO_JSON)
     write_pareto_json(results, paths["pareto"])
     cache = SearchObjectives()
-    cache.preload(stored_evaluations(output_dir))
+    cache.preload(evaluations)
     paths["cache"] = os.path.join(output_dir, CACHE_YAML)
     cache.save_cache(paths["cache"])
     if len(results.objectives.objective_names) >= 2:

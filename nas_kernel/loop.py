@@ -288,7 +288,7 @@ class IterativeSearcher(Searcher):
                 + ". Check the constraints and the search space.")
         from nas_kernel.exports import write_exports
 
-        write_exports(self.output_dir, results, self.save_pareto_model_weights)
+        write_exports(self.output_dir, results, store.evaluations(), self.save_pareto_model_weights)
         store.set_meta("status", "finished")
         call_lifecycle(self.plugin_manager, "on_search_end", searcher=self, results=results)
 

@@ -210,7 +210,7 @@ def run_searcher(searcher: Any, run: RunContext, *, output_dir: Optional[str] = 
         if isinstance(results, SearchResults) and objectives is not None:
             session.save_schema(objectives)
             session.record_results(results)
-            write_exports(output_dir, results)
+            write_exports(output_dir, results, session.store.evaluations())
         call_lifecycle(run.plugin_manager, "on_search_end", searcher=searcher, results=results)
         status = "finished"
         return results

@@ -135,7 +135,6 @@ def main(argv=None) -> int:
                         help="also compare boosting libraries on " + LIBRARY_ENCODING)
     args = parser.parse_args(argv)
     import torch
-    from scipy.stats import kendalltau, spearmanr
 
     from nas_kernel.components import build_component
 
@@ -163,51 +162,51 @@ def main(argv=None) -> int:
         print(f"\ntarget {target}")
         print(f"{'predictor / encoding':52s}" + "".join(f"{f'n={n}: tau   rho  p@5%  fit s':>30s}" for n in sizes))
         for label, (name, params, encoding) in rows.items():
-            cells = []
-            for n in sizes:
-                scores = []
-                for seed in range(1, args.seeds + 1):
-                    order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
-                    test, train = order[:args.test], order[args.test:args.test + n]
-                    x = encoded[encoding]
-                    started = time.perf_counter()
-                    predictor = build_component("predictors", name, params, seed=seed).fit(x[train], y_all[train])
-                    fit_s = time.perf_counter() - started
-                    mean = np.asarray(predictor.predict(x[test]).mean)[:, 0]
-                    truth = y_all[test]
-                    scores.append((kendalltau(mean, truth)[0], spearmanr(mean, truth)[0],
-                                   precision_at_top(mean, truth), fit_s))
-                tau, rho, prec, secs = np.mean(scores, axis=0)
-                cells.append(f"{tau:>13.3f} {rho:5.3f} {prec:5.2f} {secs:6.2f}")
-            print(f"{label:52s}" + "".join(f"{c:>30s}" for c in cells), flush=True)
+            def fit_predict(seed, x_train, y_train, x_test, name=name, params=params):
+                predictor = build_component("predictors", name, params, seed=seed).fit(x_train, y_train)
+                return lambda: np.asarray(predictor.predict(x_test).mean)[:, 0]
+
+            print(f"{label:52s}" + score_row(fit_predict, encoded[encoding], y_all, candidates, sizes, args),
+                  flush=True)
         if args.libraries and LIBRARY_ENCODING in encoded:
             compare_libraries(encoded[LIBRARY_ENCODING], y_all, candidates, sizes, args)
     return 0
 
 
-def compare_libraries(x, y_all, candidates, sizes, args) -> None:
+def score_row(fit_predict, x, y_all, candidates, sizes, args) -> str:
+    """One printed row: for each training size, tau / rho / precision at top 5 % and fit
+    seconds, the mean over seeds. ``fit_predict(seed, x_train, y_train, x_test)`` fits (timed)
+    and returns a callable giving the test predictions."""
     from scipy.stats import kendalltau, spearmanr
 
+    cells = []
+    for n in sizes:
+        scores = []
+        for seed in range(1, args.seeds + 1):
+            order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
+            test, train = order[:args.test], order[args.test:args.test + n]
+            started = time.perf_counter()
+            predict = fit_predict(seed, x[train], y_all[train], x[test])
+            fit_s = time.perf_counter() - started
+            pred, truth = predict(), y_all[test]
+            scores.append((kendalltau(pred, truth)[0], spearmanr(pred, truth)[0], precision_at_top(pred, truth),
+                           fit_s))
+        tau, rho, prec, secs = np.mean(scores, axis=0)
+        cells.append(f"{tau:>13.3f} {rho:5.3f} {prec:5.2f} {secs:6.2f}")
+    return "".join(f"{c:>30s}" for c in cells)
+
+
+def compare_libraries(x, y_all, candidates, sizes, args) -> None:
     from nas_predictors.data import RankGauss
 
     print(f"boosting libraries, one model, {LIBRARY_ENCODING}, rank-gauss targets, trees {TREES}")
     for name in library_models(1):
-        cells = []
-        for n in sizes:
-            scores = []
-            for seed in range(1, args.seeds + 1):
-                order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
-                test, train = order[:args.test], order[args.test:args.test + n]
-                started = time.perf_counter()
-                model = library_models(seed)[name]().fit(x[train], RankGauss(y_all[train, None]).forward(
-                    y_all[train, None])[:, 0])
-                fit_s = time.perf_counter() - started
-                pred, truth = model.predict(x[test]), y_all[test]
-                scores.append((kendalltau(pred, truth)[0], spearmanr(pred, truth)[0],
-                               precision_at_top(pred, truth), fit_s))
-            tau, rho, prec, secs = np.mean(scores, axis=0)
-            cells.append(f"{tau:>13.3f} {rho:5.3f} {prec:5.2f} {secs:6.2f}")
-        print(f"{'  ' + name:52s}" + "".join(f"{c:>30s}" for c in cells), flush=True)
+        def fit_predict(seed, x_train, y_train, x_test, name=name):
+            targets = RankGauss(y_train[:, None]).forward(y_train[:, None])[:, 0]
+            model = library_models(seed)[name]().fit(x_train, targets)
+            return lambda: model.predict(x_test)
+
+        print(f"{'  ' + name:52s}" + score_row(fit_predict, x, y_all, candidates, sizes, args), flush=True)
 
 
 if __name__ == "__main__":

@@ -83,12 +83,7 @@ class BoostedTreesPredictor(Predictor):
         if self._members is None:
             raise RuntimeError("BoostedTreesPredictor.predict called before fit")
         x = check_x(encoded_archs, self.replace_nan_value)
-        scaled = [np.stack([m.predict(x) for m in per_target], axis=1) for per_target in self._members]
-        if isinstance(self._y_scale, RankGauss):
-            out = np.stack([self._y_scale.back(member) for member in scaled])
-            mean, var = out.mean(axis=0), out.var(axis=0)
-        else:
-            out = np.stack(scaled)
-            mean = self._y_scale.mean_back(out.mean(axis=0))
-            var = self._y_scale.var_back(out.var(axis=0))
-        return MeanVar(mean, np.maximum(var, 0.0))
+        # each member back on the target's scale, then their mean and spread
+        out = np.stack([self._y_scale.back(np.stack([m.predict(x) for m in per_target], axis=1))
+                        for per_target in self._members])
+        return MeanVar(out.mean(axis=0), np.maximum(out.var(axis=0), 0.0))

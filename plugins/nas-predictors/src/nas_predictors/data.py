@@ -51,6 +51,10 @@ class Standardizer:
     def var_back(self, var: np.ndarray) -> np.ndarray:
         return var * self.std ** 2
 
+    def back(self, data: np.ndarray) -> np.ndarray:
+        """Targets for scaled values (as ``RankGauss.back``)."""
+        return self.mean_back(data)
+
 
 
 class RankGauss:
@@ -61,7 +65,8 @@ class RankGauss:
     Accuracies of a search space have a long lower tail (collapsed or disconnected networks at
     chance level); under squared loss those few rows dominate a boosted model fitted on a few
     hundred architectures, while a searcher only needs the order among the good ones. On
-    NAS-Bench-201 this lifts Kendall tau by 0.02-0.09 (tests/benchmarks/predictors.py)."""
+    NAS-Bench-201 this lifts Kendall tau by 0.02-0.09 (tests/benchmarks/predictors.py). Needs
+    at least 2 rows (``check_xy`` guarantees them)."""
 
     def __init__(self, data: np.ndarray) -> None:
         from scipy.special import ndtri
@@ -72,7 +77,7 @@ class RankGauss:
         self.scores = ndtri((np.arange(n) + 0.5) / n)
         # tail slopes from the outer tenth of the sample, so ties at an end cannot flatten them
         k = max(1, n // 10)
-        span = self.scores[-1] - self.scores[-1 - k] if n > 1 else 1.0
+        span = self.scores[-1] - self.scores[-1 - k]
         self.low_slope = (self.values[k] - self.values[0]) / span
         self.high_slope = (self.values[-1] - self.values[-1 - k]) / span
 
