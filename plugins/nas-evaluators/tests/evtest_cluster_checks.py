@@ -11,8 +11,9 @@ Scenarios, one search each on the same seed:
 
 * ``reference``: started before the cluster is up (the driver waits for it), never disturbed.
 * ``driver_kill``: the driver is SIGKILLed mid-search, then ``nas search --resume`` rejoins.
-* ``node_loss_retry``: node_a's raylet is SIGKILLed while a task runs on it, ``max_retries: 1``.
-* ``node_loss_no_retry``: then node_b's, the same way, with ``max_retries: 0``.
+* ``node_loss_retry``: the raylet of the first worker node seen running a task is SIGKILLed while
+  that task runs, ``max_retries: 1``.
+* ``node_loss_no_retry``: then the other worker's, the same way, with ``max_retries: 0``.
 * ``no_cluster``: an address where nothing listens, ``start_timeout: 2`` (Python API).
 """
 import json
@@ -146,24 +147,30 @@ def pareto(out):
         return json.load(f)
 
 
-def node_loss(root, name, retries, env, log, nodes, victim_node):
-    """Run a search and SIGKILL ``victim_node``'s raylet while one of its tasks runs."""
+def node_loss(root, name, retries, env, log, nodes, candidates):
+    """Run a search and SIGKILL the raylet of the first of ``candidates`` (worker nodes) that runs
+    one of its tasks past the first two. Ray's scheduler may keep a node idle for a whole search, so
+    the victim is whichever worker is seen busy, not a fixed one."""
     path, out = experiment(root, name, retries=retries)
     offset = count_lines(log)
     proc = driver(path, env)
     deadline = time.time() + 300  # a loaded machine may take minutes to start the driver
-    victim = None
+    victim, lost = None, None
+    by_id = {nodes[c]: c for c in candidates}
     while time.time() < deadline and proc.poll() is None:
         started = attempts(log, offset)
-        if len(started) >= 3 and any(node == nodes[victim_node] for _, node, _ in started[2:]):
-            victim = [archid for archid, node, _ in started if node == nodes[victim_node]]
-            os.kill(raylet_pid(victim_node), signal.SIGKILL)
+        busy = [by_id[node] for _, node, _ in started[2:] if node in by_id]
+        if busy:
+            lost = busy[0]
+            victim = [archid for archid, node, _ in started if node == nodes[lost]]
+            os.kill(raylet_pid(lost), signal.SIGKILL)
             break
         time.sleep(0.02)
     killed_at = time.time()
     result = finish(proc)
     result.update(seconds_after_kill=round(time.time() - killed_at, 2), started_on_lost_node=victim or [],
-                  attempts=attempts(log, offset), evaluations=stored(out), state=state(out) if result["rc"] == 0 else None)
+                  lost_node=lost, attempts=attempts(log, offset), evaluations=stored(out),
+                  state=state(out) if result["rc"] == 0 else None)
     return result
 
 
@@ -224,10 +231,12 @@ def main():
     report["driver_kill"] = kill
 
     # a worker node is lost while one of its tasks runs: retried on the survivors
-    report["node_loss_retry"] = node_loss(root, "node_loss_retry", 1, env, log, nodes, "node_a")
+    workers = ["node_a", "node_b"]
+    report["node_loss_retry"] = retry = node_loss(root, "node_loss_retry", 1, env, log, nodes, workers)
 
     # the other worker node is lost with max_retries 0: that task is recorded failed with Ray's reason
-    report["node_loss_no_retry"] = node_loss(root, "node_loss_no_retry", 0, env, log, nodes, "node_b")
+    survivors = [w for w in workers if w != retry["lost_node"]]
+    report["node_loss_no_retry"] = node_loss(root, "node_loss_no_retry", 0, env, log, nodes, survivors)
 
     # nothing listens at the address: a clear error after start_timeout, not a hang
     report["no_cluster"] = no_cluster()

@@ -50,9 +50,9 @@ def test_a_killed_driver_resumes_on_the_cluster_to_the_uninterrupted_result(clus
 
 def test_a_lost_node_s_tasks_are_retried_on_the_survivors(cluster):
     ref, loss = cluster["reference"], cluster["node_loss_retry"]
-    lost = cluster["nodes"]["node_a"]
     assert loss["rc"] == 0, loss["stderr"]
-    assert loss["started_on_lost_node"]
+    assert loss["lost_node"] in ("node_a", "node_b") and loss["started_on_lost_node"]
+    lost = cluster["nodes"][loss["lost_node"]]
     tries = Counter(archid for archid, _, _ in loss["attempts"])
     retried = [a for a, n in tries.items() if n > 1]
     assert retried and set(retried) <= set(loss["started_on_lost_node"])
@@ -66,6 +66,7 @@ def test_a_lost_node_s_tasks_are_retried_on_the_survivors(cluster):
 def test_without_retries_a_lost_node_s_task_is_recorded_failed_with_the_reason(cluster):
     ref, loss = cluster["reference"], cluster["node_loss_no_retry"]
     assert loss["rc"] == 0, loss["stderr"]  # the search finishes
+    assert {loss["lost_node"], cluster["node_loss_retry"]["lost_node"]} == {"node_a", "node_b"}
     failed = [e for e in loss["evaluations"] if e[2] == "failed"]
     assert failed and {e[0] for e in failed} <= set(loss["started_on_lost_node"])
     for e in failed:
