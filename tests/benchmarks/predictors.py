@@ -54,6 +54,10 @@ ROWS = {
     "boosted_trees / adjacency" + ZC: ("boosted_trees", {}, "adjacency" + ZC),
     "boosted_trees / path" + ZC: ("boosted_trees", {}, "path" + ZC),
     "boosted_trees / one_hot" + ZC: ("boosted_trees", {}, "one_hot" + ZC),
+    "gcn / graph": ("gcn", {}, "graph"),
+    "gcn / graph" + STATS + COSTS: ("gcn", {}, "graph" + STATS + COSTS),
+    "boosted_trees / graph" + STATS + COSTS: ("boosted_trees", {}, "graph" + STATS + COSTS),
+    "mlp_ensemble (fast) / path": ("mlp_ensemble", {"num_layers": 3, "lr": 3e-3, "num_tr_steps": 300}, "path"),
 }
 #: the rows docs/benchmarks.md shows (``--rows summary``, the default): the first predictor, then
 #: one change at a time

@@ -120,7 +120,7 @@ def test_plugin_registers_every_predictor():
     manager = make_plugin_manager(entrypoints=False)
     manager.register(plugin, name="predictors")
     names = manager.registry.names("predictors")
-    assert names == ["boosted_trees", "gaussian_process", "mlp_ensemble", "random_forest"]
+    assert names == ["boosted_trees", "gaussian_process", "gcn", "mlp_ensemble", "random_forest"]
     for name in names:
         factory = manager.registry.get("predictors", name).load()
         assert isinstance(factory(), Predictor)

@@ -23,7 +23,7 @@ def test_default_is_encode_and_every_listed_encoding_has_one_length():
     for m in samples:
         np.testing.assert_array_equal(SPACE.encode_as(m), SPACE.encode(m))
         np.testing.assert_array_equal(SPACE.encode_as(m, "one_hot"), SPACE.encode(m))
-    for name, length in (("one_hot", 30), ("adjacency", 36), ("path", 84)):
+    for name, length in (("one_hot", 30), ("adjacency", 36), ("path", 84), ("graph", 114)):
         assert {SPACE.encode_as(m, name).shape for m in samples} == {(length,)}
     for name in SPACE.encodings():
         assert len({SPACE.encode_as(m, name).shape for m in samples}) == 1
@@ -46,7 +46,7 @@ def test_dead_edges_encode_as_absent_in_adjacency_and_path():
     other[1], other[2] = "nor_conv_1x1", "nor_conv_3x3"
     a, b = model(base), model(other)
     assert SPACE.table.iso_group[SPACE.index(a)] == SPACE.table.iso_group[SPACE.index(b)]
-    for name in ("adjacency", "path"):
+    for name in ("adjacency", "path", "graph"):
         np.testing.assert_array_equal(SPACE.encode_as(a, name), SPACE.encode_as(b, name))
     assert not np.array_equal(SPACE.encode_as(a, "one_hot"), SPACE.encode_as(b, "one_hot"))
     assert encodings.live_edges(base) == [True, False, False, True, True, False]
@@ -125,3 +125,23 @@ def test_cell_stats_append_after_any_base_and_ignore_dead_edges():
     np.testing.assert_array_equal(SPACE.encode_as(a, "path+cell_stats"), SPACE.encode_as(b, "path+cell_stats"))
     with pytest.raises(ValueError, match="encoding"):
         SPACE.encode_as(a, "adjacency+cell_stats+cell_stats")
+
+
+def test_graph_encoding_puts_each_live_edge_s_op_on_a_node_wired_as_the_cell_computes():
+    from nas_kernel.api.graph_encoding import split_graphs
+
+    # 0->1 conv3x3, 0->2 none, 1->2 skip, 0->3 avg pool, 1->3 none, 2->3 conv1x1
+    ops = ["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3", "none", "nor_conv_1x1"]
+    graphs = split_graphs(SPACE.encode_as(model(ops), "graph+cell_stats")[None])
+    adjacency, nodes, extra = graphs.adjacency[0], graphs.nodes[0], graphs.extra[0]
+    assert adjacency.shape == (8, 8) and nodes.shape == (8, 6)
+    np.testing.assert_array_equal(extra, encodings.cell_stats(ops))
+    feature = {name: i for i, name in enumerate(("input", "output") + encodings.LIVE_OPS)}
+    named = {i: [name for name, j in feature.items() if nodes[i, j]] for i in range(8)}
+    # node 0 input, node e + 1 edge e, node 7 output; the none edges' nodes are absent
+    assert named == {0: ["input"], 1: ["nor_conv_3x3"], 2: [], 3: ["skip_connect"], 4: ["avg_pool_3x3"], 5: [],
+                     6: ["nor_conv_1x1"], 7: ["output"]}
+    links = {(int(i), int(j)) for i, j in zip(*np.nonzero(adjacency))}
+    assert links == {(0, 1), (0, 4), (1, 3), (3, 6), (4, 7), (6, 7)}
+    empty = split_graphs(SPACE.encode_as(model(["none"] * 6), "graph")[None])
+    assert empty.adjacency.sum() == 0 and empty.nodes[0].sum() == 2  # only input and output remain

@@ -7,6 +7,7 @@ _LAZY = {
     "GaussianProcessPredictor": "nas_predictors.gaussian_process",
     "RandomForestPredictor": "nas_predictors.random_forest",
     "BoostedTreesPredictor": "nas_predictors.boosted_trees",
+    "GCNPredictor": "nas_predictors.gcn",
 }
 
 __all__ = sorted(_LAZY)

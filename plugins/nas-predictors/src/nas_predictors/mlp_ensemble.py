@@ -12,6 +12,7 @@ from overrides import overrides
 from nas_kernel import MeanVar, Predictor
 from nas_kernel.devices import check_device, placed
 from nas_kernel.params import check_int, check_number
+from nas_predictors.adam import Adam
 from nas_predictors.data import Standardizer, check_x, check_xy
 
 
@@ -86,7 +87,7 @@ class PredictiveDNNEnsemble(Predictor):
         xt = torch.as_tensor(self._x_scale.forward(x), dtype=torch.float32, device=device)
         yt = torch.as_tensor(self._y_scale.forward(y), dtype=torch.float32, device=device)
         xt = xt.unsqueeze(0).expand(m, -1, -1)
-        adam = _Adam(weights, self.lr)
+        adam = Adam(weights, self.lr)
         for _ in range(self.num_tr_steps):
             loss = ((self._forward(weights, xt) - yt) ** 2).sum()
             grads = torch.autograd.grad(loss, weights)
@@ -121,28 +122,3 @@ class PredictiveDNNEnsemble(Predictor):
         mean = self._y_scale.mean_back(out.mean(axis=0))
         var = self._y_scale.var_back(out.var(axis=0))
         return MeanVar(mean, np.maximum(var, 0.0))
-
-
-class _Adam:
-    """Adam (Kingma & Ba) in a few tensor operations. torch.optim.Adam would do the same, but
-    its first use imports torch's compiler stack, several seconds per process on a busy CPU."""
-
-    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
-        import torch
-
-        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, grads) -> None:
-        import torch
-
-        self.t += 1
-        b1, b2 = self.betas
-        scale = self.lr * (1 - b2 ** self.t) ** 0.5 / (1 - b1 ** self.t)
-        with torch.no_grad():
-            for p, g, m, v in zip(self.params, grads, self.m, self.v):
-                m.mul_(b1).add_(g, alpha=1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                p.addcdiv_(m, v.sqrt().add_(self.eps * (1 - b2 ** self.t) ** 0.5), value=-scale)

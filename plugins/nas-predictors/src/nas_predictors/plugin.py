@@ -8,3 +8,4 @@ def register_predictors(register):
     register("gaussian_process", "nas_predictors.gaussian_process:GaussianProcessPredictor")
     register("random_forest", "nas_predictors.random_forest:RandomForestPredictor")
     register("boosted_trees", "nas_predictors.boosted_trees:BoostedTreesPredictor")
+    register("gcn", "nas_predictors.gcn:GCNPredictor")

@@ -8,6 +8,10 @@
 * ``path``: how many input-to-output paths carry each sequence of ops (the path encoding of
   White, Neiswanger & Savani, "BANANAS", AAAI 2021): paths through ``none`` carry nothing and
   are left out, leaving 4 + 16 + 64 = 84 op sequences of length 1 to 3.
+* ``graph``: the live cell with its ops on nodes (input, one node per edge, output: 8 nodes, as
+  the graph predictors of Wen et al., "Neural Predictor for NAS", ECCV 2020 read NAS-Bench-201),
+  in the layout of ``nas_kernel.api.graph_encoding``: node features are one-hot over input,
+  output and the four live ops; a dead edge's node has no features and no links (114 numbers).
 
 A name may add features after ``+``:
 
@@ -23,7 +27,7 @@ A name may add features after ``+``:
   augmented predictors do. They are a table lookup here, standing for a proxy evaluation or a
   cost count that a search on a trainable space would pay for.
 
-E.g. ``adjacency+cell_stats+params+flops`` or ``path+synflow+params``.
+E.g. ``adjacency+cell_stats+params+flops``, ``path+synflow+params`` or ``graph+cell_stats``.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from nas_kernel.api.graph_encoding import flatten_graph
 from nas_search_spaces.nb201.cells import EDGES, OP_NAMES
 
 LIVE_OPS = tuple(op for op in OP_NAMES if op != "none")
@@ -76,6 +81,29 @@ def path(ops: Sequence[str]) -> np.ndarray:
     return vector
 
 
+OUTPUT_STATE = 3
+
+
+def graph(ops: Sequence[str]) -> np.ndarray:
+    live = live_edges(ops)
+    n, output = len(EDGES) + 2, len(EDGES) + 1
+    adj = np.zeros((n, n))
+    nodes = np.zeros((n, 2 + len(LIVE_OPS)))
+    nodes[0, 0] = nodes[output, 1] = 1.0
+    for e, (src, dst) in enumerate(EDGES):
+        if not live[e]:
+            continue
+        nodes[e + 1, 2 + LIVE_OPS.index(ops[e])] = 1.0
+        if src == 0:
+            adj[0, e + 1] = 1.0
+        if dst == OUTPUT_STATE:
+            adj[e + 1, output] = 1.0
+        for f, (after, _) in enumerate(EDGES):
+            if live[f] and after == dst:
+                adj[e + 1, f + 1] = 1.0
+    return flatten_graph(adj, nodes)
+
+
 _KERNEL_AREA = {"nor_conv_3x3": 9, "nor_conv_1x1": 1}
 
 
@@ -97,7 +125,7 @@ def cell_stats(ops: Sequence[str]) -> np.ndarray:
 
 
 BASES: Dict[str, Callable[[Sequence[str]], np.ndarray]] = {"one_hot": one_hot, "adjacency": adjacency,
-                                                           "path": path}
+                                                           "path": path, "graph": graph}
 #: features computed from the cell's ops, available in every table
 COMPUTED: Dict[str, Callable[[Sequence[str]], np.ndarray]] = {"cell_stats": cell_stats}
 #: features read from the table, when it has their column
