@@ -54,7 +54,8 @@ class BayesOptSearchSpace(DiscreteSearchSpace):
 
     ``encode`` is the space's default encoding. A space may offer more under names
     (``encodings`` lists them, ``encode_as`` computes one), so a searcher or benchmark can pick
-    the encoding its predictor ranks best with, by name, without knowing the space.
+    the encoding its predictor ranks best with, by name, without knowing the space. An encoding
+    named ``graph`` follows ``nas_kernel.api.graph_encoding``, so graph predictors can read it.
     """
 
     DEFAULT_ENCODING = "default"

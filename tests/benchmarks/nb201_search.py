@@ -95,6 +95,10 @@ SETTINGS["local_search (model-guided on cell_stats) + warm start + moves"] = (
     "local_search", {**STATS_GUIDE, **WARM, "proxy_moves": 4})
 SETTINGS["bananas (boosted_trees on cell_stats)"] = ("bananas", {**STATS_GUIDE})
 SETTINGS["bananas (boosted_trees on cell_stats) + warm start"] = ("bananas", {**STATS_GUIDE, **WARM})
+#: the graph predictor on the same statistics and cost counts, 3 members as the trees above
+GRAPH_GUIDE = {"surrogate_model": ("gcn", {"num_ensemble_members": 3}), "encoding": "graph+cell_stats+params+flops"}
+SETTINGS["bananas (gcn on cell_stats)"] = ("bananas", {**GRAPH_GUIDE})
+SETTINGS["bananas (gcn on cell_stats) + warm start"] = ("bananas", {**GRAPH_GUIDE, **WARM})
 
 
 #: the space's parameters in a worker, set from its job (``--dedup-iso``, ``--literal-moves``);

@@ -1,9 +1,9 @@
 """How well each predictor of nas-predictors ranks NAS-Bench-201 architectures, per encoding.
 
 Fit on 100 or 500 random architectures of the ``natsbench_tss`` space, encoded by name through
-the space's ``encode_as`` (``one_hot``, ``adjacency``, ``path``, optionally ``+cell_stats``, the
-path-level summary of the cell, and ``+synflow+params+flops`` table features: the project's
-zero-cost value and cost counts), target from the table;
+the space's ``encode_as`` (``one_hot``, ``adjacency``, ``path``, ``graph`` for ``gcn``,
+optionally ``+cell_stats``, the path-level summary of the cell, and ``+synflow+params+flops``
+table features: the project's zero-cost value and cost counts), target from the table;
 score on 1000 other random architectures: Kendall tau, Spearman rho, precision at top 5 % (the
 share of the 50 predicted best that are among the 50 truly best of the test set: what a
 searcher needs) and fit time. Mean over 10 seeds.
@@ -57,14 +57,17 @@ ROWS = {
     "gcn / graph": ("gcn", {}, "graph"),
     "gcn / graph" + STATS + COSTS: ("gcn", {}, "graph" + STATS + COSTS),
     "boosted_trees / graph" + STATS + COSTS: ("boosted_trees", {}, "graph" + STATS + COSTS),
-    "mlp_ensemble (fast) / path": ("mlp_ensemble", {"num_layers": 3, "lr": 3e-3, "num_tr_steps": 300}, "path"),
+    "mlp_ensemble (fast) / adjacency" + STATS + COSTS: ("mlp_ensemble", {"num_layers": 3, "lr": 3e-3,
+                                                                         "num_tr_steps": 300},
+                                                        "adjacency" + STATS + COSTS),
 }
 #: the rows docs/benchmarks.md shows (``--rows summary``, the default): the first predictor, then
 #: one change at a time
 SUMMARY = ["random_forest / one_hot", "boosted_trees (first defaults) / adjacency" + COSTS,
            "boosted_trees (standardize) / adjacency" + COSTS, "boosted_trees / adjacency" + COSTS,
            "boosted_trees / adjacency" + STATS + COSTS, "boosted_trees / adjacency" + STATS + ZC,
-           "random_forest / adjacency" + STATS + ZC]
+           "random_forest / adjacency" + STATS + ZC, "mlp_ensemble (fast) / adjacency" + STATS + COSTS,
+           "gcn / graph", "gcn / graph" + STATS + COSTS]
 #: figures published for NAS-Bench-201 CIFAR-10 (as quoted in issue 18): White et al., "How
 #: Powerful are Performance Predictors in NAS?", NeurIPS 2021 (best model-based predictors) and
 #: Krishnakumar et al., "NAS-Bench-Suite-Zero", NeurIPS 2022 (XGBoost on zero-cost features)
