@@ -36,8 +36,9 @@ class GCNPredictor(Predictor):
     ``weight_decay`` as an L2 penalty) for ``num_tr_steps`` steps on ``target_transform``ed
     targets (as ``boosted_trees``); members start from different seeded weights, their spread is
     the variance. ``device`` and ``num_threads`` as for ``mlp_ensemble``. The defaults were chosen
-    on NAS-Bench-201 CIFAR-10: twice the width, a third layer and twice the steps ranked no better
-    and fitted 5-8 times slower."""
+    on NAS-Bench-201 CIFAR-10 (12-epoch accuracy, 3 seeds): twice the width, a third layer and
+    twice the steps ranked within 0.02 Kendall tau of them (0.741 / 0.842 against 0.739 / 0.825
+    with 100 / 500 training architectures) and fitted 6-8 times slower."""
 
     def __init__(self, num_ensemble_members: int = 5, num_layers: int = 2, width: int = 32, lr: float = 3e-3,
                  weight_decay: float = 1e-4, num_tr_steps: int = 300, target_transform: str = "rank_gauss",
