@@ -23,7 +23,7 @@ def count_paths(nodes, out_nodes):
 def test_every_encoding_has_one_length_and_default_is_encode():
     s = space()
     models = [s.random_sample() for _ in range(20)]
-    assert s.encodings() == ["default", "adjacency", "path"]
+    assert s.encodings() == ["default", "adjacency", "path", "graph"]
     for m in models:
         np.testing.assert_array_equal(s.encode_as(m), s.encode(m))
     for name in s.encodings():
@@ -70,3 +70,28 @@ def test_encodings_work_after_clear_and_unknown_names_are_refused():
     np.testing.assert_array_equal(s.encode_as(m, "path"), before)
     with pytest.raises(ValueError, match="encoding"):
         s.encode_as(m, "paths")
+
+
+def test_graph_encoding_wires_each_edge_s_op_node_as_the_cell_computes():
+    from nas_kernel.api.graph_encoding import split_graphs
+
+    choices = space().choices
+    # node 0 (state 2) reads both inputs; node 1 (state 3) reads input 0 and node 0
+    cell = [[["sep_conv_3x3", 0], ["skip_connect", 1]], [["max_pool_3x3", 0], ["dil_conv_3x3", 2]]]
+    other = [[["skip_connect", 0], ["skip_connect", 1]], [["skip_connect", 2]]]  # one slot unused
+    g = split_graphs(cell_encodings.graph([cell, other], choices, n_nodes=2, edges_per_node=2,
+                                          out_nodes=1)[None])
+    adjacency, nodes = g.adjacency[0], g.nodes[0]
+    assert adjacency.shape == (14, 14) and nodes.shape == (14, 2 + 2 + len(choices))  # 2 cells x (2 + 4 + 1)
+    links = {(int(i), int(j)) for i, j in zip(*np.nonzero(adjacency))}
+    # first cell: inputs 0, 1; edge slots 2, 3 (node 0) and 4, 5 (node 1); output 6 (last node only)
+    first = {(0, 2), (1, 3), (0, 4), (2, 5), (3, 5), (4, 6), (5, 6)}
+    second = {(7, 9), (8, 10), (9, 11), (10, 11), (11, 13)}
+    assert links == first | second
+    op = {i: choices[int(np.argmax(nodes[i, 4:]))] for i in (2, 3, 4, 5)}
+    assert op == {2: "sep_conv_3x3", 3: "skip_connect", 4: "max_pool_3x3", 5: "dil_conv_3x3"}
+    assert nodes[:7, 2].all() and not nodes[:7, 3].any() and nodes[7:, 3].sum() == 6  # cell type
+    assert not nodes[12].any()  # the unused slot is absent
+    s = space()
+    m = s.random_sample()
+    assert split_graphs(s.encode_as(m, "graph")[None]).adjacency.shape[1] == 2 * (2 + 4 * 2 + 1)

@@ -13,6 +13,12 @@ space's sorted order:
   node it reaches. Sequences of up to ``PATH_MAX_LENGTH`` ops get one slot each; longer paths,
   which exist only in chain-like cells, are counted per input and length - the truncation
   BANANAS applies to the DARTS space, whose full encoding has thousands of mostly empty slots.
+* ``graph``: every cell type as a graph with its ops on nodes (the two inputs, one node per edge
+  slot, the output), side by side in one graph in the layout of ``nas_kernel.api.graph_encoding``
+  (for graph predictors such as ``gcn``). Node features: one-hot input / output, one-hot cell
+  type, one-hot op; an edge node reads the edge's input state (an input node, or every edge node
+  feeding that intermediate node) and feeds the nodes reading its own node, or the output when
+  its node is one of the last ``out_nodes``. Unused slots are absent nodes.
 """
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ from itertools import product
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+
+from nas_kernel.api.graph_encoding import flatten_graph
 
 PATH_MAX_LENGTH = 3
 INPUTS = 2
@@ -72,3 +80,39 @@ def path(nodes: Sequence[Edges], choices: Sequence[str], n_nodes: int, out_nodes
             else:
                 vector[base + k * (n_nodes - PATH_MAX_LENGTH) + len(seq) - PATH_MAX_LENGTH - 1] += 1.0
     return vector
+
+
+def graph(cells: Sequence[Sequence[Edges]], choices: Sequence[str], n_nodes: int, edges_per_node: int,
+          out_nodes: int) -> np.ndarray:
+    """``cells``: each cell type's nodes, in the space's sorted order."""
+    per_cell = INPUTS + n_nodes * edges_per_node + 1
+    size, kinds = per_cell * len(cells), 2 + len(cells)
+    adjacency = np.zeros((size, size))
+    features = np.zeros((size, kinds + len(choices)))
+    for c, nodes in enumerate(cells):
+        base, output = c * per_cell, (c + 1) * per_cell - 1
+
+        def slot(i: int, s: int) -> int:
+            return base + INPUTS + i * edges_per_node + s
+
+        def feeding(state: int) -> List[int]:
+            """Graph nodes carrying ``state``: an input node, or the edge nodes into that node."""
+            if state < INPUTS:
+                return [base + state]
+            i = state - INPUTS
+            return [slot(i, s) for s in range(min(len(nodes[i]), edges_per_node))] if i < len(nodes) else []
+
+        features[[base + k for k in range(INPUTS)], 0] = 1.0
+        features[output, 1] = 1.0
+        features[base:output + 1, 2 + c] = 1.0 * (features[base:output + 1, :2].sum(axis=1) > 0)
+        for i, node in enumerate(nodes[:n_nodes]):
+            for s, (name, j) in enumerate(node[:edges_per_node]):
+                here = slot(i, s)
+                features[here, 2 + c] = 1.0
+                if name in choices:
+                    features[here, kinds + list(choices).index(name)] = 1.0
+                if 0 <= int(j) < INPUTS + i:
+                    adjacency[feeding(int(j)), here] = 1.0
+                if i >= len(nodes) - out_nodes:
+                    adjacency[here, output] = 1.0
+    return flatten_graph(adjacency, features)

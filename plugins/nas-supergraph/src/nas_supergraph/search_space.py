@@ -161,20 +161,25 @@ class DartsCellSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
 
     @overrides
     def encodings(self) -> List[str]:
-        """``default`` (``encode``: per edge slot), ``adjacency`` (per possible edge) and ``path``
-        (op sequences of input-to-output paths), as ``nas_supergraph.cell_encodings`` defines."""
-        return ["default", "adjacency", "path"]
+        """``default`` (``encode``: per edge slot), ``adjacency`` (per possible edge), ``path``
+        (op sequences of input-to-output paths) and ``graph`` (ops on nodes, for graph
+        predictors), as ``nas_supergraph.cell_encodings`` defines."""
+        return ["default", "adjacency", "path", "graph"]
 
     @overrides
     def encode_as(self, arch, encoding: str = "default"):
         if encoding == "default":
             return self.encode(arch)
-        if encoding not in ("adjacency", "path"):
+        if encoding not in ("adjacency", "path", "graph"):
             raise ValueError(f"encoding must be one of {self.encodings()}, got {encoding!r}")
         genotype = self.desc_of(arch).genotype()
         n_nodes = self.builder.n_nodes
+        cell_types = sorted(set(self.builder.cell_types()))
+        if encoding == "graph":
+            return cell_encodings.graph([genotype.get(t, []) for t in cell_types], self.choices, n_nodes,
+                                        self.edges_per_node, self.builder.out_nodes)
         parts = []
-        for cell_type in sorted(set(self.builder.cell_types())):
+        for cell_type in cell_types:
             nodes = genotype.get(cell_type, [])
             if encoding == "adjacency":
                 parts.append(cell_encodings.adjacency(nodes, self.choices, n_nodes))
