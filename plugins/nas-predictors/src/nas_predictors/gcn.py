@@ -7,8 +7,9 @@ bits; extra features after the graph (``graph+cell_stats+params+flops``) join th
 summary before the output layers. Members train together as one batched network, full batch,
 as the MLP ensemble does. On NAS-Bench-201 it ranks architectures best of the project's
 predictors, ahead of boosted trees and of the MLP ensemble given the same cell statistics and
-cost counts (tests/benchmarks/predictors.py, figures in docs/benchmarks.md); it costs a few
-seconds per fit on one CPU core where boosted trees cost about one.
+cost counts (tests/benchmarks/predictors.py, figures in docs/benchmarks.md). A fit on 100
+architectures costs about what boosted trees cost (a few seconds for 5 members on one core), on
+500 two to three times more.
 """
 from __future__ import annotations
 
