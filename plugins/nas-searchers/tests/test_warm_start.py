@@ -185,3 +185,28 @@ def test_model_guided_local_search_with_boosted_trees_is_seeded(tmp_path):
         LocalSearch(DigitSpace(), objectives(), str(tmp_path), surrogate_model="boosted_trees")
     with pytest.raises(ValueError, match="encoding"):
         LocalSearch(DigitSpace(), objectives(), str(tmp_path), encoding="path")
+
+
+def test_bananas_runs_the_graph_predictor_on_the_graph_encoding_reproducibly(tmp_path):
+    pytest.importorskip("nas_search_spaces")
+    from nas_kernel import SearchObjectives
+    from nas_predictors import GCNPredictor
+    from nas_search_spaces.nb201.search_space import NatsbenchTssSearchSpace
+    from nas_search_spaces.nb201.table_evaluator import Nb201TableEvaluator
+
+    def run(name):
+        objs = SearchObjectives()
+        objs.add_objective("acc", Nb201TableEvaluator(metric="cifar10_valid_acc_12ep"), higher_is_better=True)
+        searcher = MoBananasSearch(NatsbenchTssSearchSpace(seed=1), objs, str(tmp_path / name),
+                                   surrogate_model=GCNPredictor(num_ensemble_members=2, num_tr_steps=40),
+                                   num_iters=3, init_num_models=6, num_candidates=3, encoding="graph+cell_stats",
+                                   seed=4)
+        searcher.progress = False
+        searcher.search()
+        return searcher
+
+    first, second = run("a"), run("b")
+    (models, values), (again, _) = first.history(), second.history()
+    assert len(models) == 12 and [m.archid for m in models] == [m.archid for m in again]
+    assert np.isfinite(values["acc"]).all()
+    assert first.encode(models[:2]).shape == (2, 114 + 13)
