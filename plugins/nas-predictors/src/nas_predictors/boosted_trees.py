@@ -26,9 +26,7 @@ from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
 from nas_kernel.params import check_choice, check_int, check_number
-from nas_predictors.data import RankGauss, Standardizer, check_x, check_xy
-
-TARGET_TRANSFORMS = ("rank_gauss", "standardize")
+from nas_predictors.data import TARGET_TRANSFORMS, check_x, check_xy, target_scaler
 
 
 class BoostedTreesPredictor(Predictor):
@@ -64,7 +62,7 @@ class BoostedTreesPredictor(Predictor):
         from sklearn.ensemble import GradientBoostingRegressor
 
         x, y = check_xy(encoded_archs, y, self.replace_nan_value)
-        self._y_scale = RankGauss(y) if self.target_transform == "rank_gauss" else Standardizer(y)
+        self._y_scale = target_scaler(self.target_transform, y)
         ys = self._y_scale.forward(y)
         self._members = []
         for member in range(self.num_ensemble_members):

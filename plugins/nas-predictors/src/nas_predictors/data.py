@@ -97,3 +97,12 @@ class RankGauss:
             y = np.where(z < lo, self.values[0, t] + (z - lo) * self.low_slope[t], y)
             out[:, t] = np.where(z > hi, self.values[-1, t] + (z - hi) * self.high_slope[t], y)
         return out
+
+
+#: ``target_transform`` of the predictors that offer a choice
+TARGET_TRANSFORMS = ("rank_gauss", "standardize")
+
+
+def target_scaler(transform: str, y: np.ndarray):
+    """The scaler ``transform`` names, fitted on targets ``y``."""
+    return RankGauss(y) if transform == "rank_gauss" else Standardizer(y)

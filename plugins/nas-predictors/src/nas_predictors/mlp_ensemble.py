@@ -9,24 +9,20 @@ from typing import Optional
 import numpy as np
 from overrides import overrides
 
-from nas_kernel import MeanVar, Predictor
-from nas_kernel.devices import check_device, placed
+from nas_kernel import MeanVar
 from nas_kernel.params import check_int, check_number
 from nas_predictors.adam import Adam
 from nas_predictors.data import Standardizer, check_x, check_xy
+from nas_predictors.torch_fit import TorchPredictor
 
 
-class PredictiveDNNEnsemble(Predictor):
+class PredictiveDNNEnsemble(TorchPredictor):
     """Archai's predictor, same parameters; runs on CPU when no GPU is present.
 
     Each member is ``num_layers`` hidden ReLU layers of ``width`` units and a linear output per
     target, trained full-batch with Adam on the sum of squared errors of z-scored data for
-    ``num_tr_steps`` steps. ``device``: ``auto`` (default; None means the same) is the first GPU
-    when there is one, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` otherwise, and ``cuda`` on a
-    machine without a GPU is refused when the predictor is built (``nas_kernel.devices``).
-    ``num_threads``: torch CPU threads while fitting (restored afterwards; None leaves torch's
-    setting). One is fastest for these small matrices and does not collapse when another process
-    holds the other core.
+    ``num_tr_steps`` steps. ``device`` and ``num_threads`` as ``TorchPredictor`` says (the
+    default ``auto`` is the first GPU when there is one).
     """
 
     def __init__(self, num_ensemble_members: int = 5, num_layers: int = 5, width: int = 64, lr: float = 1e-4,
@@ -38,37 +34,13 @@ class PredictiveDNNEnsemble(Predictor):
         self.lr = check_number("lr", lr, 0.0, low_open=True)
         self.num_tr_steps = check_int("num_tr_steps", num_tr_steps, 1)
         self.replace_nan_value = float(replace_nan_value)
-        self.device = check_device("device", "auto" if device is None else device)
-        self.num_threads = None if num_threads is None else check_int("num_threads", num_threads, 1)
+        super().__init__(device, num_threads)
         self.seed = seed
         self._weights = None
         self._x_scale: Optional[Standardizer] = None
         self._y_scale: Optional[Standardizer] = None
 
-    def _torch_device(self):
-        import torch
-
-        return torch.device(placed(self.device))
-
-    def to_cpu(self) -> None:
-        self.device = "cpu"
-
-    def to_cuda(self) -> None:
-        """Train on the first GPU from now on (a ``ValueError`` on a machine without one)."""
-        self.device = check_device("device", "cuda")
-
     @overrides
-    def fit(self, encoded_archs, y):
-        import torch
-
-        previous = torch.get_num_threads()
-        if self.num_threads is not None:
-            torch.set_num_threads(self.num_threads)
-        try:
-            return self._fit(encoded_archs, y)
-        finally:
-            torch.set_num_threads(previous)
-
     def _fit(self, encoded_archs, y):
         import torch
 
