@@ -75,8 +75,7 @@ step "CUDA-parametrised tests"
 run "device tests" 300 "$PYTHON" -m pytest -q -rs \
     tests/test_devices.py plugins/nas-evaluators/tests/test_devices_training.py \
     plugins/nas-evaluators/tests/test_pool_devices.py plugins/nas-evaluators/tests/test_devices_profiling.py \
-    plugins/nas-evaluators/tests/test_devices_cli.py "plugins/nas-predictors/tests/test_predictors.py::test_mlp_ensemble_device_follows_the_shared_rule" \
-    "plugins/nas-predictors/tests/test_gcn.py::test_device_follows_the_shared_rule"
+    plugins/nas-evaluators/tests/test_devices_cli.py "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule"
 SUPERGRAPH_CUDA=$("$PYTHON" -m pytest -q --collect-only plugins/nas-supergraph/tests -k "cuda or device" 2>/dev/null | grep -c "::" || true)
 if [ "${SUPERGRAPH_CUDA:-0}" -gt 0 ]; then
     run "supergraph device tests" 150 "$PYTHON" -m pytest -q -rs plugins/nas-supergraph/tests -k "cuda or device"

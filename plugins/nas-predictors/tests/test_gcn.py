@@ -1,26 +1,13 @@
 """The graph predictor: it learns from how nodes are wired, extra features reach its head, it is
-seeded and follows the device rule, and rows that are not graphs are refused with the layout."""
+seeded, and rows that are not graphs are refused with the layout."""
 import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-from nas_kernel.api.graph_encoding import flatten_graph
+from predtest_graphs import random_dags
 from nas_predictors import GCNPredictor
 
 FAST = dict(num_ensemble_members=3, num_layers=2, width=32, num_tr_steps=300)
-
-
-def random_dags(count, seed, nodes=6, ops=3):
-    """Rows of random DAGs (edges only forward) with one op per node, and the number of edges
-    that run from an op-0 node into an op-1 node: a fact of the wiring, not of any one slot."""
-    rng = np.random.default_rng(seed)
-    rows, wired = [], []
-    for _ in range(count):
-        adjacency = np.triu(rng.random((nodes, nodes)) < 0.4, k=1).astype(float)
-        op = rng.integers(0, ops, size=nodes)
-        rows.append(flatten_graph(adjacency, np.eye(ops)[op]))
-        wired.append(sum(adjacency[i, j] for i in range(nodes) for j in range(nodes) if op[i] == 0 and op[j] == 1))
-    return np.stack(rows), np.array(wired, dtype=float)
 
 
 def test_it_ranks_unseen_graphs_by_a_property_of_their_wiring():
@@ -69,18 +56,3 @@ def test_rows_that_do_not_follow_the_graph_layout_are_refused():
 def test_bad_parameters_name_the_parameter(kwargs, param):
     with pytest.raises(ValueError, match=param):
         GCNPredictor(**kwargs)
-
-
-@pytest.mark.parametrize("device", ["cpu", "auto", "cuda"])
-def test_device_follows_the_shared_rule(device):
-    import torch
-
-    if device == "cuda" and not torch.cuda.is_available():  # never a silent CPU run
-        with pytest.raises(ValueError, match="^device is 'cuda' but torch sees no CUDA device"):
-            GCNPredictor(device=device)
-        return
-    x, y = random_dags(30, seed=7)
-    model = GCNPredictor(**{**FAST, "num_tr_steps": 5}, device=device).fit(x, y)
-    expected = "cpu" if device == "cpu" or not torch.cuda.is_available() else "cuda"
-    assert model._weights[0].device.type == expected
-    assert model.predict(x).mean.shape == (30, 1)

@@ -5,7 +5,8 @@ import pytest
 
 from nas_kernel import MeanVar, Predictor
 from nas_kernel.plugins import make_plugin_manager
-from nas_predictors import (BoostedTreesPredictor, GaussianProcessPredictor, PredictiveDNNEnsemble,
+from predtest_graphs import random_dags
+from nas_predictors import (BoostedTreesPredictor, GaussianProcessPredictor, GCNPredictor, PredictiveDNNEnsemble,
                             RandomForestPredictor)
 
 FAST = {
@@ -91,21 +92,31 @@ def test_bad_parameters_name_the_parameter(factory, kwargs, param):
         factory(**kwargs)
 
 
+#: the torch predictors, each with rows it can fit (the graph predictor needs graphs)
+TORCH = {
+    "mlp_ensemble": (lambda **kw: PredictiveDNNEnsemble(num_tr_steps=5, **kw), lambda: data(30)),
+    "gcn": (lambda **kw: GCNPredictor(num_ensemble_members=2, num_tr_steps=5, **kw),
+            lambda: random_dags(30, seed=7)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH))
 @pytest.mark.parametrize("device", ["cpu", "auto", "cuda"])
-def test_mlp_ensemble_device_follows_the_shared_rule(device):
+def test_torch_predictors_follow_the_shared_device_rule(name, device):
     import torch
 
+    make, rows = TORCH[name]
     if device == "cuda" and not torch.cuda.is_available():  # never a silent CPU run
         with pytest.raises(ValueError, match="^device is 'cuda' but torch sees no CUDA device"):
-            PredictiveDNNEnsemble(device=device)
+            make(device=device)
         with pytest.raises(ValueError, match="no CUDA device"):
-            PredictiveDNNEnsemble(device="cpu").to_cuda()
+            make(device="cpu").to_cuda()
         return
-    x, y = data(30)
-    model = PredictiveDNNEnsemble(num_tr_steps=5, device=device).fit(x, y)
+    x, y = rows()
+    model = make(device=device).fit(x, y)
     expected = "cpu" if device == "cpu" or not torch.cuda.is_available() else "cuda"
     assert model._weights[0].device.type == expected
-    assert model.predict(x).mean.shape == (30, 2)
+    assert model.predict(x).mean.shape == (30, 1 if y.ndim == 1 else y.shape[1])
 
 
 def test_defaults_work():
