@@ -52,7 +52,7 @@ def create_plugin(name: str, kind: str = "search-space", directory: Union[str, P
     module = spec.cli.replace("-", "_")  # the starter module and its template stem
     camel = "".join(part.capitalize() for part in names["component"].split("_"))
     attr = camel + spec.starter_suffix if spec.starter_suffix else f"make_{names['component']}"
-    dependencies = ['"nas-kernel"'] + (['"torch>=2.1"'] if spec.needs_torch else [])
+    dependencies = ['"nas-kernel"'] + (['"torch>=2.3"'] if spec.needs_torch else [])
     what = f"{'An' if spec.label[0] in 'aeiou' else 'A'} {spec.label}"
     values = dict(names, module=module, hook=spec.hook, kind_plural=spec.key, kind_singular=spec.label,
                   attr=attr, what=what, dependencies=", ".join(dependencies))

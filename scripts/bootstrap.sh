@@ -15,7 +15,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # pip's exit status is kept; only the machine's noisy "extra index ... is ignored" lines are dropped
 pip_install() { "${PIP[@]}" install "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
-# torch first, pinned to the CPU wheel: every torch>=2.1 requirement below is then satisfied.
+# torch first, pinned to the CPU wheel: every torch>=2.3 requirement below is then satisfied.
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
     pip_install "torch==2.13.0"
 fi

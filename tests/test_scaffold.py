@@ -78,7 +78,7 @@ def test_names_and_errors(tmp_path):
     assert '"torch' not in text  # only ops need torch
     assert 'register("my_spaces", "nas_my_spaces.predictor:MySpacesPredictor")' in (
         folder / "src" / "nas_my_spaces" / "plugin.py").read_text()
-    assert "torch>=2.1" in (create_plugin("nas-my-ops", "ops", tmp_path) / "pyproject.toml").read_text()
+    assert "torch>=2.3" in (create_plugin("nas-my-ops", "ops", tmp_path) / "pyproject.toml").read_text()
     with pytest.raises(FileExistsError, match="nas-my-spaces already exists"):
         create_plugin("nas-my-spaces", "search-space", tmp_path)
     for bad in ("My-Spaces", "1abc", "a--b", "nas-kernel", "class", "", "bad name"):
