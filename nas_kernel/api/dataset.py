@@ -14,6 +14,11 @@ ways to read one:
 ``num_classes``, ``input_shape`` and ``sizes()`` describe the data without loading it, so an
 evaluator can choose between the two paths by size.
 
+``input_transform()`` says how a raw sample becomes what the model is fed (shape, channel order,
+the per-channel mean and std subtracted and divided): ``nas train-best`` writes it next to a
+trained model, so whoever deploys the model applies the same preprocessing. The default describes
+a provider that hands its inputs over as they are.
+
 A provider travels with its evaluator to ``process_pool`` workers and Ray tasks: it should pickle
 as what it loads from (paths, parameters) and load in the process that reads it, not carry its
 arrays into every job.
@@ -68,6 +73,11 @@ class DatasetProvider(ABC):
     def torch_dataset(self, split: str) -> "torch.utils.data.Dataset":
         """A map-style dataset of ``(x float32 (*input_shape), y int64 scalar)`` samples."""
         return tensor_dataset(self, split)
+
+    def input_transform(self) -> Dict[str, Any]:
+        """How a raw input becomes a model input, as JSON-ready values (see ``default_transform``
+        for the keys). Providers that standardise, resize or reorder override it."""
+        return default_transform(self)
 
     @classmethod
     def __subclasshook__(cls, other: type):
@@ -124,6 +134,31 @@ def input_shape(provider: Any) -> Tuple[int, ...]:
     if shape is None:
         shape = provider.get_train()[0].shape[1:]
     return tuple(int(d) for d in shape)
+
+
+def default_transform(provider: Any, *, mean: Any = None, std: Any = None, channel_order: Any = None,
+                      size: Any = None, raw: str = "the inputs as the provider returns them") -> Dict[str, Any]:
+    """The preprocessing record: ``input_shape`` (one sample, channels first for images),
+    ``dtype``, ``channel_order`` (e.g. ``"RGB"``, None when not known), ``size`` (``[H, W]`` a raw
+    image is resized to, None when not resized), ``raw`` (what a raw input is), and ``mean`` /
+    ``std`` (one value per channel; model input = (raw - mean[c]) / std[c]; None: no
+    standardisation)."""
+    return {"input_shape": list(input_shape(provider)), "dtype": "float32", "channel_order": channel_order,
+            "size": None if size is None else [int(s) for s in size], "raw": raw,
+            "mean": _numbers(mean), "std": _numbers(std)}
+
+
+def _numbers(value: Any):
+    if value is None:
+        return None
+    value = value.tolist() if hasattr(value, "tolist") else value
+    return [float(x) for x in value] if isinstance(value, (list, tuple)) else [float(value)]
+
+
+def input_transform(provider: Any) -> Dict[str, Any]:
+    """``provider.input_transform()`` when it has one, else ``default_transform`` (duck-typed providers)."""
+    method = getattr(provider, "input_transform", None)
+    return dict(method()) if callable(method) else default_transform(provider)
 
 
 def is_dataset_provider(obj: Any) -> bool:

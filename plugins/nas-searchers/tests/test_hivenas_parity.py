@@ -123,8 +123,29 @@ def test_nas_interface_evaluate_returns_hivenas_record(interface):
     assert record["filename"].endswith(".pt") and math.isfinite(record["momentum"])
     more = interface.momentum_eval(candidate, record["filename"], 1)
     assert more["epochs"] == 1 and more["filename"] == record["filename"]  # continued, not retrained
+    # the momentum the colony ranks by: over one new epoch, HiveNAS's record is that epoch's accuracy
+    assert more["momentum"] == pytest.approx(more["fitness"], abs=1e-6)
     custom = interface.train_custom_arch(candidate, epochs=1)
     assert custom["epochs"] == 1 and custom["filename"] is None
+
+
+def test_fully_train_best_model_from_arch_saves_the_model_and_returns_its_file(interface, tmp_path):
+    import json
+
+    import torch
+
+    scored = {}
+    for _ in range(2):
+        candidate = interface.sample()
+        scored[candidate] = interface.evaluate(candidate, budget=1 / 3)["fitness"]
+    (tmp_path / "pareto.json").write_text(json.dumps([{"archid": a, "val_acc": v} for a, v in scored.items()]))
+    full = HiveNasInterface(interface.search_space, interface.eval_strategy, full_train_epochs=2,
+                            results_dir=str(tmp_path))
+    record = full.fully_train_best_model(from_arch=True)
+    assert record["epochs"] == 2 and record["filename"].startswith(str(tmp_path / "fully_trained"))
+    best = max(scored, key=scored.get)
+    model = interface.search_space.from_description({"chain": best})
+    model.arch.load_state_dict(torch.load(record["filename"], weights_only=True)["model"])
 
 
 def test_partial_training_records_the_per_epoch_validation_history(interface):

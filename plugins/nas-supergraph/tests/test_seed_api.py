@@ -393,6 +393,14 @@ def test_experiment_runner_runs_a_darts_file_on_digits(tmp_path, digits, device)
     assert built == [1, 1]
     # eval alone reads the searched description back
     assert runner.run(search=False, eval=True)[0] is None
+    # a resumed run reads the finished evaluation back with the weights it trained
+    assert (tmp_path / "logs" / "darts_digits" / "eval_model_weights.pt").exists()
+    again = ExperimentRunner(str(path), "darts_digits", dataset=digits).run(search=True, eval=True)[1]
+    assert again.model is not None and again.train_metrics == evaluation.train_metrics
+    X = digits.get_val()[0][:16]
+    with torch.no_grad():
+        trained, loaded = evaluation.model.to("cpu").eval()(X)[0], again.model(X)[0]
+    assert torch.equal(trained, loaded)
 
 
 def test_runner_config_file_is_checked_and_loaded_safely(tmp_path):

@@ -56,6 +56,9 @@ class Cifar10(ArrayDataset):
         max_train: keep only this many training images (None for all), for quick CPU searches.
     """
 
+    raw_inputs = "3x32x32 uint8 images (values 0..255), channels first"
+    channel_order = "RGB"
+
     def __init__(self, root: str = "data/cifar10", seed: int = 1, val_fraction: float = 0.2,
                  max_train: Optional[int] = None) -> None:
         folder = find_folder(os.path.expanduser(root))

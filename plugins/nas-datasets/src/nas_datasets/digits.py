@@ -30,6 +30,8 @@ class Digits(ArrayDataset):
         test_fraction: share held out as a test set (0 for none).
     """
 
+    raw_inputs = "1x8x8 grey images with pixel values 0..16 (scikit-learn's digits)"
+
     def __init__(self, seed: int = 1, val_fraction: float = 0.2, test_fraction: float = 0.1) -> None:
         X, y = load_digits_arrays()
         super().__init__(num_classes=10, name="digits",

@@ -47,6 +47,9 @@ class ImageFolder(ArrayDataset):
             output directory).
     """
 
+    raw_inputs = ("image files decoded with Pillow, resized to `size` (bilinear, height x width), uint8 "
+                  "values 0..255, channels first")
+
     def __init__(self, root: str, size: Any = 32, val_root: Optional[str] = None, test_root: Optional[str] = None,
                  val_fraction: float = 0.2, channels: Optional[int] = None, cache_dir: Optional[str] = None,
                  seed: int = 1, base_dir: Optional[str] = None, output_dir: Optional[str] = None) -> None:
@@ -73,6 +76,7 @@ class ImageFolder(ArrayDataset):
             self._rows = split_indices(len(self.files["train"]), (self.val_fraction,), self.seed)
         super().__init__(num_classes=len(self.classes), mean=None, name="image_folder")
         self.input_shape = (self.channels,) + self.size
+        self.channel_order = "RGB" if self.channels == 3 else None
 
     def sizes(self) -> Dict[str, int]:
         """Samples per split, from the scan (nothing is decoded)."""

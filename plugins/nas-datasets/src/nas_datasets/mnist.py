@@ -53,6 +53,8 @@ class Mnist(ArrayDataset):
         max_train: keep only this many training images (None for all).
     """
 
+    raw_inputs = "1x28x28 uint8 grey images (values 0..255)"
+
     def __init__(self, root: str = "data/mnist", seed: int = 1, val_fraction: float = 0.2,
                  max_train: Optional[int] = None) -> None:
         root = os.path.expanduser(root)

@@ -16,7 +16,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from nas_kernel.api.dataset import SPLITS, DatasetProvider
+from nas_kernel.api.dataset import SPLITS, DatasetProvider, default_transform
 from nas_datasets.splits import channel_stats
 
 Split = Tuple[np.ndarray, ...]
@@ -34,6 +34,11 @@ class ArrayDataset(DatasetProvider):
             channel. ``mean=None`` computes both from the training split on first read.
         name: shown in ``repr`` and error messages.
     """
+
+    #: what a raw sample is, for the preprocessing record (``input_transform``); subclasses say more
+    raw_inputs = "the arrays as given, before standardisation"
+    #: the channel order of raw images (e.g. ``"RGB"``); None when the channels are not colours
+    channel_order: Optional[str] = None
 
     def __init__(self, train: Optional[Split] = None, val: Optional[Split] = None, test: Optional[Split] = None, *,
                  num_classes: int, mean=0.0, std=1.0, name: str = "dataset") -> None:
@@ -91,6 +96,13 @@ class ArrayDataset(DatasetProvider):
         shape = (1, -1) + (1,) * (X.ndim - 2)
         Xf = (X.astype(np.float32) - mean.reshape(shape)) / std.reshape(shape)
         return np.ascontiguousarray(Xf, dtype=np.float32), np.asarray(y, dtype=np.int64)
+
+    def input_transform(self) -> dict:
+        """The per-channel mean and std subtracted and divided on read (computed from the training
+        split when not given), the channel order and what a raw sample is."""
+        mean, std = self._stats()
+        return default_transform(self, mean=mean, std=std, channel_order=self.channel_order,
+                                 size=getattr(self, "size", None), raw=self.raw_inputs)
 
     # ---- for subclasses ----------------------------------------------------------------------
     def _load(self) -> Dict[str, Optional[Split]]:

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from nas_kernel.api.dataset import DatasetProvider, get_split, split_sizes, torch_dataset
+from nas_kernel.api.dataset import DatasetProvider, get_split, input_transform, split_sizes, torch_dataset
 from nas_datasets.files import check_inputs, check_labels
 from nas_datasets.provider import ArrayDataset
 from nas_datasets.splits import check_fraction, split_indices
@@ -149,6 +149,10 @@ class PythonFunction(DatasetProvider):
 
     def torch_dataset(self, split: str):
         return torch_dataset(self.provider, split)
+
+    def input_transform(self) -> Dict[str, Any]:
+        """The preprocessing of the provider the function built."""
+        return input_transform(self.provider)
 
     def __getstate__(self):
         state = dict(self.__dict__)

@@ -12,27 +12,38 @@ starts from the weights the search trained instead: the search's own checkpoint 
 (``pareto_models/{archid}_weights.pt``), and trains ``epochs`` more epochs with a fresh optimizer
 (the search's optimizer state is not carried over, as in HiveNAS). ``epochs`` in the record counts
 the new epochs only.
+
+Evaluators other than ``partial_training`` take part through one method,
+``train_final(model, epochs, device=None) -> (score, trained ArchaiModel)``: the supergraph's
+``final_training`` trains the discrete network of a DARTS or GDAS cell that way. Whatever trained
+the model, its ``provider()`` tells how inputs were preprocessed (``input_transform()`` of the
+dataset contract); that goes next to the weights (``<archid>_preprocessing.json``) and into the
+ONNX file's metadata (key ``preprocessing``), so a deployed model is fed what it was trained on.
+An ONNX export that fails is one line naming the model and the cause; the weights and the
+summary are written all the same.
 """
 from __future__ import annotations
 
 import copy
 import json
 import os
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from nas_kernel.paths import inside, safe_filename
 from nas_kernel.run_files import PARETO_JSON, PARETO_MODELS, WEIGHTS_SUFFIX
 
 OUT = "train_best"
+PREPROCESSING_SUFFIX = "_preprocessing.json"  #: ``train_best/<archid>_preprocessing.json``
 
 
 def find_trainer(evaluator: Any) -> Optional[Any]:
-    """The PartialTraining inside an evaluator (pools and Ray keep theirs as ``.evaluator``)."""
+    """The PartialTraining, or an evaluator with ``train_final``, inside an evaluator (pools and
+    Ray keep theirs as ``.evaluator``)."""
     from nas_evaluators.training import PartialTraining
 
     seen = 0
     while evaluator is not None and seen < 8:
-        if isinstance(evaluator, PartialTraining):
+        if isinstance(evaluator, PartialTraining) or callable(getattr(evaluator, "train_final", None)):
             return evaluator
         evaluator, seen = getattr(evaluator, "evaluator", None), seen + 1
     return None
@@ -74,16 +85,25 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     device = None if device is None else check_device("--device", device)
     from nas_kernel.config import load_run
     from nas_evaluators.checkpoints import load_checkpoint
+    from nas_evaluators.training import PartialTraining
 
     experiment = load_run(run_dir, manager)
     objectives = experiment.objectives.objectives
     trainers = {name: find_trainer(spec.evaluator) for name, spec in objectives.items()}
     trainers = {name: t for name, t in trainers.items() if t is not None}
     if not trainers:
-        raise ValueError(f"{run_dir}: no objective is computed by partial_training; nothing knows how to train")
+        raise ValueError(f"{run_dir}: no objective is computed by partial_training or an evaluator with "
+                         "train_final (such as final_training); nothing knows how to train")
     name = objective or next(iter(trainers))
     if name not in trainers:
-        raise ValueError(f"objective {name!r} is not trained by partial_training; choose one of: {', '.join(trainers)}")
+        raise ValueError(f"objective {name!r} is not computed by a training evaluator; choose one of: "
+                         f"{', '.join(trainers)}")
+    if not isinstance(trainers[name], PartialTraining):
+        if continue_training:
+            raise ValueError(f"--continue needs partial_training; {name!r} is computed by "
+                             f"{type(trainers[name]).__name__}, which retrains from scratch")
+        return _train_final(run_dir, experiment, name, trainers[name], epochs=epochs, top=top, onnx=onnx,
+                            echo=echo, device=device)
     trainer = copy.deepcopy(trainers[name])
     trainer.epochs = int(epochs)
     trainer.act_beta = 0.0
@@ -107,30 +127,96 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
         score = trainer.evaluate(model, None)
         state = load_checkpoint(trainer.checkpoint_dir, model.archid, trainer.settings())
         model.arch.load_state_dict(state["model"])
-        base = inside(out_dir, safe_filename(archid))
-        experiment.search_space.save_arch(model, base + ".arch")
-        experiment.search_space.save_model_weights(model, base + "_weights.pt")
         record = {"archid": archid, name: score, "epochs": state["epochs"], "continued": bool(continue_training),
-                  "device": model.metadata.get("device"),
-                  "arch": base + ".arch", "weights": base + "_weights.pt"}
-        if onnx:
-            record["onnx"] = export_onnx(model.arch, trainer.provider().input_shape, base + ".onnx")
-        records.append(record)
+                  "device": model.metadata.get("device")}
+        records.append(_keep(experiment.search_space, model, archid, out_dir, trainer.provider(), record, onnx, echo))
+    return _write_summary(out_dir, records)
+
+
+def _train_final(run_dir: str, experiment: Any, name: str, evaluator: Any, *, epochs: int, top: int, onnx: bool,
+                 echo, device: Optional[str]) -> List[dict]:
+    """The front models trained by the evaluator's own ``train_final`` (e.g. the discrete network
+    of a one-shot search's cell, trained by ``final_training``)."""
+    out_dir = os.path.join(run_dir, OUT)
+    records = []
+    for archid in pick_best(run_dir, name, experiment.objectives.objectives[name].higher_is_better, top):
+        model = experiment.search_space.load_arch(inside(os.path.join(run_dir, PARETO_MODELS), safe_filename(archid)))
+        echo(f"training {archid} for {epochs} epochs")
+        score, trained = evaluator.train_final(model, int(epochs), device=device)
+        record = {"archid": archid, name: float(score), "epochs": int(epochs), "continued": False,
+                  "device": trained.metadata.get("device")}
+        records.append(_keep(experiment.search_space, trained, archid, out_dir, evaluator.provider(), record, onnx,
+                             echo))
+    return _write_summary(out_dir, records)
+
+
+def _keep(space: Any, model: Any, archid: str, out_dir: str, provider: Any, record: dict, onnx: bool,
+          echo) -> dict:
+    """Write the trained model's architecture, weights, preprocessing and (``onnx``) ONNX file;
+    ``record`` gets their paths. An export failure is recorded and told in one line."""
+    from nas_kernel.api.dataset import input_shape, input_transform
+
+    os.makedirs(out_dir, exist_ok=True)
+    base = inside(out_dir, safe_filename(archid))
+    space.save_arch(model, base + ".arch")
+    space.save_model_weights(model, base + WEIGHTS_SUFFIX)
+    transform = input_transform(provider)
+    with open(base + PREPROCESSING_SUFFIX, "w", encoding="utf-8") as f:
+        json.dump(transform, f, indent=2)
+    record.update({"arch": base + ".arch", "weights": base + WEIGHTS_SUFFIX,
+                   "preprocessing": base + PREPROCESSING_SUFFIX})
+    if onnx:
+        try:
+            record["onnx"] = export_onnx(model.arch, input_shape(provider), base + ".onnx",
+                                         metadata={"archid": archid, "preprocessing": json.dumps(transform)})
+        except Exception as exc:  # any exporter failure: the model stays usable from its weights
+            record["onnx"], record["onnx_error"] = None, export_error(exc)
+            echo(f"{archid}: ONNX export failed: {record['onnx_error']} (weights: {record['weights']})")
+    return record
+
+
+def _write_summary(out_dir: str, records: List[dict]) -> List[dict]:
+    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "train_best.json"), "w", encoding="utf-8") as f:
         json.dump(records, f, indent=2)
     return records
 
 
-def export_onnx(module: Any, input_shape, path: str) -> str:
-    """Export with the TorchScript-based exporter (fast, no onnxscript needed)."""
+def export_error(exc: BaseException) -> str:
+    """The cause of an export failure in one line: the exporter's first line, not the graph dump
+    some exporters append."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def export_onnx(module: Any, input_shape, path: str, metadata: Optional[Dict[str, str]] = None) -> str:
+    """Export with the TorchScript-based exporter (fast, no onnxscript needed); the batch axis is
+    dynamic. ``metadata`` is written into the file's ``metadata_props``. A file that failed half
+    way is removed."""
     import warnings
 
     import torch
 
     module.eval()
-    example = torch.zeros((1, *input_shape))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(module, (example,), path, dynamo=False, input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    param = next(iter(module.parameters()), None)
+    example = torch.zeros((1, *input_shape), device=param.device if param is not None else "cpu")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, (example,), path, dynamo=False, input_names=["input"],
+                              output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        if metadata:
+            import onnx
+
+            proto = onnx.load(path)
+            for key, value in metadata.items():
+                entry = proto.metadata_props.add()
+                entry.key, entry.value = key, str(value)
+            onnx.save(proto, path)
+    except BaseException:
+        if os.path.exists(path):
+            os.remove(path)
+        raise
     return path

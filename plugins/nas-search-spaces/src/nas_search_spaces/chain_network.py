@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -24,6 +25,29 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x):
         return self.act(self.body(x) + self.shortcut(x))
+
+
+def _pool_matrix(size: int, out: int, like: torch.Tensor) -> torch.Tensor:
+    """``(out, size)`` averaging weights of adaptive average pooling along one axis (the bins
+    ``floor(i*size/out) .. ceil((i+1)*size/out)``)."""
+    weights = torch.zeros(out, size, dtype=like.dtype, device=like.device)
+    for i in range(out):
+        start, stop = (i * size) // out, -((-(i + 1) * size) // out)
+        weights[i, start:stop] = 1.0 / (stop - start)
+    return weights
+
+
+def pool_to(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Adaptive average pooling of ``x`` to the spatial ``size``. While a model is traced for ONNX
+    the sizes are read as plain numbers and the pooling is written as two matrix products:
+    the exporter rejects ``adaptive_avg_pool2d`` with a size computed from a tensor, and the input
+    size of an exported model is fixed by its example input anyway."""
+    if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
+        return F.adaptive_avg_pool2d(x, size)
+    h, w = int(size[0]), int(size[1])
+    rows = _pool_matrix(int(x.shape[-2]), h, x)
+    cols = _pool_matrix(int(x.shape[-1]), w, x)
+    return torch.matmul(torch.matmul(rows, x), cols.t())
 
 
 def build_op(name: str, c_in: int) -> nn.Module:
@@ -75,7 +99,7 @@ class ChainNetwork(nn.Module):
             for target, source, tensor in [s for s in saved if s[0] == l]:
                 shortcut = self.projections[str(source)](tensor)
                 if shortcut.shape[-2:] != x.shape[-2:]:
-                    shortcut = F.adaptive_avg_pool2d(shortcut, x.shape[-2:])
+                    shortcut = pool_to(shortcut, x.shape[-2:])
                 x = x + shortcut
             saved = [s for s in saved if s[0] != l]
-        return self.classifier(F.adaptive_avg_pool2d(x, 1).flatten(1))
+        return self.classifier(x.mean(dim=(-2, -1)))

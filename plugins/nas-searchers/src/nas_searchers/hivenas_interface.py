@@ -9,9 +9,12 @@ evaluator that ran a search answers these calls.
 The record ``evaluate`` returns has HiveNAS's fields: ``fitness``, ``epochs`` (trained in this
 call, fewer when ACT stopped the candidate), ``filename`` (the candidate's checkpoint file when
 the evaluator keeps checkpoints, else None), ``params`` (trainable parameters) and ``momentum``
-(the last per-epoch momentum value, from the evaluator's recorded validation history, or None).
+(the momentum score the bee colony's momentum phase ranks candidates by: the mean of HiveNAS's
+per-epoch record over the epochs trained in this call, the fitness when no history was recorded).
 Continuing a candidate (``momentum_eval``, ``fully_train_best_model(from_arch=False)``) needs an
 evaluator with a ``checkpoint_dir``; without one the call says so instead of retraining.
+``fully_train_best_model(from_arch=True)`` keeps the model it trains in
+``results_dir/fully_trained/`` and returns that file as ``filename``.
 """
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ from typing import Any, Callable, Dict, Optional
 from nas_kernel import ArchaiModel
 from nas_kernel.components import build_component
 from nas_kernel.paths import inside, safe_filename
-from nas_searchers.momentum import momentum_record
+from nas_searchers.momentum import momentum_score
+
+FULLY_TRAINED = "fully_trained"  #: ``results_dir/fully_trained/<archid>.pt``: models trained from scratch
 
 
 class HiveNasInterface:
@@ -81,20 +86,23 @@ class HiveNasInterface:
             raise ValueError(f"{self.results_dir}: no candidate has a value of {self.objective!r}")
         best = max(rows, key=lambda r: r[self.objective])["archid"]
         if from_arch:
-            return self.train_custom_arch(best)
+            trainer = copy.deepcopy(self.eval_strategy)
+            trainer.epochs, trainer.act_beta = self.full_train_epochs, 0.0
+            trainer.checkpoint_dir = os.path.join(self.results_dir, FULLY_TRAINED)
+            return self._run(trainer, self._from_string(best), None)
         return self.momentum_eval(best, None, self.full_train_epochs)
 
     # ---- helpers -------------------------------------------------------------------------------
     def _run(self, trainer: Any, model: ArchaiModel, budget: Optional[float], previous: int = 0) -> Dict[str, Any]:
-        fitness = trainer.evaluate(model, budget)
-        record = momentum_record(model.metadata.get("history"))
+        fitness = float(trainer.evaluate(model, budget))
+        history = model.metadata.get("history")
         directory = getattr(trainer, "checkpoint_dir", None)
         return {
-            "fitness": float(fitness),
+            "fitness": fitness,
             "epochs": int(model.metadata.get("epochs_trained", 0)) - previous,
             "filename": inside(directory, safe_filename(model.archid) + ".pt") if directory else None,
             "params": int(self._num_params.evaluate(model)),
-            "momentum": record[-1] if len(record) > 2 else None,
+            "momentum": momentum_score(history if isinstance(history, list) else None, fallback=fitness),
         }
 
     @staticmethod

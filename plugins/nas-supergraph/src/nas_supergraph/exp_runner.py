@@ -8,7 +8,9 @@ finalizes it with ``finalizers()`` and saves the searched description; ``run_eva
 at the evaluation's size and trains it; ``run(search, eval)`` does both. A killed run started
 again with the same file continues: a finished search or evaluation is read back, an unfinished
 one resumes from its checkpoint (loaded with ``weights_only=True``); one made with other
-settings is refused (search) or redone (evaluation).
+settings is refused (search) or redone (evaluation). The evaluated model's weights are kept
+next to the evaluation's metrics (``eval_model_weights.pt``), so a finished evaluation read back
+gives the trained model too (``eval_result.model``), not only its metrics.
 
 Subclass and override ``model_desc_builder()``, ``trainer_class()`` or ``finalizers()`` to
 change one part, as an algorithm does. A minimal file (every other key has a default)::
@@ -40,6 +42,7 @@ from nas_supergraph.search_combinations import SearchCombinations
 from nas_supergraph.searcher import Searcher, SearchResult
 
 EpochCallback = Callable[[str, int, Dict[str, float]], None]
+EVAL_WEIGHTS = "eval_model_weights.pt"  #: the evaluated model's weights, next to its metrics file
 
 
 class ExperimentRunner:
@@ -106,7 +109,10 @@ class ExperimentRunner:
         conf_eval = self._with_data(conf_eval)
         evaluater = Evaluater(self.dataset, self.seed, self.resume)
         evaluater.epoch_callbacks.extend(lambda e, info, cb=cb: cb("eval", e, info) for cb in self.epoch_callbacks)
-        return evaluater.evaluate(conf_eval, self._builder())
+        result = evaluater.evaluate(conf_eval, self._builder())
+        _keep_weights(result, os.path.join(os.path.dirname(os.path.abspath(conf_eval["metric_filename"])),
+                                           EVAL_WEIGHTS))
+        return result
 
     def run(self, search: bool = True, eval: bool = True) -> Tuple[Optional[SearchResult], Optional[EvalResult]]:
         """Search, then evaluate the searched description (read from disk when ``search`` is
@@ -132,6 +138,26 @@ class ExperimentRunner:
         md["dataset"] = ds
         out["model_desc"] = md
         return out
+
+
+def _keep_weights(result: EvalResult, path: str) -> None:
+    """Save the model an evaluation just trained, or load the saved one into a result read back
+    (only weights saved for the same evaluation: its ``run_key``)."""
+    import torch
+
+    from nas_supergraph.model import Model
+
+    run_key = (result.train_metrics or {}).get("run_key")
+    if result.model is not None:
+        tmp = f"{path}.tmp-{os.getpid()}"
+        torch.save({"run_key": run_key, "model": {k: v.detach().cpu() for k, v in result.model.state_dict().items()}}, tmp)
+        os.replace(tmp, path)
+    elif result.model_desc is not None and os.path.isfile(path):
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(saved, dict) and saved.get("run_key") == run_key:
+            model = Model(result.model_desc, droppath=True, affine=True)
+            model.load_state_dict(saved["model"])
+            result.model = model.eval()
 
 
 def _expand(value: Any, expdir: str) -> Any:

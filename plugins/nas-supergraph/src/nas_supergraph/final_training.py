@@ -2,11 +2,11 @@
 returns its validation accuracy (the ``Evaluater`` behind a ``ModelEvaluator``)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from overrides import overrides
 
-from nas_kernel import ModelEvaluator
+from nas_kernel import ArchaiModel, ModelEvaluator
 from nas_kernel.params import check_int
 from nas_supergraph.data import resolve_dataset
 from nas_supergraph.model_desc import ModelDesc
@@ -43,6 +43,10 @@ class FinalTraining(ModelEvaluator):
             self._evaluater = Evaluater(resolve_dataset(self.dataset, self.seed), self.seed)
         return self._evaluater
 
+    def provider(self) -> Any:
+        """The dataset the model is trained on (its ``input_transform()`` goes with exports)."""
+        return self.evaluater().provider()
+
     def final_desc(self, model: Any) -> ModelDesc:
         desc = getattr(model.arch, "desc", None)
         if not isinstance(desc, ModelDesc):
@@ -58,18 +62,40 @@ class FinalTraining(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch, budget=None):
+        model = arch  # Archai names the parameter ``arch``
+        conf = dict(self.conf_train)
+        if budget is not None:
+            conf["epochs"] = max(1, round(self.conf_train["epochs"] * float(budget)))
+        val_acc, _ = self._train(model, conf)
+        model.metadata["epochs"] = conf["epochs"]
+        return val_acc
+
+    def train_final(self, arch: Any, epochs: int, device: Optional[str] = None) -> Tuple[float, ArchaiModel]:
+        """Train the discrete network of ``arch`` for ``epochs`` (on ``device``, default this
+        evaluator's) and return its validation accuracy and the trained model, ready to save with
+        the ``darts_cells`` space (``nas train-best`` calls this). Its archid is that of the
+        network trained, which differs from ``arch``'s when ``init_channels`` / ``n_cells`` re-lay it out."""
+        from nas_kernel.devices import resolve_device
+        from nas_supergraph.model import LogitsModel
+
+        conf = dict(self.conf_train, epochs=check_int("epochs", epochs, minimum=1))
+        if device is not None:
+            conf["device"] = device
+        val_acc, network = self._train(arch, conf)
+        trained = ArchaiModel(LogitsModel(network.to("cpu")).eval(), network.desc.archid(),
+                              {"genotype": network.desc.genotype(), "epochs": conf["epochs"],
+                               "device": resolve_device(conf["device"])})
+        return val_acc, trained
+
+    def _train(self, model: Any, conf: dict):
         import torch
 
         from nas_supergraph.model import Model
 
-        model = arch  # Archai names the parameter ``arch``
         torch.set_num_threads(self.num_threads)
         desc = self.final_desc(model)
         evaluater = self.evaluater()
         evaluater.check_data(desc)
-        conf = dict(self.conf_train)
-        if budget is not None:
-            conf["epochs"] = max(1, round(self.conf_train["epochs"] * float(budget)))
-        metrics = evaluater.train_model(conf, Model(desc, droppath=conf["drop_path_prob"] > 0), None)
-        model.metadata["epochs"] = conf["epochs"]
-        return float(metrics["val_acc"])
+        network = Model(desc, droppath=conf["drop_path_prob"] > 0)
+        metrics = evaluater.train_model(conf, network, None)
+        return float(metrics["val_acc"]), network

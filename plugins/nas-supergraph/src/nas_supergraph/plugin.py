@@ -52,5 +52,22 @@ def register_search_spaces(register):
 
 
 @hookimpl
+def on_search_end(searcher, results):
+    """Print the cell a one-shot search found (also in ``OUTPUT_DIR/final_model_desc.yaml``)."""
+    desc = getattr(searcher, "final_desc", None)
+    algorithm = getattr(searcher, "algorithm", None)
+    if desc is None or algorithm is None:
+        return
+    import click
+
+    click.echo(f"\n{algorithm} genotype (node: [op, input] per edge; inputs 0 and 1 are the cell's two inputs):")
+    for cell_type, nodes in desc.genotype().items():
+        edges = "; ".join(f"node {i + 2}: " + ", ".join(f"{op} <- {src}" for op, src in node)
+                          for i, node in enumerate(nodes))
+        click.echo(f"  {cell_type}: {edges}")
+    click.echo("Train and export it: nas train-best " + str(getattr(searcher, "output_dir", "OUTPUT_DIR")))
+
+
+@hookimpl
 def register_evaluators(register):
     register("final_training", "nas_supergraph.final_training:FinalTraining")
