@@ -11,3 +11,21 @@ SEARCH_SPACES = {
 def register_search_spaces(register):
     for name, ref in SEARCH_SPACES.items():
         register(name, ref)
+
+
+EVALUATORS = {
+    "latency_table": "nas_edge.latency_table_evaluator:LatencyTableEvaluator",
+}
+
+
+@hookimpl
+def register_evaluators(register):
+    for name, ref in EVALUATORS.items():
+        register(name, ref)
+
+
+@hookimpl
+def register_commands(cli):
+    from nas_edge.latency_table_command import add_commands
+
+    add_commands(cli)

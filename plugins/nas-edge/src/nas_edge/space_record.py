@@ -1,0 +1,62 @@
+"""How a latency table remembers its search space, and gets it back.
+
+The table command builds only the experiment's search space (its evaluators may need the table
+that is being built), filling the sizes a space takes from the data (``in_channels``,
+``img_size``, ``num_classes``) from the first objective's dataset, as ``nas search`` does. The
+record (``name``, ``params`` as written, ``from_data``, ``seed``, ``base_dir``) is stored in the
+table, so the ``latency_table`` evaluator rebuilds the same space through the kernel's registry.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+
+def _data_sizes(provider: Any) -> Dict[str, Any]:
+    try:
+        from nas_kernel.data_fit import data_sizes
+    except ImportError:  # a kernel without the data-fit contract: sizes come from the experiment
+        return {}
+    return data_sizes(provider)
+
+
+def space_from_experiment(path: str, manager) -> Tuple[Any, Dict[str, Any]]:
+    """``(space, record)`` of the experiment file ``path`` (ConfigError on bad input)."""
+    import os
+
+    from nas_kernel.config import ComponentBuilder, read_experiment, validate
+
+    raw, source = read_experiment(path)
+    placeholder = raw.get("output_dir") or os.path.join(os.path.dirname(os.path.abspath(path)), "runs")
+    spec = validate(raw, source, output_dir=placeholder if not raw.get("output_dir") else None)
+    builder = ComponentBuilder(manager, source, spec["seed"], base_dir=spec.get("base_dir"))
+    from_data: Dict[str, Any] = {}
+    for i, objective in enumerate(spec["objectives"]):
+        dataset = (objective["evaluator"].get("params") or {}).get("dataset")
+        if isinstance(dataset, dict) and "name" in dataset:
+            provider = builder.component("datasets", dataset, f"objectives[{i}].evaluator.params.dataset")
+            from_data = _data_sizes(provider)
+            break
+    record = {"name": spec["search_space"]["name"], "params": dict(spec["search_space"].get("params") or {}),
+              "from_data": from_data, "seed": spec["seed"], "base_dir": spec.get("base_dir")}
+    return build_space(record, manager, source), record
+
+
+def build_space(record: Dict[str, Any], manager, source: str):
+    """The space of ``record``, built through the kernel's registry (ConfigError on bad input)."""
+    import inspect
+
+    from nas_kernel.config import ComponentBuilder, ConfigError
+
+    builder = ComponentBuilder(manager, source, record["seed"], base_dir=record.get("base_dir"))
+    params = dict(record["params"])
+    try:
+        accepted = inspect.signature(manager.registry.get("search_spaces", record["name"]).load()).parameters
+    except Exception as exc:  # an unknown or broken space: the builder below says which
+        accepted = {}
+        if not isinstance(exc, (TypeError, ValueError)):
+            raise ConfigError(f"search space {record['name']!r} is not available: {exc}", source=source,
+                              key="search_space.name") from None
+    for name, value in (record.get("from_data") or {}).items():
+        if name in accepted and name not in params:
+            params[name] = value
+    return builder.component("search_spaces", {"name": record["name"], "params": params}, "search_space")

@@ -1,0 +1,113 @@
+"""Timing one inference, the same way for a single block and for a whole network.
+
+Settings travel with every table (``TimingSettings``): the device (``cpu`` or ``cuda:N``), the
+runtime (eager ``torch`` or ``onnxruntime``), intra-op threads, batch size, warm-up runs, timed
+runs and the statistic (``median``, or ``min``: the run least disturbed by other work on a shared
+machine). On a GPU, torch runs are timed with CUDA events after the queue is drained
+(``nas_kernel.devices.timed``); onnxruntime's ``run`` returns its outputs on the host, so a wall
+clock around it is synchronised by construction.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List
+
+from nas_kernel.devices import check_device, timed
+from nas_kernel.params import check_choice, check_int
+
+RUNTIMES = ("torch", "onnxruntime")
+STATISTICS = ("median", "min")
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    device: str = "cpu"
+    runtime: str = "torch"
+    threads: int = 1
+    batch_size: int = 1
+    warmups: int = 3
+    samples: int = 15
+    statistic: str = "median"
+
+    @classmethod
+    def checked(cls, device: str = "cpu", runtime: str = "torch", threads: int = 1, batch_size: int = 1,
+                warmups: int = 3, samples: int = 15, statistic: str = "median") -> "TimingSettings":
+        """Settings with every value checked (ValueError naming the setting)."""
+        device = check_device("device", device)
+        runtime = check_choice("runtime", runtime, RUNTIMES)
+        if runtime == "onnxruntime" and device != "cpu":
+            from nas_edge.onnx_export import require_onnxruntime
+
+            if "CUDAExecutionProvider" not in require_onnxruntime("runtime onnxruntime").get_available_providers():
+                raise ValueError(f"device {device!r} with runtime onnxruntime needs onnxruntime-gpu "
+                                 "(this onnxruntime has no CUDAExecutionProvider)")
+        return cls(device, runtime, check_int("threads", threads, 1), check_int("batch_size", batch_size, 1),
+                   check_int("warmups", warmups, 0), check_int("samples", samples, 1),
+                   check_choice("statistic", statistic, STATISTICS))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    def reduce(self, times: List[float]) -> float:
+        return float(min(times) if self.statistic == "min" else statistics.median(times))
+
+
+def measure_ms(module, example, settings: TimingSettings) -> float:
+    """Milliseconds per inference of ``module`` on ``example`` (batch size from the settings)."""
+    import torch
+
+    if settings.batch_size != example.shape[0]:
+        example = example.expand(settings.batch_size, *example.shape[1:]).contiguous()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
+    try:
+        if settings.runtime == "onnxruntime":
+            return settings.reduce(_onnxruntime_times(module, example, settings)) * 1000.0
+        return settings.reduce(_torch_times(module, example, settings)) * 1000.0
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _torch_times(module, example, settings: TimingSettings) -> List[float]:
+    import torch
+
+    device = settings.device
+    net = module.to(device).eval()
+    x = example.to(device)
+    with torch.inference_mode():
+        for _ in range(settings.warmups):
+            net(x)
+        return [timed(device, lambda: net(x)) for _ in range(settings.samples)]
+
+
+def onnx_session(blob: bytes, settings: TimingSettings):
+    """An onnxruntime session over ``blob`` with the settings' threads and device."""
+    from nas_edge.onnx_export import require_onnxruntime
+
+    ort = require_onnxruntime("runtime onnxruntime")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.threads
+    options.inter_op_num_threads = 1
+    if settings.device == "cpu":
+        providers: list = ["CPUExecutionProvider"]
+    else:
+        providers = [("CUDAExecutionProvider", {"device_id": int(settings.device.split(":", 1)[1])}),
+                     "CPUExecutionProvider"]
+    return ort.InferenceSession(blob, sess_options=options, providers=providers)
+
+
+def _onnxruntime_times(module, example, settings: TimingSettings) -> List[float]:
+    from nas_edge.onnx_export import export_onnx
+
+    session = onnx_session(export_onnx(module.cpu(), example.cpu()), settings)
+    feed = {session.get_inputs()[0].name: example.cpu().numpy()}
+    for _ in range(settings.warmups):
+        session.run(None, feed)
+    times = []
+    for _ in range(settings.samples):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return times
