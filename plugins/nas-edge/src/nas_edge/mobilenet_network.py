@@ -111,6 +111,8 @@ class MobileNetNetwork(nn.Module):
         self.arch, self.table = arch, table
         self.specs: Sequence[BlockSpec] = block_specs(arch, table, in_channels, num_classes)
         self.resolution = arch.resolution
+        #: the deployed input (batch 1, at the architecture's resolution): what exports use
+        self.input_shape = (1, in_channels, arch.resolution, arch.resolution)
         self.stem = nn.Sequential(*(build_block(s) for s in self.specs[:2]))
         stages, at = [], 2
         for depth in arch.depths:

@@ -15,6 +15,8 @@ def register_search_spaces(register):
 
 EVALUATORS = {
     "latency_table": "nas_edge.latency_table_evaluator:LatencyTableEvaluator",
+    "command_latency": "nas_edge.command_latency:CommandLatency",
+    "int8": "nas_edge.int8_evaluator:Int8Cost",
 }
 
 
