@@ -58,6 +58,23 @@ def plugin_bug(exc: BaseException, output_dir: Optional[str], *, show_traceback:
     return error(f"{exc}{where}", EXIT_FAILED, exc=exc, show_traceback=show_traceback)
 
 
+def disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` or one it was raised from or during is a full disk (``ENOSPC``, or
+    SQLite's "database or disk is full"): a search that hit it lost nothing stored, so the user
+    needs one line saying so, not the chain of tracebacks every later write adds."""
+    import errno
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if type(exc).__module__ == "sqlite3" and "disk is full" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def install_sigterm() -> None:
     """Turn SIGTERM into KeyboardInterrupt so a terminated search stops cleanly, like Ctrl-C."""
 

@@ -307,16 +307,91 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
 
     builder = ComponentBuilder(manager, source, spec["seed"], base_dir=spec.get("base_dir"),
                                output_dir=spec["output_dir"])
-    space = builder.component("search_spaces", spec["search_space"], "search_space")
+    # evaluators first: the space takes the sizes its experiment leaves out from their data
+    evaluators = [builder.component("evaluators", obj["evaluator"], f"objectives[{i}].evaluator")
+                  for i, obj in enumerate(spec["objectives"])]
+    space = builder.component("search_spaces", spec["search_space"], "search_space",
+                              from_data=_data_sizes(evaluators, source))
     objectives = SearchObjectives()
-    for i, obj in enumerate(spec["objectives"]):
-        evaluator = builder.component("evaluators", obj["evaluator"], f"objectives[{i}].evaluator")
+    for obj, evaluator in zip(spec["objectives"], evaluators):
         constraint = tuple(obj["constraint"]) if obj.get("constraint") is not None else None
         objectives.add_objective(obj["name"], evaluator, higher_is_better=obj["higher_is_better"],
                                  compute_intensive=obj.get("compute_intensive", True), constraint=constraint)
     for i, con in enumerate(spec.get("constraints") or []):
         evaluator = builder.component("evaluators", con["evaluator"], f"constraints[{i}].evaluator")
         objectives.add_constraint(con["name"], evaluator, tuple(con["constraint"]))
+
+
+def _data_sizes(evaluators: Sequence[Any], source: str) -> Dict[str, Any]:
+    """The sizes (``nas_kernel.data_fit.DATA_SIZED``) of the first training evaluator's data."""
+    from nas_kernel.data_fit import data_sizes, training_data
+
+    for i, evaluator in enumerate(evaluators):
+        try:
+            provider = training_data(evaluator)
+            if provider is not None:
+                return data_sizes(provider)
+        except USER_ERRORS as exc:
+            raise ConfigError(f"cannot read the data: {exc}", source=source,
+                              key=f"objectives[{i}].evaluator.params.dataset") from None
+    return {}
+
+
+def check_data_fits(experiment: Experiment) -> None:
+    """Before the first evaluation: one sample model of the space takes one batch of each
+    training evaluator's data (``nas_kernel.data_fit``); a mismatch is a ``ConfigError`` naming
+    the space and the dataset and what each says."""
+    from nas_kernel.data_fit import describe_data, describe_space, mismatches
+
+    spec = experiment.spec
+    space_key = f"search_space {spec['search_space']['name']}"
+    # objectives are kept in the experiment's order, so the i-th is objectives[i]
+    evaluators = list(enumerate(o["evaluator"] for o in experiment.objectives.objectives.values()))
+    for i, provider, exc in mismatches(experiment.search_space, evaluators):
+        data_key = _dataset_key(spec["objectives"][i]["evaluator"], f"objectives[{i}].evaluator")
+        data = describe_data(provider) if provider is not None else "its data"
+        message = (f"{space_key} builds {describe_space(experiment.search_space)}; {data_key} gives {data}: "
+                   f"{exc}{_fit_hint(spec, provider, experiment)}")
+        raise ConfigError(message, source=experiment.source)
+
+
+def _dataset_key(comp: Dict[str, Any], key: str) -> str:
+    """``dataset arrays (objectives[0].evaluator.params.dataset)``: where the experiment names the
+    data an evaluator trains on (looking into wrapped evaluators)."""
+    params = comp.get("params") or {}
+    if isinstance(params.get("dataset"), dict) and "name" in params["dataset"]:
+        return f"dataset {params['dataset']['name']} ({key}.params.dataset)"
+    for pname, value in params.items():
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            found = _dataset_key(value, f"{key}.params.{pname}")
+            if "(" in found:
+                return found
+    return f"the default dataset of evaluator {comp['name']} ({key})"
+
+
+def _fit_hint(spec: Dict[str, Any], provider: Any, experiment: Experiment) -> str:
+    from nas_kernel.data_fit import data_sizes
+
+    if provider is None:
+        return ""
+    sizes = data_sizes(provider)
+    given = spec["search_space"].get("params") or {}
+    differ = [k for k in sizes if k in given and given[k] != sizes[k]]
+    if differ:
+        return "; " + ", ".join(f"search_space.params.{k} is {given[k]!r} but the data has {sizes[k]!r}"
+                                for k in differ) + ": leave it out to take it from the data"
+    registry = getattr(experiment.manager, "registry", None)
+    has_mlp = registry is not None and "mlp" in _names(registry, "search_spaces")
+    if "num_features" in sizes and spec["search_space"]["name"] != "mlp" and has_mlp:
+        return "; use search_space mlp (it takes feature rows)"
+    return ""
+
+
+def _names(registry: Any, kind: str) -> List[str]:
+    try:
+        return list(registry.names(kind))
+    except Exception:
+        return []
     searcher = builder.component("searchers", spec["searcher"], "searcher",
                                  leading=(space, objectives, spec["output_dir"]))
     return Experiment(spec, source, space, objectives, searcher, manager)
@@ -391,7 +466,10 @@ class ComponentBuilder:
         #: what a factory gets for a parameter of that name the experiment does not set (SUPPLIED_BY_NAME)
         self.context = {"seed": seed, "base_dir": base_dir or experiment_folder(source), "output_dir": output_dir}
 
-    def component(self, kind: str, comp: Dict[str, Any], key: str, leading: Tuple[Any, ...] = ()) -> Any:
+    def component(self, kind: str, comp: Dict[str, Any], key: str, leading: Tuple[Any, ...] = (),
+                  from_data: Optional[Dict[str, Any]] = None) -> Any:
+        """Build ``comp``; ``from_data`` (a space's sizes read off the data) fills parameters of
+        those names the experiment does not set."""
         name = comp["name"]
         try:
             entry = self.manager.registry.get(kind, name)
@@ -433,6 +511,9 @@ class ComponentBuilder:
                 f"'{key}'): {type(exc).__name__}: {exc}. This is a bug in the plugin, not in the experiment.",
                 kind=kind, name=name, plugin=entry.plugin.name, source=self.source, key=key,
                 output_dir=self.context.get("output_dir")) from exc
+        for pname, value in (from_data or {}).items():
+            if pname in by_name and pname not in given:
+                kwargs[pname] = value
         expected = BY_KEY[kind].contract_types() if kind in BY_KEY else ()
         if expected and not isinstance(obj, expected):
             raise ConfigError(f"{label(kind)} {name!r} of plugin {entry.plugin.describe()} built a "

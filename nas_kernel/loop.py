@@ -30,7 +30,7 @@ from nas_kernel.api.objectives import SearchObjectives
 from nas_kernel.api.results import SearchResults
 from nas_kernel.api.searcher import Searcher
 from nas_kernel.api.stop import StopSearch
-from nas_kernel.failures import FAIL_FAST_FIRST, FAIL_FAST_IN_ROW, FailureWatch, SearchFailed
+from nas_kernel.failures import FAIL_FAST_FIRST, FAIL_FAST_IN_ROW, FailureWatch, SearchFailed, never_succeeded
 from nas_kernel.plugins import call_lifecycle
 from nas_kernel.run_context import RunContext
 from nas_kernel.run_session import RunSession
@@ -189,7 +189,7 @@ class IterativeSearcher(Searcher):
         self.run = run
         session.save_schema(self.objectives)
         session.attach(self.objectives)
-        session.on_evaluation = lambda ev: self._watch.record(ev.ok, ev.error)
+        session.on_evaluation = lambda name, ev: self._watch.record(name, ev.ok, ev.error)
         walltime_offset = store.max_walltime()
         started = time.time()
         results = SearchResults(self.search_space, self.objectives)
@@ -288,6 +288,9 @@ class IterativeSearcher(Searcher):
                 + ". Check the constraints and the search space.")
         from nas_kernel.exports import write_exports
 
+        failed = never_succeeded(store.evaluations())
+        if failed:  # no front to export: the store keeps what was tried (``nas results show``)
+            raise SearchFailed(failed)
         write_exports(self.output_dir, results, store.evaluations(), self.save_pareto_model_weights)
         store.set_meta("status", "finished")
         call_lifecycle(self.plugin_manager, "on_search_end", searcher=self, results=results)

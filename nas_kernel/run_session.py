@@ -38,8 +38,9 @@ class RunSession:
         self.describe = describe
         self.store: Optional[Store] = None
         self.moved_to: Optional[str] = None
-        #: called with every recorded ``Evaluation`` (the loop counts failures with it)
-        self.on_evaluation: Optional[Callable[[Any], None]] = None
+        #: called with the objective's name and every recorded ``Evaluation`` (the loop counts
+        #: failures per objective with it)
+        self.on_evaluation: Optional[Callable[[str, Any], None]] = None
         self._lock = RunLock(self.output_dir)
         self._heartbeat: Optional[Heartbeat] = None
         self._objectives: List[Any] = []
@@ -123,7 +124,7 @@ class RunSession:
         if not evaluation.ok and self.run.progress:
             print(f"nas: evaluation failed: {name} of {model.archid}: {evaluation.error}", file=sys.stderr)
         if self.on_evaluation is not None:
-            self.on_evaluation(evaluation)
+            self.on_evaluation(name, evaluation)
 
     # ---- closing ---------------------------------------------------------------------------
     def close(self, status: Optional[str] = None) -> None:
@@ -207,6 +208,11 @@ def run_searcher(searcher: Any, run: RunContext, *, output_dir: Optional[str] = 
         from nas_kernel.api.results import SearchResults
         from nas_kernel.exports import write_exports
 
+        from nas_kernel.failures import SearchFailed, never_succeeded
+
+        failed = never_succeeded(session.store.evaluations())
+        if failed:  # some objective never worked: the search did not succeed, whatever it returned
+            raise SearchFailed(failed)
         if isinstance(results, SearchResults) and objectives is not None:
             session.save_schema(objectives)
             session.record_results(results)

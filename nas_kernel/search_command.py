@@ -4,16 +4,18 @@ from __future__ import annotations
 import os
 import shlex
 import traceback
+from contextlib import closing
 from typing import List, Optional
 
 import click
 
-from nas_kernel.cli_exit import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, error, install_sigterm,
-                                 plugin_bug)
+from nas_kernel.cli_exit import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, disk_full, error,
+                                 install_sigterm, plugin_bug)
 from nas_kernel.run_files import ERROR_LOG
-from nas_kernel.config import SAVED_EXPERIMENT, ComponentBuildError, ConfigError, load_experiment, save_experiment
+from nas_kernel.config import (SAVED_EXPERIMENT, ComponentBuildError, ConfigError, check_data_fits, load_experiment,
+                               save_experiment)
 from nas_kernel.plugins import NasPluginManager, PluginError
-from nas_kernel.store import StoreError
+from nas_kernel.store import Store, StoreError
 
 
 def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Optional[str], resume: bool,
@@ -28,6 +30,10 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
         return plugin_bug(exc, exc.output_dir, show_traceback=manager.strict or manager.trace_calls)
     except PluginError as exc:
         return _error(str(exc), EXIT_FAILED)
+    try:  # one sample model takes one batch of each training evaluator's data: before anything is written
+        check_data_fits(experiment)
+    except ConfigError as exc:
+        return _error(str(exc), EXIT_BAD_INPUT)
     searcher = experiment.searcher
     # the CLI never moves an earlier run aside: a new search there is refused (exit 2), and the
     # experiment file is saved only once the directory is held and the store accepted it
@@ -46,20 +52,72 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
                    f"{experiment.output_dir}.\nResume with: {resume_hint}", err=True)
         return EXIT_INTERRUPTED
     except SearchFailed as exc:
-        return _error(f"search failed: {exc}", EXIT_FAILED)
+        log = _failure_log(experiment.output_dir)
+        details = f"; details in {log}" if log else ""
+        return _error(f"search failed: {str(exc).rstrip('.')}{details}", EXIT_FAILED)
     except StoreError as exc:
         return _error(str(exc), EXIT_BAD_INPUT)
     except Exception as exc:
+        if disk_full(exc):  # the store is intact up to the last evaluation: say how to go on, nothing more
+            return _error(f"no space left on device writing {experiment.output_dir}: "
+                          f"{_stored(experiment.output_dir)} evaluations are stored; free space and resume with "
+                          f"{resume_hint}", EXIT_FAILED)
         log = os.path.join(experiment.output_dir, ERROR_LOG)
-        with open(log, "w", encoding="utf-8") as f:
-            traceback.print_exc(file=f)
-        return _error(f"search failed: {type(exc).__name__}: {exc} (traceback in {log}; "
-                      f"resume with: {resume_hint})", EXIT_FAILED)
+        try:
+            with open(log, "w", encoding="utf-8") as f:
+                traceback.print_exc(file=f)
+            where = f"traceback in {log}; "
+        except OSError:
+            where = ""
+        return _error(f"search failed: {type(exc).__name__}: {exc} ({where}resume with: {resume_hint})", EXIT_FAILED)
     reason = getattr(searcher, "stop_reason", None)
     if reason:
         click.echo(f"\nStopped after {results.iteration_num} iterations: {reason}.")
     _summary(results, experiment.output_dir)
+    _failures_line(experiment.output_dir)
     return EXIT_OK
+
+
+def _stored(output_dir: str) -> int:
+    """How many evaluations the run's store holds (0 when it cannot be read)."""
+    from nas_kernel.store import db_path
+
+    try:
+        with closing(Store(db_path(output_dir), readonly=True)) as store:
+            return store.count_evaluations()
+    except Exception:
+        return 0
+
+
+def _failure_log(output_dir: str) -> Optional[str]:
+    """Every failed evaluation of the run, written to ``OUTPUT_DIR/error.log``; its path, or None
+    when there is nothing to write or no room to write it."""
+    from nas_kernel.failures import write_failure_log
+    from nas_kernel.store import db_path
+
+    try:
+        with closing(Store(db_path(output_dir), readonly=True)) as store:
+            failures = store.failures()
+        if not failures:
+            return None
+        return write_failure_log(os.path.join(output_dir, ERROR_LOG), failures)
+    except Exception:
+        return None
+
+
+def _failures_line(output_dir: str) -> None:
+    """After a finished search, one line on stderr (shown with ``-q`` too) when evaluations failed."""
+    from nas_kernel.failures import failure_summary
+    from nas_kernel.store import db_path
+
+    try:
+        with closing(Store(db_path(output_dir), readonly=True)) as store:
+            summary = failure_summary(store.evaluations())
+    except Exception:
+        return
+    if summary:
+        log = _failure_log(output_dir)
+        click.echo(f"nas: {summary}" + (f"; details in {log}" if log else ""), err=True)
 
 
 def _summary(results, output_dir: str) -> None:

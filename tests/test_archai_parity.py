@@ -283,7 +283,7 @@ def test_stop_search_from_an_iteration_callback(tmp_path):
 
 def test_systematic_failure_stops_early_with_the_reason(tmp_path):
     searcher = _toy_search(tmp_path / "a", Distance(fail_every=1))
-    with pytest.raises(SearchFailed, match=r"the first 10 evaluations all failed.*toy failure"):
+    with pytest.raises(SearchFailed, match=r"the first 10 distance evaluations all failed.*toy failure"):
         searcher.search()
     assert searcher.objectives.objectives["distance"].evaluator.calls == 10  # not 24
 
@@ -296,10 +296,12 @@ def test_systematic_failure_stops_early_with_the_reason(tmp_path):
             return 1.0
 
     searcher = _toy_search(tmp_path / "b", FailsLater(), fail_fast_in_row=5)
-    with pytest.raises(SearchFailed, match="5 evaluations failed in a row; stopping. The last error: RuntimeError: disk full"):
+    with pytest.raises(SearchFailed, match="5 distance evaluations failed in a row; stopping. The last error: RuntimeError: disk full\\b"):
         searcher.search()
     searcher = _toy_search(tmp_path / "c", Distance(fail_every=1), fail_fast_first=None, fail_fast_in_row=None)
-    assert searcher.search().iteration_num == 6  # both rules off: every iteration runs into failures
+    with pytest.raises(SearchFailed, match=r"^24 of 24 distance evaluations failed: .*toy failure"):
+        searcher.search()  # both rules off: every iteration runs into failures, and the end says so
+    assert searcher.results.iteration_num == 6
 
 
 # ---- the conformance kit on Archai's own tutorial space --------------------------------------------------

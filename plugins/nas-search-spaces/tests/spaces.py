@@ -6,6 +6,7 @@ import torch
 from nas_search_spaces.cnn import CNNSearchSpace
 from nas_search_spaces.config import ConfigSearchSpace
 from nas_search_spaces.hivenas_chain import HiveNasChainSearchSpace
+from nas_search_spaces.mlp import MLPSearchSpace
 from nas_search_spaces.nb201.search_space import NatsbenchTssSearchSpace
 from nas_search_spaces.segmentation_dag import SegmentationDagSearchSpace
 
@@ -25,6 +26,8 @@ SPACES = {
     "hivenas_chain": (lambda seed=3: HiveNasChainSearchSpace(depth=4, ops=SMALL_CHAIN_OPS, skip_rate=0.5,
                                                              stem_channels=8, seed=seed), (2, 1, 8, 8), (2, 10)),
     "hivenas_chain_default": (lambda seed=3: HiveNasChainSearchSpace(seed=seed), (2, 1, 8, 8), (2, 10)),
+    "mlp": (lambda seed=3: MLPSearchSpace(width_list=[8, 16], norms=["none", "batch", "layer"], num_features=30,
+                                          num_classes=3, seed=seed), (2, 30), (2, 3)),
 }
 
 

@@ -170,6 +170,11 @@ class PartialTraining(ModelEvaluator):
             self.dataset = build_component("datasets", "digits", seed=self.seed)
         return self.dataset
 
+    def training_data(self):
+        """The provider this evaluator trains on: spaces take their sizes from it and the search
+        checks one batch of it against a sample model first (``nas_kernel.data_fit``)."""
+        return self.provider()
+
     def settings(self) -> dict:
         """What a checkpoint must have been trained with to be continued."""
         augmentation = {"random_crop": self.random_crop, "horizontal_flip": self.horizontal_flip} \

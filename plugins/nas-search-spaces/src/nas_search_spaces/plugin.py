@@ -8,6 +8,7 @@ SEARCH_SPACES = {
     "natsbench_tss": "nas_search_spaces.nb201.search_space:NatsbenchTssSearchSpace",
     "segmentation_dag": "nas_search_spaces.segmentation_dag:SegmentationDagSearchSpace",
     "hivenas_chain": "nas_search_spaces.hivenas_chain:HiveNasChainSearchSpace",
+    "mlp": "nas_search_spaces.mlp:MLPSearchSpace",
 }
 
 EVALUATORS = {
