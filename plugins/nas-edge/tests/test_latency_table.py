@@ -1,0 +1,174 @@
+"""Latency tables: built through the CLI and in Python, round-tripped through the file, read by the
+latency_table evaluator in a search run end to end; a table from another device or with other
+settings is refused (or used with a warning when asked); bad input is one exit-2 line."""
+import json
+import warnings
+
+import pytest
+import yaml
+
+from edge_support import TINY_SPACE, has_cuda, nas, table_objective, write_experiment
+from nas_edge.block_contract import check_lists_blocks, require_block_listing
+from nas_edge.latency_table import build_table, load_table, predict_ms, save_table
+from nas_edge.latency_table_evaluator import LatencyTableEvaluator, LatencyTableWarning
+from nas_edge.mobilenet_space import MobileNetSearchSpace
+from nas_edge.timing import TimingSettings
+
+FAST = ["--samples", "3", "--warmups", "1", "--calibration", "2", "-q"]
+INT8_SIZE = {"name": "int8_mb", "higher_is_better": False, "compute_intensive": False,
+             "evaluator": {"name": "int8", "params": {"metric": "size_mb", "mode": "dynamic"}}}
+RECORD = {"name": "mobilenet", "params": TINY_SPACE, "from_data": {}, "seed": 1, "base_dir": None}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A folder with an experiment and the table its CLI build wrote."""
+    folder = tmp_path_factory.mktemp("edge")
+    write_experiment(folder, [table_objective(), INT8_SIZE])
+    result = nas(folder, "latency-table", "build", "experiment.yaml", "-o", "table.json", *FAST)
+    assert result.returncode == 0, result.stderr
+    return folder, result
+
+
+def space():
+    return MobileNetSearchSpace(**TINY_SPACE, seed=5)
+
+
+def test_cli_build_writes_every_block_with_device_and_settings(built):
+    folder, result = built
+    table = load_table(str(folder / "table.json"))
+    assert "table.json:" in result.stdout and "blocks" in result.stdout
+    assert set(table["blocks"]) == {b["key"] for b in space().latency_block_universe()}
+    assert all(row["ms"] > 0 for row in table["blocks"].values())
+    assert table["settings"] == {"device": "cpu", "runtime": "torch", "threads": 1, "batch_size": 1, "warmups": 1,
+                                 "samples": 3, "statistic": "median"}
+    assert table["device"]["kind"] == "cpu" and table["device"]["name"]
+    assert table["libraries"]["torch"] and len(table["calibration"]) == 2
+    assert table["space"]["name"] == "mobilenet" and table["space"]["params"] == TINY_SPACE
+
+
+def test_table_round_trips_and_predicts_sum_plus_fixed_part(tmp_path):
+    s = space()
+    table = build_table(s, RECORD, TimingSettings(warmups=1, samples=2), calibration=1)
+    save_table(table, str(tmp_path / "t.json"))
+    again = load_table(str(tmp_path / "t.json"))
+    assert again == json.loads(json.dumps(table))
+    evaluator = LatencyTableEvaluator(str(tmp_path / "t.json"))
+    model = s.random_sample()
+    blocks = s.latency_blocks(model)
+    expected = table["fixed_ms"] + sum(table["blocks"][b["key"]]["ms"] for b in blocks)
+    assert evaluator.evaluate(model) == pytest.approx(expected)
+    assert predict_ms(again, blocks) == pytest.approx(expected)
+
+
+def test_mobilenet_keeps_the_block_contract():
+    check_lists_blocks(space())
+    with pytest.raises(ValueError, match="cannot list its architectures' blocks.*latency_blocks"):
+        require_block_listing(object(), "plain")
+
+
+def test_search_with_latency_table_runs_end_to_end(built):
+    folder, _ = built
+    result = nas(folder, "search", "experiment.yaml", "-q")
+    assert result.returncode == 0, result.stderr
+    rows = (folder / "run" / "search_state.csv").read_text().splitlines()
+    assert len(rows) == 4 and "latency_ms" in rows[0] and "int8_mb" in rows[0]
+    assert "Pareto front" in result.stdout
+
+
+def foreign_copy(folder, name, **changes):
+    table = json.loads((folder / "table.json").read_text())
+    for key, value in changes.items():
+        table[key].update(value)
+    (folder / name).write_text(json.dumps(table))
+    return folder / name
+
+
+def test_table_from_another_device_is_refused_by_nas_search(built, tmp_path):
+    folder, _ = built
+    foreign_copy(folder, "phone.json", device={"name": "Cortex-A76 (phone)"})
+    write_experiment(tmp_path, [table_objective(table=str(folder / "phone.json"))])
+    result = nas(tmp_path, "search", "experiment.yaml", "-q")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "objectives[0].evaluator" in lines[0] and "Cortex-A76 (phone)" in lines[0]
+    assert "allow_other_device" in lines[0]
+
+
+def test_table_from_another_device_is_used_with_a_warning_when_asked(built):
+    folder, _ = built
+    path = foreign_copy(folder, "phone2.json", device={"name": "Cortex-A76 (phone)"})
+    with pytest.warns(LatencyTableWarning, match="Cortex-A76"):
+        evaluator = LatencyTableEvaluator(str(path), allow_other_device=True)
+    assert evaluator.evaluate(space().random_sample()) > 0
+
+
+def test_other_settings_are_refused(built):
+    folder, _ = built
+    with pytest.raises(ValueError, match="runtime is 'torch' in the table, 'onnxruntime' here"):
+        LatencyTableEvaluator(str(folder / "table.json"), runtime="onnxruntime")
+    with pytest.raises(ValueError, match="threads is 1 in the table, 4 here"):
+        LatencyTableEvaluator(str(folder / "table.json"), threads=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LatencyTableEvaluator(str(folder / "table.json"), device="cpu", runtime="torch", threads=1)
+
+
+def test_a_block_the_table_lacks_is_a_failed_evaluation_naming_it(built):
+    folder, _ = built
+    table = json.loads((folder / "table.json").read_text())
+    model = space().random_sample()
+    missing = space().latency_blocks(model)[3]["key"]
+    del table["blocks"][missing]
+    (folder / "partial.json").write_text(json.dumps(table))
+    with pytest.raises(ValueError, match=f"has block '{missing}', which latency table"):
+        LatencyTableEvaluator(str(folder / "partial.json")).evaluate(model)
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "does not exist"), ("not json", "is not a latency table"), ('{"format": "other"}', "is not a latency table"),
+])
+def test_bad_table_files_are_one_exit_2_line(tmp_path, content, says):
+    if content is not None:
+        (tmp_path / "table.json").write_text(content)
+    write_experiment(tmp_path, [table_objective()])
+    result = nas(tmp_path, "search", "experiment.yaml", "-q")
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["missing.yaml"], "no such file"),
+    (["experiment.yaml", "--device", "cuda:7"], "device is 'cuda:7'"),
+])
+def test_bad_build_input_is_one_exit_2_line(tmp_path, args, says):
+    write_experiment(tmp_path, [table_objective()])
+    result = nas(tmp_path, "latency-table", "build", *args, "-o", "t.json", "-q")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_unknown_space_parameter_is_one_exit_2_line(tmp_path):
+    write_experiment(tmp_path, [table_objective()], space={**TINY_SPACE, "kernels": [3, 4]})
+    result = nas(tmp_path, "latency-table", "build", "experiment.yaml", "-o", "t.json", "-q")
+    assert result.returncode == 2 and "kernels must be odd" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not has_cuda(), reason="needs a CUDA GPU (run by scripts/gpu_check.sh on a GPU machine)"))])
+@pytest.mark.parametrize("runtime", ["torch", "onnxruntime"])
+def test_builds_and_predicts_on_each_device_and_runtime(tmp_path, device, runtime):
+    if device == "cuda" and runtime == "onnxruntime":
+        ort = pytest.importorskip("onnxruntime")
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            pytest.skip("onnxruntime without the CUDA execution provider")
+    s = MobileNetSearchSpace(**{**TINY_SPACE, "resolutions": [8]}, seed=2)
+    settings = TimingSettings.checked(device=device, runtime=runtime, warmups=1, samples=2)
+    table = build_table(s, {**RECORD, "params": {**TINY_SPACE, "resolutions": [8]}}, settings, calibration=1)
+    assert table["settings"]["device"] == settings.device and table["device"]["kind"] == device
+    save_table(table, str(tmp_path / "t.json"))
+    evaluator = LatencyTableEvaluator(str(tmp_path / "t.json"), device=device, runtime=runtime)
+    assert evaluator.evaluate(s.random_sample()) > 0
