@@ -16,9 +16,11 @@ SKIP_DIRS = ("site-packages", "dist-packages", "__pycache__")
 
 
 def stdlib_files() -> List[str]:
-    root = sysconfig.get_paths()["stdlib"]
-    found = glob.glob(os.path.join(root, "**", "*.py"), recursive=True)
-    return sorted(f for f in found if not any(part in SKIP_DIRS for part in f.split(os.sep)))
+    found = []
+    for folder, subfolders, names in os.walk(sysconfig.get_paths()["stdlib"]):
+        subfolders[:] = [d for d in subfolders if d not in SKIP_DIRS]  # pruned, not walked and filtered
+        found += [os.path.join(folder, n) for n in names if n.endswith(".py")]
+    return sorted(found)
 
 
 def resolve(path: Optional[str], base_dir: Optional[str]) -> List[str]:

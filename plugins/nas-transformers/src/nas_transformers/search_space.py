@@ -205,14 +205,16 @@ class TransformerFlexSearchSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
         return self._until_valid(draw)
 
     @overrides
-    def encode(self, arch: ArchaiModel) -> List[float]:
+    def encode(self, arch: ArchaiModel):
+        import numpy as np
+
         config = arch.metadata["config"]
         n = config["n_layer"]
         gene = [float(n), float(config["d_model"])]
         for key in self._keys():
             values = arch_config.layer_values(config, key)
             gene += [float(v) for v in values] + [0.0] * (self.max_layers - n)
-        return gene
+        return np.asarray(gene, dtype=np.float64)
 
     # ---- files ---------------------------------------------------------------------------------
     @overrides
