@@ -4,8 +4,8 @@ when the decoder uses them, and a key/value cache for generation.
 
 torch's ``scaled_dot_product_attention`` does the arithmetic: it picks the fused kernel of the
 device, and the TorchScript ONNX exporter knows it. A cache holds ``(keys, values)`` of shape
-``(batch, kv_heads, positions, head_dim)``; with a cache, one new position at a time is attended
-to every cached one, which is the generation step (a prompt goes through without a cache).
+``(batch, kv_heads, positions, head_dim)``; new positions attend to every cached one and causally
+to each other (one new position at a time is the generation step).
 """
 from __future__ import annotations
 
@@ -64,6 +64,11 @@ class CausalSelfAttention(nn.Module):
         if self.n_kv_head != self.n_head:
             group = self.n_head // self.n_kv_head
             k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=past is None and length > 1)
+        mask = None
+        if past is not None and length > 1:  # new positions after cached ones: causal over the whole
+            total = k.shape[2]
+            mask = (torch.arange(total, device=x.device)[None, :]
+                    <= (torch.arange(length, device=x.device) + (total - length))[:, None])
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=bool(past is None and length > 1))
         return self.proj(y.transpose(1, 2).reshape(batch, length, -1)), present

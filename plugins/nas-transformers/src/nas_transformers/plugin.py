@@ -4,6 +4,10 @@ from nas_kernel import hookimpl
 EVALUATORS = {
     "lm_training": "nas_transformers.lm_training:LanguageModelTraining",
     "non_embedding_params": "nas_transformers.params_proxy:NonEmbeddingParamsProxy",
+    "generation_latency": "nas_transformers.generation_latency:GenerationLatency",
+    "inference_memory": "nas_transformers.inference_memory:PeakInferenceMemory",
+    "transformer_flex_onnx_latency": "nas_transformers.onnx_objectives:TransformerFlexOnnxLatency",
+    "transformer_flex_onnx_memory": "nas_transformers.onnx_objectives:TransformerFlexOnnxMemory",
 }
 
 

@@ -1,0 +1,150 @@
+"""Archai's ONNX pair for ``transformer_flex``: ``TransformerFlexOnnxLatency`` (seconds per
+onnxruntime inference of the exported decoder) and ``TransformerFlexOnnxMemory`` (megabytes of the
+exported ONNX file, what the model takes on disk and to load).
+
+A search that has both objectives exports each candidate once: the latest export of this process
+is kept (one file in a private temporary folder, replaced by the next candidate's) and the other
+evaluator reuses it when the architecture and export settings are the same. The torch model is
+released before onnxruntime loads the file, and weight prepacking is off, so a candidate's weights
+are never held three times at once.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import statistics
+import tempfile
+import timeit
+from typing import Any, List, Optional
+
+from overrides import overrides
+
+from nas_kernel.api import ArchaiModel, ModelEvaluator
+from nas_kernel.params import check_int
+from nas_transformers.threads import check_thread_count, pinned_threads
+
+_EXPORT = {"key": None, "path": None, "folder": None}
+
+
+def exported(model: ArchaiModel, use_past: bool, opset: int) -> str:
+    """The ONNX file of ``model`` with these settings: this process's latest export when it
+    matches, else a fresh one replacing it."""
+    from nas_transformers.onnx_export import export
+
+    key = (model.archid, repr(model.metadata.get("config")), use_past, opset)
+    if _EXPORT["key"] == key and os.path.exists(_EXPORT["path"]):
+        return _EXPORT["path"]
+    if _EXPORT["folder"] is None:
+        _EXPORT["folder"] = tempfile.mkdtemp(prefix="nas-onnx-")
+        atexit.register(shutil.rmtree, _EXPORT["folder"], True)
+    path = os.path.join(_EXPORT["folder"], "model.onnx")
+    _EXPORT["key"] = None
+    export(model.arch, path, use_past, opset)
+    _EXPORT.update(key=key, path=path)
+    return path
+
+
+class TransformerFlexOnnxLatency(ModelEvaluator):
+    """Seconds per onnxruntime run of the exported decoder on ``(batch_size, seq_len)`` tokens
+    after ``past_seq_len`` cached positions (Archai's ``TransformerFlexOnnxLatency``).
+
+    Args:
+        search_space: accepted for Archai parity (the model is exported from ``model.arch``).
+        providers: onnxruntime execution providers (default ``["CPUExecutionProvider"]``).
+        batch_size, seq_len, past_seq_len: the timed input.
+        n_trials: timed runs (after two untimed ones); the mean, or the median with
+            ``use_median``.
+        use_past: export with the key/value cache as inputs and outputs (else logits only).
+        validate: compare onnxruntime's logits with torch's once (a mismatch fails the candidate).
+        share_weights: the output head is tied to the token embedding (always true here).
+        opset: the ONNX opset of the export.
+        optimize: onnxruntime's full graph optimisations (else basic ones only).
+        only_ort: accepted for Archai parity (no separate optimiser runs here).
+        torch_threads: onnxruntime's intra-op threads (1: the project's rule on shared CPUs).
+    """
+
+    def __init__(self, search_space: Any = None, providers: Optional[List[str]] = None, batch_size: int = 1,
+                 seq_len: int = 192, past_seq_len: int = 0, n_trials: int = 1, use_median: bool = False,
+                 use_past: bool = True, validate: bool = True, share_weights: bool = True, opset: int = 17,
+                 optimize: bool = True, only_ort: bool = False, torch_threads: Optional[int] = 1) -> None:
+        self.search_space = search_space
+        self.providers = list(providers) if providers else ["CPUExecutionProvider"]
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.seq_len = check_int("seq_len", seq_len, 1)
+        self.past_seq_len = check_int("past_seq_len", past_seq_len, 0)
+        self.n_trials = check_int("n_trials", n_trials, 1)
+        self.use_median, self.use_past, self.validate = bool(use_median), bool(use_past), bool(validate)
+        self.share_weights, self.optimize, self.only_ort = bool(share_weights), bool(optimize), bool(only_ort)
+        self.opset = check_int("opset", opset, 14)
+        self.torch_threads = check_thread_count("torch_threads", torch_threads)
+        if not self.use_past and self.past_seq_len:
+            raise ValueError("past_seq_len needs use_past: true (a graph without a cache has no past input)")
+
+    @overrides
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
+        import onnxruntime as ort
+
+        from nas_transformers.onnx_export import dummy_inputs
+
+        net = arch.arch
+        if net.max_positions < self.seq_len + self.past_seq_len:
+            raise ValueError(f"seq_len + past_seq_len ({self.seq_len + self.past_seq_len}) is above the model's "
+                             f"max_sequence_length ({net.max_positions})")
+        with pinned_threads(self.torch_threads):
+            path = exported(arch, self.use_past, self.opset)
+            feed = dummy_inputs(net, self.batch_size, self.seq_len, self.past_seq_len, self.use_past,
+                                net.embed.num_embeddings)
+            reference = self._torch_logits(net, feed) if self.validate else None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.torch_threads or 0
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if self.optimize
+                                            else ort.GraphOptimizationLevel.ORT_ENABLE_BASIC)
+        options.add_session_config_entry("session.disable_prepacking", "1")
+        session = ort.InferenceSession(path, options, providers=self.providers)
+        if reference is not None:
+            import numpy as np
+
+            got = session.run(["logits"], feed)[0]
+            if not np.allclose(got, reference, atol=1e-3, rtol=1e-3):
+                raise ValueError(f"the ONNX export of {arch.archid} disagrees with torch (max difference "
+                                 f"{float(np.abs(got - reference).max()):.3g})")
+        timer = timeit.Timer(lambda: session.run(None, feed))
+        timer.timeit(number=2)
+        runs = timer.repeat(repeat=self.n_trials, number=1)
+        return float(statistics.median(runs) if self.use_median else statistics.fmean(runs))
+
+    def _torch_logits(self, net, feed):
+        import torch
+
+        ids = torch.from_numpy(feed["input_ids"])
+        with torch.no_grad():
+            if not self.use_past:
+                return net.eval()(ids).numpy()
+            past = [(torch.from_numpy(feed[f"past_key_{i}"]), torch.from_numpy(feed[f"past_value_{i}"]))
+                    for i in range(len(net.blocks))]
+            return net.eval()(ids, past, use_cache=True)[0].numpy()
+
+
+class TransformerFlexOnnxMemory(ModelEvaluator):
+    """Megabytes (MiB) of the exported ONNX file (Archai's ``TransformerFlexOnnxMemory``).
+
+    Args:
+        search_space: accepted for Archai parity.
+        use_past: export with the key/value cache as inputs and outputs.
+        validate, share_weights, optimize, only_ort: accepted for Archai parity (the export is
+            validated by the latency evaluator; the head is always tied).
+        opset: the ONNX opset of the export.
+    """
+
+    def __init__(self, search_space: Any = None, use_past: bool = True, validate: bool = True,
+                 share_weights: bool = True, opset: int = 17, optimize: bool = True, only_ort: bool = False) -> None:
+        self.search_space = search_space
+        self.use_past, self.validate, self.share_weights = bool(use_past), bool(validate), bool(share_weights)
+        self.opset = check_int("opset", opset, 14)
+        self.optimize, self.only_ort = bool(optimize), bool(only_ort)
+
+    @overrides
+    def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
+        return os.path.getsize(exported(arch, self.use_past, self.opset)) / (1024 ** 2)
