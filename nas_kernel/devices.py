@@ -33,6 +33,8 @@ def check_device(name: str, value: Any) -> str:
     kind, index = parse_device(name, value)
     if kind == "cpu":
         return "cpu"
+    if _PINNED:  # a parallel evaluator's worker: the one device it was placed on (see ``placed``)
+        return _PINNED[0]
     count = cuda_device_count()
     if kind == "auto":
         return "cuda:0" if count else "cpu"
@@ -96,6 +98,19 @@ def synchronize(device: str) -> None:
         import torch
 
         torch.cuda.synchronize(device)
+
+
+_STICKY_CUDA_ERRORS = ("illegal memory access", "illegal instruction", "misaligned address",
+                       "device-side assert", "unspecified launch failure", "uncorrectable ecc error",
+                       "an illegal address", "cuda error: launch failure")
+
+
+def is_sticky_cuda_error(error: Any) -> bool:
+    """True for a CUDA error that poisons the process's CUDA context (an illegal address, a
+    device-side assert): every later CUDA call of the process fails too, so a worker that met
+    one must exit and be replaced. ``error``: the exception or its text. Out of memory is not one."""
+    text = str(error).lower()
+    return "out of memory" not in text and any(marker in text for marker in _STICKY_CUDA_ERRORS)
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -172,9 +187,13 @@ def deterministic_algorithms(device: str, enabled: bool = True):
 
 
 # ---- timing -------------------------------------------------------------------------------------
-def timed(device: str, fn) -> float:
-    """Seconds ``fn()`` takes on ``device``: CUDA events around it on a GPU (queued kernels are
-    waited for, launch overhead is not mistaken for work), ``perf_counter`` on the CPU."""
+def timed(device: str, fn, runs: int = 1) -> float:
+    """Seconds one ``fn()`` takes on ``device``, the mean of ``runs`` calls timed together: CUDA
+    events around them on a GPU (queued kernels are waited for first), ``perf_counter`` on the CPU.
+
+    On a GPU the figure between two events of one call of a tiny network is mostly the gaps
+    between kernel launches (the host is slower to launch than the kernels are to run); ``runs``
+    calls between the same two events keep the queue full, so the figure is the kernels' time."""
     import time
 
     if device_type(device) == "cuda":
@@ -183,13 +202,15 @@ def timed(device: str, fn) -> float:
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         synchronize(device)
         start.record()
-        fn()
+        for _ in range(runs):
+            fn()
         end.record()
         end.synchronize()
-        return start.elapsed_time(end) / 1000.0
+        return start.elapsed_time(end) / 1000.0 / runs
     begin = time.perf_counter()
-    fn()
-    return time.perf_counter() - begin
+    for _ in range(runs):
+        fn()
+    return (time.perf_counter() - begin) / runs
 
 
 # ---- several devices in one search --------------------------------------------------------------
@@ -207,6 +228,7 @@ def check_devices(name: str, value: Any) -> Optional[List[str]]:
 
 
 _PINNED: List[str] = []  # the device this process was pinned to, as it is named inside the process
+_SHARERS: List[int] = [1]  # processes of one parallel evaluator that share this process's device
 
 
 def worker_environment(device: str, environ: Optional[Dict[str, str]] = None) -> Dict[str, str]:
@@ -247,6 +269,31 @@ def placed(device: str) -> str:
     """Where a component configured for ``device`` runs: the process's pinned device when a
     parallel evaluator placed this worker on one, else ``device`` itself."""
     return _PINNED[0] if _PINNED else device
+
+
+def measured_on(name: str, device: str) -> str:
+    """Where a measurement (latency, peak memory) configured for ``device`` runs. Unlike training,
+    a measurement names the device it is the figure of: ``cpu`` stays the CPU in a GPU-pinned
+    worker, a GPU is the worker's GPU, and a GPU asked for in a worker pinned to the CPU (which
+    sees none) is a ``ValueError`` naming ``name``, never a CPU figure under a GPU objective."""
+    pinned = pinned_device()
+    if pinned is None or device_type(device) == "cpu":
+        return device
+    if device_type(pinned) == "cpu":
+        raise ValueError(f"{name} is {device!r} but this worker is pinned to the CPU and sees no GPU; "
+                         "measure on 'cpu' or place the worker on a GPU")
+    return pinned
+
+
+def share_device(count: int) -> None:
+    """Record that ``count`` processes of one parallel evaluator (this one included) share this
+    process's device, so what each may take of its memory is divided between them."""
+    _SHARERS[:] = [max(1, int(count))]
+
+
+def device_sharers() -> int:
+    """How many processes share this process's device (1 outside a parallel evaluator)."""
+    return _SHARERS[0]
 
 
 @contextlib.contextmanager

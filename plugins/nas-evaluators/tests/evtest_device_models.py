@@ -75,3 +75,22 @@ def where_am_i(model, budget):
     model.metadata["torch_sees_gpus"] = torch.cuda.device_count() if torch.cuda.is_available() else 0
     model.metadata["pid"] = os.getpid()
     return 1.0
+
+
+def sharers_seen(model, budget):
+    """An EvaluationFunction run in a pool worker: how many workers share its device, seen from inside."""
+    from nas_kernel import devices
+
+    model.metadata["sharers"] = devices.device_sharers()
+    model.metadata["pid"] = os.getpid()
+    return 1.0
+
+
+def fails_like_an_illegal_address(model, budget):
+    """An EvaluationFunction failing with the error torch raises after an illegal memory access
+    (the process's CUDA context is then unusable), for archids starting with ``poison``."""
+    model.metadata["pid"] = os.getpid()
+    if model.archid.startswith("poison"):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered\n"
+                           "CUDA kernel errors might be asynchronously reported at some other API call")
+    return 1.0

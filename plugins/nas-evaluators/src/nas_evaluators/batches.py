@@ -48,28 +48,50 @@ class Augment:
             raise ValueError(f"random_crop and horizontal_flip need images (C, H, W); the dataset's samples "
                              f"have shape {shape}")
 
-    def __call__(self, xb, seed: int):
-        """The augmented minibatch; the random draws come from a CPU generator seeded by ``seed``."""
+    def draws(self, n: int, seed: int, device: Any = "cpu"):
+        """The random draws of ``n`` images, a ``(3, n)`` int64 tensor of row offsets, column
+        offsets and flips, on ``device``. They come from a CPU generator seeded by ``seed`` (the
+        same draws on every device) all at once, and reach a GPU in one non-blocking copy: drawn
+        a minibatch at a time, each minibatch would wait for its own copy."""
+        import torch
+
+        gen = torch.Generator().manual_seed(int(seed))
+        span = 2 * self.random_crop + 1
+        dy, dx = (torch.randint(0, span, (n,), generator=gen) for _ in range(2))
+        flip = (torch.rand(n, generator=gen) < 0.5).long() if self.horizontal_flip else torch.zeros(n, dtype=torch.long)
+        return to_device(torch.stack([dy, dx, flip]), device)
+
+    def __call__(self, xb, seed: int = 0, draws=None):
+        """The augmented minibatch; ``draws``: its columns of :meth:`draws` (drawn from ``seed``
+        when not given)."""
         if not self.enabled:
             return xb
         import torch
         import torch.nn.functional as F
 
-        gen = torch.Generator().manual_seed(int(seed))
         n, _, h, w = xb.shape
+        dy, dx, flip = self.draws(n, seed, xb.device) if draws is None else draws
         if self.random_crop:
             p = self.random_crop
             padded = F.pad(xb, (p, p, p, p))
-            dy = torch.randint(0, 2 * p + 1, (n,), generator=gen).to(xb.device)
-            dx = torch.randint(0, 2 * p + 1, (n,), generator=gen).to(xb.device)
             rows = (dy[:, None] + torch.arange(h, device=xb.device))[:, :, None]
             cols = (dx[:, None] + torch.arange(w, device=xb.device))[:, None, :]
             picked = torch.arange(n, device=xb.device)[:, None, None]
             xb = padded[picked, :, rows, cols].permute(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
         if self.horizontal_flip:
-            flip = (torch.rand(n, generator=gen) < 0.5).to(xb.device)
-            xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
+            xb = torch.where(flip.bool()[:, None, None, None], xb.flip(3), xb)
         return xb.contiguous()
+
+
+def to_device(tensor, device: Any):
+    """``tensor`` on ``device``; to a GPU through pinned memory without waiting for the copy
+    (later kernels on the same stream are ordered after it)."""
+    import torch
+
+    device = torch.device(device)
+    if device.type != "cuda" or tensor.device.type != "cpu":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def check_loader(loader: Any, num_workers: Any) -> Tuple[str, int]:
@@ -85,38 +107,114 @@ def split_bytes(provider: Any, splits=("train", "val")) -> int:
     return per_sample * sum(int(sizes.get(s, 0)) for s in splits)
 
 
-def choose_loader(loader: str, provider: Any, device: str, memory: Optional[int] = None) -> str:
+def choose_loader(loader: str, provider: Any, device: str, memory: Optional[int] = None,
+                  sharers: Optional[int] = None) -> str:
     """``tensors`` or ``dataloader`` for ``loader`` (``auto`` decides by size; ``memory`` in bytes
-    defaults to the device's)."""
+    defaults to the device's). The share of memory ``auto`` allows is divided by ``sharers``, the
+    processes holding their own copy on that device (default: this pool worker's, see
+    ``nas_kernel.devices.device_sharers``): 4 workers on one GPU may not each take a quarter."""
     if loader != "auto":
         return loader
-    if memory is None:
-        from nas_kernel.devices import memory_bytes
+    from nas_kernel.devices import device_sharers, memory_bytes
 
+    if memory is None:
         memory = memory_bytes(device)
-    return "tensors" if split_bytes(provider) <= AUTO_SHARE * memory else "dataloader"
+    sharers = device_sharers() if sharers is None else max(1, int(sharers))
+    return "tensors" if split_bytes(provider) <= AUTO_SHARE * memory / sharers else "dataloader"
 
 
 # ---- the two paths -------------------------------------------------------------------------------
 class TensorSplit:
-    """A split as two tensors already on the device."""
+    """A split as two tensors already on the device; ``X`` may be a :class:`Palette`'s uint8
+    codes, decoded a minibatch at a time (``decode``).
 
-    def __init__(self, X, y) -> None:
+    No minibatch waits for the host: the epoch's order and augmentation draws reach the device in
+    one copy each, and indexing stays on the device."""
+
+    def __init__(self, X, y, decode: Optional[Callable] = None) -> None:
         self.X, self.y = X, y
+        self.decode = decode or (lambda xb: xb)
 
     def __len__(self) -> int:
         return len(self.y)
 
     def batches(self, order, batch_size: int, augment: Optional[Augment] = None, seed: int = 0) -> Iterator:
-        order = order.to(self.X.device)
-        for k, i in enumerate(range(0, len(order), batch_size)):
+        order = to_device(order, self.X.device)
+        draws = augment.draws(len(order), seed, self.X.device) if augment is not None else None
+        for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]
-            xb = self.X[idx]
-            yield (augment(xb, seed * 100_003 + k) if augment is not None else xb), self.y[idx]
+            xb = self.decode(self.X[idx])
+            yield (augment(xb, draws=draws[:, i:i + batch_size]) if augment is not None else xb), self.y[idx]
 
     def chunks(self, chunk: int = EVAL_CHUNK) -> Iterator:
         for i in range(0, len(self.y), chunk):
-            yield self.X[i:i + chunk], self.y[i:i + chunk]
+            yield self.decode(self.X[i:i + chunk]), self.y[i:i + chunk]
+
+
+class Palette:
+    """Images whose every channel takes at most 256 distinct values (8-bit images, normalised
+    per channel) kept on the device as uint8 codes plus a 256-entry table per channel: a quarter
+    of the float32 memory, so several workers sharing a GPU each keep a whole split resident.
+    Decoding a minibatch is one gather on the device and gives back exactly the float values."""
+
+    def __init__(self, codes, table) -> None:
+        self.codes, self.table = codes, table  # (N, C, ...) uint8, (C, 256) float32
+
+    @staticmethod
+    def of(X) -> Optional["Palette"]:
+        """The palette of ``X`` (N, C, ...) computed where ``X`` lives, or None when a channel
+        has more than 256 values."""
+        import torch
+
+        if X.dim() < 3 or not X.is_floating_point():
+            return None
+        codes = torch.empty(X.shape, dtype=torch.uint8, device=X.device)
+        table = torch.zeros((X.shape[1], 256), dtype=X.dtype, device=X.device)
+        for c in range(X.shape[1]):
+            values, inverse = torch.unique(X[:, c], return_inverse=True)
+            if len(values) > 256:
+                return None
+            table[c, :len(values)] = values
+            codes[:, c] = inverse.to(torch.uint8)
+        return Palette(codes, table)
+
+    def decode(self, codes):
+        import torch
+
+        channels = self.table.shape[0]
+        offsets = 256 * torch.arange(channels, device=codes.device).view((1, channels) + (1,) * (codes.dim() - 2))
+        return self.table.reshape(-1)[codes.long() + offsets]
+
+
+_RESIDENT: dict = {}  # per process: (id(provider), split, device) -> (provider, TensorSplit)
+
+
+def resident_split(provider: Any, split: str, device: str, compact: Optional[bool] = None) -> TensorSplit:
+    """``split`` on ``device``, moved there once per process and kept: a pool worker evaluating
+    candidate after candidate on one dataset copies it once, not once per candidate. On a GPU
+    (``compact`` None) or with ``compact``, images of at most 256 values per channel stay there
+    as a :class:`Palette`. Only the latest provider's splits are kept."""
+    import torch
+
+    from nas_kernel.api.dataset import get_split
+
+    key = (id(provider), split, str(device))
+    with _LOCK:
+        found = _RESIDENT.get(key)
+        if found is not None and found[0] is provider:
+            return found[1]
+        for other in [k for k, v in _RESIDENT.items() if v[0] is not provider]:
+            del _RESIDENT[other]
+    X, y = get_split(provider, split)
+    X, y = to_device(X, device), to_device(y, device)
+    if compact is None:
+        compact = torch.device(device).type == "cuda"
+    palette = Palette.of(X) if compact else None
+    tensors = TensorSplit(X, y) if palette is None else TensorSplit(palette.codes, y, palette.decode)
+    del X
+    with _LOCK:
+        _RESIDENT[key] = (provider, tensors)
+    return tensors
 
 
 class OrderedBatches:
@@ -182,8 +280,10 @@ class LoaderSplit:
             yield self.place(xb, self.device), yb.to(self.device, non_blocking=True)
 
     def batches(self, order, batch_size: int, augment: Optional[Augment] = None, seed: int = 0) -> Iterator:
+        draws = augment.draws(len(order), seed, self.device) if augment is not None else None
         for k, (xb, yb) in enumerate(self._read(order, batch_size, self.num_workers)):
-            yield (augment(xb, seed * 100_003 + k) if augment is not None else xb), yb
+            i = k * batch_size
+            yield (augment(xb, draws=draws[:, i:i + batch_size]) if augment is not None else xb), yb
 
     def chunks(self, chunk: int = EVAL_CHUNK) -> Iterator:
         """Scoring reads in this process: one pass per epoch at most does not pay for workers."""
@@ -209,10 +309,8 @@ def open_split(provider: Any, split: str, path: str, device: str, num_workers: i
     ``place(X, device)`` moves inputs (channels-last and so on)."""
     place = place or (lambda X, dev: X.to(dev, non_blocking=True))
     if path == "tensors":
-        from nas_kernel.api.dataset import get_split
-
-        X, y = get_split(provider, split)
-        return TensorSplit(place(X, device), y.to(device))
+        resident = resident_split(provider, split, device)
+        return TensorSplit(place(resident.X, device), resident.y, resident.decode)
     return LoaderSplit(provider, split, device, num_workers, place)
 
 
@@ -221,6 +319,7 @@ def release_loaders() -> None:
     with _LOCK:
         loaders = [entry[1] for entry in _LOADERS.values()]
         _LOADERS.clear()
+        _RESIDENT.clear()
     for loader in loaders:
         iterator = getattr(loader, "_iterator", None)
         if iterator is not None and hasattr(iterator, "_shutdown_workers"):

@@ -6,7 +6,12 @@ On the CPU the profiler's allocation and free events are replayed in time order 
 running total is returned; on a GPU it is CUDA's ``max_memory_allocated`` during the call, less
 what was allocated before it. Either way the figure is the bytes of activations alive at once
 (weights and the input, which exist before the call, are not included), so the two devices give
-comparable numbers.
+comparable numbers. On a GPU one untimed forward runs first: cuDNN's and cuBLAS's workspaces and
+handles are created on first use and would otherwise land in the first candidate's figure only,
+making it depend on the order candidates are measured in.
+
+The device is the one the objective names, also inside a ``process_pool`` worker pinned to a GPU
+(``nas_kernel.devices.measured_on``).
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import call_releasing_memory, check_device, device_type, placed, synchronize
+from nas_kernel.devices import call_releasing_memory, check_device, device_type, measured_on, synchronize
 from nas_evaluators.inputs import check_shape, forward_inputs, move_inputs
 
 
@@ -40,7 +45,7 @@ class TorchPeakCpuMemory(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
-        device = placed(self.device)
+        device = measured_on("device", self.device)
         measure = self._cuda_peak if device_type(device) == "cuda" else self._cpu_peak
         return float(call_releasing_memory(device, f"peak_memory of {arch.archid}", measure, arch.arch, device))
 
@@ -69,6 +74,8 @@ class TorchPeakCpuMemory(ModelEvaluator):
 
         net = copy.deepcopy(net).to(device).eval()
         args, kwargs = move_inputs(*forward_inputs(self.forward_args, self.forward_kwargs, self.input_shape), device)
+        with torch.no_grad():  # warm-up: first-use workspaces are not the candidate's activations
+            net(*args, **kwargs)
         synchronize(device)
         before = torch.cuda.memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)

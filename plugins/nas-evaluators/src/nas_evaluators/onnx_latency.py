@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import cuda_device_count, parse_device, placed
+from nas_kernel.devices import cuda_device_count, measured_on, parse_device
 from nas_kernel.params import check_int
 from nas_evaluators.inputs import check_shape, check_threads
 
@@ -100,7 +100,7 @@ class AvgOnnxLatency(ModelEvaluator):
         if self.threads is not None:
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
-        device = placed(self.device)
+        device = measured_on("device", self.device)  # cpu stays the CPU in a GPU-pinned pool worker
         session_kwargs = {"providers": session_providers(device), **self.inf_session_kwargs}
         session = ort.InferenceSession(blob, sess_options=options, **session_kwargs)
         if device != "cpu" and session.get_providers()[0] != "CUDAExecutionProvider":

@@ -10,15 +10,25 @@ from typing import Optional
 from nas_evaluators.transport import loads, run_job, set_torch_threads
 
 
+#: the exit status of a worker that left after a CUDA error poisoned its process
+STICKY_CUDA_ERROR_EXIT = 3
+
+
 def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str] = None,
-                environment: Optional[dict] = None) -> None:
+                environment: Optional[dict] = None, sharers: int = 1) -> None:
     """Receive ``(job_id, payload)`` messages, reply ``(job_id, value, metadata, error)``; stop on None.
     ``device``: the device to pin this process to (with the ``environment`` the parent computed
-    for it), first, before torch can initialise CUDA."""
-    if device is not None:
-        from nas_kernel.devices import pin_process
+    for it), first, before torch can initialise CUDA; ``sharers``: the pool's workers on that
+    device, this one included.
 
+    After a job that failed with a sticky CUDA error (an illegal address, a device-side assert)
+    the worker replies and exits: every later CUDA call in this process would fail too, and the
+    pool starts a fresh worker in its place."""
+    from nas_kernel.devices import is_sticky_cuda_error, pin_process, share_device
+
+    if device is not None:
         pin_process(device, environment)
+    share_device(sharers)
     if torch_threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(torch_threads)
     set_torch_threads(torch_threads)
@@ -48,7 +58,16 @@ def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str
             conn.send((job_id, None, {}, f"the model could not be unpickled in the worker: {type(exc).__name__}: {exc}"))
             continue
         value, metadata, error = run_job(evaluator, model, budget)
+        sticky = error is not None and is_sticky_cuda_error(error)
+        if sticky:
+            error += "\n(the worker exits: a CUDA error like this one fails every later job of its process; " \
+                     "a new worker takes its place)"
         try:
             conn.send((job_id, value, metadata, error))
         except (pickle.PicklingError, TypeError, AttributeError):  # metadata that cannot travel
             conn.send((job_id, value, {}, error))
+        if sticky:
+            conn.close()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(STICKY_CUDA_ERROR_EXIT)

@@ -18,8 +18,10 @@ Like every ``spawn`` user, a script that builds this pool must guard its entry p
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
+import multiprocessing.util  # before the atexit below: see _close_every_pool
 import time
 import weakref
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
-from nas_kernel.devices import environment_of_children, worker_environment
+from nas_kernel.devices import environment_of_children, is_sticky_cuda_error, worker_environment
 from nas_kernel.params import check_int
 from nas_evaluators.inputs import check_threads
 from nas_evaluators.pool_worker import worker_main
@@ -107,6 +109,7 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
         self._startup_failures = 0
         self.last_errors: Dict[str, str] = {}  # archid -> why its job gave None, for the last fetch_all
         self._finalizer = weakref.finalize(self, _shutdown, self._workers)
+        _POOLS.add(self)
 
     # ---- AsyncModelEvaluator ------------------------------------------------------------------
     @overrides
@@ -163,9 +166,14 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
         # pinned twice: a spawned child starts with its CUDA_VISIBLE_DEVICES already set (before
         # its first import), and sets it again first thing (forkserver children inherit the server's)
         environment = {} if device is None else worker_environment(device)
+        sharers = self.worker_devices.count(device)  # the auto loader divides the device's memory by it
+        # not a daemon: a daemonic process may not start children, and a DataLoader with workers
+        # inside the job must. A worker still ends with the pool: close() and the finalizer stop
+        # it, and a worker whose parent died reads EOF on its pipe and exits.
         process = self._ctx.Process(target=worker_main,
-                                    args=(child, self._evaluator_blob, self.torch_threads, device, environment),
-                                    daemon=True, name=f"nas-eval-worker-{slot}")
+                                    args=(child, self._evaluator_blob, self.torch_threads, device, environment,
+                                          sharers),
+                                    daemon=False, name=f"nas-eval-worker-{slot}")
         with environment_of_children(environment):
             process.start()
         child.close()
@@ -221,6 +229,12 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
                     metadata = {**(metadata or {}), "worker_device": placed_on}
                 self._finish(index, value, metadata, error)
                 worker.job = None
+                if error is not None and is_sticky_cuda_error(error):  # the worker exits (pool_worker)
+                    log.warning("process_pool: worker %s met a CUDA error that poisons its process; "
+                                "starting a new one", worker.process.pid)
+                    slot = self._workers.index(worker)
+                    _stop(worker, grace=5.0)
+                    self._workers[slot] = None
             elif worker.process.sentinel in ready:
                 worker.process.join(1)
                 self._lost(worker)
@@ -281,6 +295,19 @@ def _stop(worker: _Worker, grace: float = 0.0) -> None:
             worker.process.kill()
             worker.process.join(2)
     worker.conn.close()
+
+
+_POOLS: "weakref.WeakSet[ProcessPoolEvaluator]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_every_pool() -> None:
+    """Workers are not daemons, and multiprocessing's own exit handler joins non-daemonic
+    children: a pool still open at interpreter exit must stop its workers first or the exit
+    waits for ever. atexit runs handlers in reverse order, and multiprocessing.util registered
+    its handler when it was imported above, so this one runs before it."""
+    for pool in list(_POOLS):
+        pool.close()
 
 
 def _shutdown(workers: List[Optional[_Worker]]) -> None:

@@ -53,13 +53,21 @@ def _ray_job(evaluator, model, budget, torch_threads):
     import ray
 
     set_torch_threads(torch_threads)
-    if ray.get_gpu_ids():
-        # Ray already made the task's GPU the only visible one: every component of the job runs
-        # there (nas_kernel.devices.placed), also when the driver that built it has no GPU
-        pin_process("cuda:0", environment={})
+    place_task(ray.get_gpu_ids())
     value, metadata, error = run_job(evaluator, model, budget)
     metadata["ray_node"] = ray.get_runtime_context().get_node_id()
     return value, metadata, error
+
+
+def place_task(gpu_ids) -> str:
+    """Pin the task's process to what Ray reserved for it (``gpu_ids``: ``ray.get_gpu_ids()``).
+
+    With a GPU, Ray already made it the only visible one: every component of the job runs there
+    (``nas_kernel.devices.placed``), also when the driver that built it has no GPU. Without one
+    the task runs on the CPU, also on a node that has GPUs: ``auto`` (resolved where the driver
+    ran) would otherwise take ``cuda:0``, a GPU Ray gave to some other task. Ray reuses worker
+    processes, so every task pins again."""
+    return pin_process("cuda:0" if gpu_ids else "cpu", environment={})
 
 
 def _import_ray():

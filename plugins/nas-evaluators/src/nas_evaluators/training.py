@@ -213,15 +213,15 @@ class PartialTraining(ModelEvaluator):
         import torch.nn.functional as F
 
         net.eval()
-        correct, loss, count = 0, 0.0, 0
+        correct, loss, count = [], [], 0
         with torch.no_grad():
-            for xb, yb in batches:
+            for xb, yb in batches:  # totals stay on the device: one wait for the GPU, at the end
                 with autocast(device, precision):
                     out = net(xb).float()
-                loss += float(F.cross_entropy(out, yb, reduction="sum"))
-                correct += int((out.argmax(1) == yb).sum())
+                loss.append(F.cross_entropy(out, yb, reduction="sum"))
+                correct.append((out.argmax(1) == yb).sum())
                 count += len(yb)
-        return correct / count, loss / count
+        return int(torch.stack(correct).sum()) / count, float(torch.stack(loss).sum()) / count
 
     def _step(self, net, opt, scaler, device: str, xb, yb) -> None:
         """One optimisation step on a minibatch, at ``self.precision``."""
@@ -292,8 +292,15 @@ class PartialTraining(ModelEvaluator):
         net = copy.deepcopy(model.arch)
         if self.reset_weights:  # on the CPU's generator, so every device starts from the same weights
             seeded_reinit(net, self.seed, model.archid)
+        if self.deterministic and device_type(device) == "cuda":  # CUDA has no deterministic one
+            from nas_evaluators.deterministic_pooling import make_pooling_deterministic
+
+            make_pooling_deterministic(net)
         net = self.place(net, device)
-        opt = make_optimizer(self.optimizer, net.parameters(), self.lr, self.momentum, self.weight_decay)
+        # fused on a GPU: one kernel per step for all parameters, and fp16's overflow check
+        # without waiting for the GPU
+        opt = make_optimizer(self.optimizer, net.parameters(), self.lr, self.momentum, self.weight_decay,
+                             fused=device_type(device) == "cuda")
         scaler = grad_scaler(device, self.precision)
         done, stopped, resumable = 0, False, True
         if self.checkpoint_dir:
