@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from nas_kernel.devices import autocast, check_device, grad_scaler
-from nas_supergraph.checkpoint import fingerprint
+from nas_kernel.devices import autocast, check_device, device_type, grad_scaler, placed
+from nas_supergraph.checkpoint import fingerprint, restore_rng, rng_state
 from nas_supergraph.conf import arch_trainer_conf
 from nas_supergraph.data import DataLoaders
 from nas_supergraph.training import cosine_lr, epoch_batches, set_lr
@@ -38,7 +38,7 @@ class ArchTrainer:
     def __init__(self, conf_train: Dict[str, Any], model: Any, checkpoint: Any = None) -> None:
         conf = arch_trainer_conf(conf_train)
         self.conf_train = conf
-        self.device = check_device("trainer.device", conf["device"])
+        self.device = placed(check_device("trainer.device", conf["device"]))  # a pool worker's own GPU
         self.precision = conf["precision"]
         if conf["second_order"] and self.precision == "fp16":
             raise ValueError("trainer.second_order needs precision fp32 or bf16 (its finite differences "
@@ -54,10 +54,12 @@ class ArchTrainer:
         if not self.alphas:
             raise ValueError("the model has no architecture parameters (no mixed_op edges) to search")
         self.weights = list(model.weights())
+        # fused on a GPU: one kernel per step, and the fp16 scaler's overflow check without a wait
+        fused = {"fused": True} if device_type(self.device) == "cuda" else {}
         self.w_optim = torch.optim.SGD(self.weights, lr=self.w_lr, momentum=self.w_momentum,
-                                       weight_decay=self.w_weight_decay)
+                                       weight_decay=self.w_weight_decay, **fused)
         self.a_optim = torch.optim.Adam(self.alphas, lr=a_opt["lr"], betas=tuple(a_opt["betas"]),
-                                        weight_decay=a_opt["decay"])
+                                        weight_decay=a_opt["decay"], **fused)
         self.scaler = grad_scaler(self.device, self.precision)
         self.epoch_callbacks: List[EpochCallback] = []
 
@@ -88,7 +90,7 @@ class ArchTrainer:
                                  "remove it or use another output directory")
             self.model.load_state_dict(state["model"])
             self.load_state_dict(state["trainer"])
-            torch.set_rng_state(state["rng"])
+            restore_rng(state, self.device)
             start, info = int(state["epoch"]), dict(state.get("info") or {})
         train = tuple(t.to(self.device) for t in data_loaders.train)
         val = tuple(t.to(self.device) for t in data_loaders.val)
@@ -99,7 +101,7 @@ class ArchTrainer:
             if self.checkpoint is not None:
                 self.checkpoint.save({"fingerprint": fingerprint, "epoch": epoch + 1,
                                       "model": self.model.state_dict(), "trainer": self.state_dict(),
-                                      "rng": torch.get_rng_state(), "info": info})
+                                      **rng_state(self.device), "info": info})
             self.post_epoch(data_loaders)
             for callback in self.epoch_callbacks:
                 callback(epoch, info)
@@ -124,39 +126,43 @@ class ArchTrainer:
         """Alternate architecture and weight steps over paired mini-batches of the two halves."""
         self.start_epoch(epoch)
         self.model.train()
-        totals = {"train_loss": 0.0, "val_loss": 0.0, "steps": 0}
+        losses_t, losses_v = [], []  # on the device: the epoch reads the GPU once, at its end
         for (xt, yt), (xv, yv) in zip(epoch_batches(*train, batch_size, seed, epoch),
                                       epoch_batches(*val, batch_size, seed + 1, epoch)):
-            loss_t, loss_v = self.step(xt, yt, xv, yv)
-            totals["train_loss"] += loss_t
-            totals["val_loss"] += loss_v
-            totals["steps"] += 1
-        steps = max(1, totals["steps"])
-        return {"train_loss": totals["train_loss"] / steps, "val_loss": totals["val_loss"] / steps,
-                "steps": totals["steps"]}
+            loss_t, loss_v = self.step_losses(xt, yt, xv, yv)
+            losses_t.append(loss_t)
+            losses_v.append(loss_v)
+        steps = len(losses_t)
+        if not steps:
+            return {"train_loss": 0.0, "val_loss": 0.0, "steps": 0}
+        sums = torch.stack([torch.stack(losses_t).sum(), torch.stack(losses_v).sum()]).tolist()
+        return {"train_loss": sums[0] / steps, "val_loss": sums[1] / steps, "steps": steps}
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        with autocast(self.device, self.precision):
+    def _loss(self, x: torch.Tensor, y: torch.Tensor, precision: Optional[str] = None) -> torch.Tensor:
+        with autocast(self.device, precision or self.precision):
             logits, aux = self.model(x)
             return self.compute_loss(F.cross_entropy, y, logits.float(), self.conf_train["aux_weight"],
                                      None if aux is None else aux.float())
 
     def step(self, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor) -> Tuple[float, float]:
         """One architecture step on (xv, yv), then one weight step on (xt, yt); returns both losses."""
+        loss_t, loss_v = self.step_losses(xt, yt, xv, yv)
+        return loss_t.item(), loss_v.item()
+
+    def step_losses(self, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor,
+                    yv: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`step` with the losses left on the device (detached): nothing in a step waits for
+        the GPU (under fp16 with fused optimizers, on a GPU, neither does the overflow check)."""
         if self.second_order:
             grads, loss_v = self._unrolled_alpha_grads(xt, yt, xv, yv)
         else:
-            loss = self._loss(xv, yv)
-            scale = self.scaler.get_scale() if self.scaler.is_enabled() else 1.0
-            grads = self._alpha_grads(loss if scale == 1.0 else loss * scale)
-            if scale != 1.0:
-                grads = [g / scale for g in grads]
-            loss_v = loss.item()
-        if not self.scaler.is_enabled() or all(bool(torch.isfinite(g).all()) for g in grads):  # fp16 overflow: skip
-            self.a_optim.zero_grad(set_to_none=True)
-            for p, g in zip(self.alphas, grads):
-                p.grad = g
-            self.a_optim.step()
+            loss_v = self._loss(xv, yv)
+            # scaled by the scaler's own scale tensor (fp16; identity otherwise), unscaled by step
+            grads = self._alpha_grads(self.scaler.scale(loss_v))
+        self.a_optim.zero_grad(set_to_none=True)
+        for p, g in zip(self.alphas, grads):
+            p.grad = g
+        self.scaler.step(self.a_optim)  # fp16: skipped when a gradient overflowed
 
         self.w_optim.zero_grad(set_to_none=True)
         loss = self._loss(xt, yt)
@@ -165,7 +171,7 @@ class ArchTrainer:
         torch.nn.utils.clip_grad_norm_(self.weights, self.grad_clip)
         self.scaler.step(self.w_optim)
         self.scaler.update()
-        return loss.item(), loss_v
+        return loss.detach(), loss_v.detach()
 
     # ---- second order ------------------------------------------------------------------------
     def _unrolled_alpha_grads(self, xt, yt, xv, yv) -> Tuple[Sequence[torch.Tensor], float]:
@@ -192,16 +198,19 @@ class ArchTrainer:
             g_pos = self._alpha_grads_at(d_w, eps, xt, yt, saved_w)
             g_neg = self._alpha_grads_at(d_w, -eps, xt, yt, saved_w)
             hessian = [(p - n) / (2 * eps) for p, n in zip(g_pos, g_neg)]
-            return [da - eta * h for da, h in zip(d_alpha, hessian)], loss_v.item()
+            return [da - eta * h for da, h in zip(d_alpha, hessian)], loss_v
         finally:
             self._restore(weights, saved_w)
             self._restore(list(model.buffers()), saved_b)
 
     def _alpha_grads_at(self, direction, eps, xt, yt, base: List[torch.Tensor]):
+        """d loss / d alphas at ``base + eps * direction``, in fp32 whatever the precision: the
+        finite difference of two such gradients is below bf16's resolution (8 bits of mantissa),
+        so under bf16 the Hessian term would be rounding noise."""
         with torch.no_grad():
             for w, b, d in zip(self.weights, base, direction):
                 w.copy_(b + eps * d)
-        return self._alpha_grads(self._loss(xt, yt))
+        return self._alpha_grads(self._loss(xt, yt, precision="fp32"))
 
     def _alpha_grads(self, loss: torch.Tensor) -> List[torch.Tensor]:
         """d loss / d alphas; an edge whose drawn (GDAS) candidate was ``none`` did not use its

@@ -33,6 +33,26 @@ class Checkpoint:
             os.remove(self.path)
 
 
+def rng_state(device: str) -> Dict[str, Any]:
+    """The random state a resumed run must continue from: the CPU generator's, and on a GPU that
+    GPU's too (GDAS's Gumbel draws and drop-path masks are drawn there)."""
+    import torch
+
+    state = {"rng": torch.get_rng_state()}
+    if torch.device(device).type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def restore_rng(state: Dict[str, Any], device: str) -> None:
+    """Put back what :func:`rng_state` saved (a GPU state only onto a GPU)."""
+    import torch
+
+    torch.set_rng_state(state["rng"])
+    if state.get("cuda_rng") is not None and torch.device(device).type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+
+
 def fingerprint(conf: Dict[str, Any], desc: Any = None) -> str:
     """The settings (not the device) and architecture a checkpoint or result must have been made
     with to be continued or reused."""

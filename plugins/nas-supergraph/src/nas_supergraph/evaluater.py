@@ -17,12 +17,12 @@ from typing import Any, Callable, Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
-from nas_kernel.devices import autocast, check_device, grad_scaler
+from nas_kernel.devices import autocast, call_releasing_memory, check_device, device_type, grad_scaler, placed
 from nas_supergraph.conf import eval_trainer_conf
 from nas_supergraph.data import DataLoaders, UsesDataset, describe
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc import ModelDesc
-from nas_supergraph.checkpoint import fingerprint, write_yaml
+from nas_supergraph.checkpoint import fingerprint, restore_rng, rng_state, write_yaml
 from nas_supergraph.nas_utils import create_checkpoint
 from nas_supergraph.training import accuracy, cosine_lr, epoch_batches, set_lr
 
@@ -93,13 +93,21 @@ class Evaluater(UsesDataset):
         """Train ``model`` as ``conf_train`` says (schema ``nas_supergraph.conf.EVAL_TRAINER``);
         returns ``val_acc``, ``train_loss`` and ``epochs``."""
         conf = eval_trainer_conf(conf_train)
-        device = check_device("trainer.device", conf["device"])
+        device = placed(check_device("trainer.device", conf["device"]))  # a pool worker's own GPU
+        desc = getattr(model, "desc", None)
+        what = f"training of {desc.archid() if desc is not None else type(model).__name__}"
+        # out of memory: a failed evaluation with the reason, its memory given back to the next one
+        return call_releasing_memory(device, f"{what} (batch_size {conf['batch_size']}, {conf['precision']})",
+                                     self._train, conf, model, checkpoint, device)
+
+    def _train(self, conf: Dict[str, Any], model: torch.nn.Module, checkpoint: Any, device: str) -> Metrics:
         precision = conf["precision"]
         data = self.get_data()
         model = model.to(device)
         opt = conf["optimizer"]
+        fused = {"fused": True} if device_type(device) == "cuda" else {}  # one kernel per step on a GPU
         optimizer = torch.optim.SGD(model.parameters(), lr=opt["lr"], momentum=opt["momentum"],
-                                    weight_decay=opt["decay"])
+                                    weight_decay=opt["decay"], **fused)
         scaler = grad_scaler(device, precision)
         key = fingerprint(conf, getattr(model, "desc", None))
         start, train_loss = 0, float("nan")
@@ -110,7 +118,7 @@ class Evaluater(UsesDataset):
                                  "settings; remove it or use another directory")
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
-            torch.set_rng_state(state["rng"])
+            restore_rng(state, device)
             start, train_loss = int(state["epoch"]), float(state["train_loss"])
         X, y = (t.to(device) for t in data.train)
         epochs = conf["epochs"]
@@ -119,7 +127,7 @@ class Evaluater(UsesDataset):
             if hasattr(model, "drop_path_prob"):
                 model.drop_path_prob(conf["drop_path_prob"] * epoch / max(1, epochs))
             model.train()
-            total, steps = 0.0, 0
+            losses = []  # on the device: the epoch reads the GPU once, at its end
             for xb, yb in epoch_batches(X, y, conf["batch_size"], self.seed, epoch):
                 with autocast(device, precision):
                     out = model(xb)
@@ -132,11 +140,11 @@ class Evaluater(UsesDataset):
                 torch.nn.utils.clip_grad_norm_(model.parameters(), conf["grad_clip"])
                 scaler.step(optimizer)
                 scaler.update()
-                total, steps = total + loss.item(), steps + 1
-            train_loss = total / max(1, steps)
+                losses.append(loss.detach())
+            train_loss = float(torch.stack(losses).mean()) if losses else 0.0
             if checkpoint is not None:
                 checkpoint.save({"key": key, "epoch": epoch + 1, "model": model.state_dict(),
-                                 "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+                                 "optimizer": optimizer.state_dict(), **rng_state(device),
                                  "train_loss": train_loss})
             for callback in self.epoch_callbacks:
                 callback(epoch, {"train_loss": train_loss})

@@ -51,6 +51,9 @@ class MixedOp(Op):
         self.fused = True
         self.register_buffer("active", torch.ones(len(names), dtype=torch.bool), persistent=True)
         self._none = {i for i, n in enumerate(names) if n == "none"}
+        # ``active`` as the host knows it (kept by prune and state-dict loads): which candidates a
+        # softmax forward runs is then known without reading the GPU
+        self._active_host = [True] * len(names)
 
     # ---- architecture weights ----------------------------------------------------------------
     def alphas(self) -> torch.Tensor:
@@ -59,7 +62,7 @@ class MixedOp(Op):
     def op_weights(self) -> torch.Tensor:
         """Weights used in the forward pass (pruned candidates get exactly 0)."""
         logits = self.alphas()
-        if not bool(self.active.all()):
+        if not all(self._active_host):
             logits = logits.masked_fill(~self.active, float("-inf"))
         if self.weighting == "softmax" or not self.training:
             return F.softmax(logits, dim=-1)
@@ -71,14 +74,22 @@ class MixedOp(Op):
         if unknown or not keep:
             raise ValueError(f"prune: keep must name candidates of {self.names}, got {list(keep)}")
         self.active.copy_(torch.tensor([n in keep for n in self.names]))
+        self._active_host = [n in keep for n in self.names]
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._active_host = [bool(a) for a in self.active.tolist()]  # once per load, not per forward
 
     # ---- forward -----------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weights = self.op_weights()
         if not self.fused:
             return sum(w * op(x) for w, op in zip(weights, self.candidates))
-        values = weights.detach().tolist()
-        run = [i for i, v in enumerate(values) if v != 0.0 and i not in self._none]
+        if self.weighting == "softmax" or not self.training:  # every active weight is > 0: no GPU read
+            run = [i for i, on in enumerate(self._active_host) if on and i not in self._none]
+        else:  # which candidates a Gumbel sample drew: one read per edge, the price of running only those
+            values = weights.detach().tolist()
+            run = [i for i, v in enumerate(values) if v != 0.0 and i not in self._none]
         if not run:
             return self.zero(x)
         fold = [isinstance(self.candidates[i], BNLastOp) for i in run]  # third-party ops: plain call

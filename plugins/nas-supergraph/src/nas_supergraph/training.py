@@ -17,6 +17,8 @@ def epoch_batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, 
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
     else:
         order = torch.arange(n)
+    if X.device.type == "cuda":  # one copy per epoch: a CPU index into a GPU tensor waits for a copy per batch
+        order = order.pin_memory().to(X.device, non_blocking=True)
     for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]
