@@ -53,7 +53,9 @@ def test_channels_last_is_the_memory_format_inside_the_step(device):
 @ON_EVERY_DEVICE
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_resume_from_a_checkpoint_equals_training_straight_through(device, precision, tmp_path):
-    settings = dict(precision=precision, channels_last=True, seed=4)
+    # deterministic on CUDA: cuDNN's default algorithms add with atomics, so two runs of the same
+    # training differ in the last digits there and exact equality needs deterministic kernels
+    settings = dict(precision=precision, channels_last=True, seed=4, deterministic=device == "cuda")
     resumed_ev = trainer(device, checkpoint_dir=str(tmp_path), **settings)
     resumed_ev.evaluate(probe("p"), budget=1)
     state = torch.load(next(tmp_path.iterdir()), weights_only=True)
