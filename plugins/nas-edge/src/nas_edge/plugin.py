@@ -17,6 +17,7 @@ EVALUATORS = {
     "latency_table": "nas_edge.latency_table_evaluator:LatencyTableEvaluator",
     "command_latency": "nas_edge.command_latency:CommandLatency",
     "int8": "nas_edge.int8_evaluator:Int8Cost",
+    "supernet": "nas_edge.supernet.evaluator:SupernetEvaluator",
 }
 
 
@@ -29,5 +30,7 @@ def register_evaluators(register):
 @hookimpl
 def register_commands(cli):
     from nas_edge.latency_table_command import add_commands
+    from nas_edge.supernet.command import add_commands as add_supernet_commands
 
     add_commands(cli)
+    add_supernet_commands(cli)
