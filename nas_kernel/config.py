@@ -503,7 +503,9 @@ class ComponentBuilder:
         try:
             obj = factory(*leading, **kwargs)
         except USER_ERRORS as exc:
-            raise ConfigError(f"{label(kind)} {name!r} refused its parameters: {exc}", source=self.source,
+            taken = (" (" + ", ".join(f"{p}={v!r}" for p, v in filled.items()) + " taken from the training data)"
+                     if filled else "")
+            raise ConfigError(f"{label(kind)} {name!r} refused its parameters: {exc}{taken}", source=self.source,
                               key=f"{key}.params") from None
         except Exception as exc:  # anything else is the plugin's bug: keep its traceback
             raise ComponentBuildError(
@@ -511,9 +513,8 @@ class ComponentBuilder:
                 f"'{key}'): {type(exc).__name__}: {exc}. This is a bug in the plugin, not in the experiment.",
                 kind=kind, name=name, plugin=entry.plugin.name, source=self.source, key=key,
                 output_dir=self.context.get("output_dir")) from exc
-        for pname, value in (from_data or {}).items():
-            if pname in by_name and pname not in given:
-                kwargs[pname] = value
+        filled = {p: v for p, v in (from_data or {}).items() if p in by_name and p not in given}
+        kwargs.update(filled)
         expected = BY_KEY[kind].contract_types() if kind in BY_KEY else ()
         if expected and not isinstance(obj, expected):
             raise ConfigError(f"{label(kind)} {name!r} of plugin {entry.plugin.describe()} built a "

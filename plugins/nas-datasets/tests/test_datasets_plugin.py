@@ -4,7 +4,7 @@ import pytest
 import nas_datasets.plugin
 from nas_kernel.plugins import make_plugin_manager
 
-EXPECTED = ["arrays", "cifar10", "digits", "image_folder", "mnist", "python", "synthetic"]
+EXPECTED = ["arrays", "cifar10", "digits", "image_folder", "mnist", "python", "synthetic", "table"]
 
 
 def test_registers_datasets():

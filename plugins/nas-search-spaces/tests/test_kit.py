@@ -27,5 +27,5 @@ def test_kit_table_evaluator_checks():
 
 def test_kit_check_plugin():
     testing.check_plugin("nas-search-spaces", expects={
-        "search_spaces": ["cnn", "config", "hivenas_chain", "natsbench_tss", "segmentation_dag"],
+        "search_spaces": ["cnn", "config", "hivenas_chain", "mlp", "natsbench_tss", "segmentation_dag"],
         "evaluators": ["nb201_table"]})

@@ -9,7 +9,7 @@ import yaml
 from nas_kernel.api import DiscreteSearchSpace, ModelEvaluator
 from nas_kernel.plugins import make_plugin_manager
 
-SPACES = ["cnn", "config", "hivenas_chain", "natsbench_tss", "segmentation_dag"]
+SPACES = ["cnn", "config", "hivenas_chain", "mlp", "natsbench_tss", "segmentation_dag"]
 EVALUATORS = ["nb201_table"]
 
 

@@ -11,3 +11,4 @@ def register_datasets(register):
     register("arrays", "nas_datasets.arrays:Arrays")
     register("image_folder", "nas_datasets.image_folder:ImageFolder")
     register("python", "nas_datasets.python_function:PythonFunction")
+    register("table", "nas_datasets.table:Table")

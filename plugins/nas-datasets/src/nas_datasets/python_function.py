@@ -9,39 +9,21 @@ installing anything: ``base_dir`` is put on ``sys.path``.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
-import re
-import sys
 from typing import Any, Dict, Optional
 
 import numpy as np
 
 from nas_kernel.api.dataset import DatasetProvider, get_split, input_transform, split_sizes, torch_dataset
+from nas_kernel.references import import_reference
 from nas_datasets.files import check_inputs, check_labels
 from nas_datasets.provider import ArrayDataset
 from nas_datasets.splits import check_fraction, split_indices
 
-_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
 def import_function(reference: Any, base_dir: Optional[str]):
-    """The callable ``reference`` names; ValueError naming ``function`` when it cannot be had."""
-    if not isinstance(reference, str) or not _REFERENCE.match(reference):
-        raise ValueError(f"function must be 'package.module:function', got {reference!r}")
-    module_name, _, attr = reference.partition(":")
-    if base_dir and base_dir not in sys.path:
-        sys.path.append(base_dir)
-    try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except ImportError as exc:
-        raise ValueError(f"function: cannot import {module_name!r} ({exc}); it must be installed or sit in "
-                         f"{base_dir or 'the working directory'}") from None
-    except AttributeError:
-        raise ValueError(f"function: module {module_name!r} has no {attr!r}") from None
-    if not callable(obj):
-        raise ValueError(f"function: {reference} is a {type(obj).__name__}, not a function")
-    return obj
+    """The callable ``reference`` names; ValueError naming ``function`` when it cannot be had
+    (the kernel's one resolver, shared with the ``config`` space's ``model_cls``)."""
+    return import_reference(reference, base_dir, "function")
 
 
 def _as_numpy(value) -> np.ndarray:

@@ -27,6 +27,9 @@ from nas_evaluators.inputs import check_threads, torch_threads
 from nas_evaluators.schedules import OPTIMIZERS, SCHEDULES, lr_at, make_optimizer
 
 METRICS = ("accuracy", "loss")
+#: ``task: regression`` scores: the first is higher-is-better (what ACT-free history records)
+REGRESSION_METRICS = ("r2", "mse", "mae")
+TASKS = ("classification", "regression")
 SPLITS = ("val", "test")
 
 
@@ -57,7 +60,11 @@ class PartialTraining(ModelEvaluator):
             means the embedded digits from ``nas-datasets`` split with ``seed``.
         epochs: epochs at budget 1; a call trains ``max(1, round(epochs * budget))`` epochs
             (budget None = 1).
-        metric: ``"accuracy"`` (higher is better) or ``"loss"`` (cross-entropy, lower is better).
+        metric: ``"accuracy"`` (higher is better) or ``"loss"`` (cross-entropy, lower is better);
+            with ``task: regression``: ``"mse"`` (the default), ``"mae"`` (lower is better) or
+            ``"r2"`` (higher is better). None: ``accuracy`` or ``mse``.
+        task: ``"classification"`` (integer labels, cross-entropy) or ``"regression"`` (float
+            targets, one output per target, trained on the mean squared error).
         eval_split: ``"val"`` (the fitness) or ``"test"`` (a reported, non-optimised figure).
         optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (Nesterov when ``momentum`` > 0).
         lr, final_lr, lr_schedule: the learning rate goes from ``lr`` to ``final_lr`` (default
@@ -106,7 +113,7 @@ class PartialTraining(ModelEvaluator):
     the search records the failure and goes on.
     """
 
-    def __init__(self, dataset: Any = None, epochs: int = 1, metric: str = "accuracy", eval_split: str = "val",
+    def __init__(self, dataset: Any = None, epochs: int = 1, metric: Optional[str] = None, eval_split: str = "val",
                  optimizer: str = "adam", lr: float = 3e-3, final_lr: Optional[float] = None,
                  lr_schedule: str = "constant", momentum: float = 0.9, weight_decay: float = 0.0,
                  batch_size: int = 64, act_beta: float = 0.0, act_zeta: float = 0.25,
@@ -114,7 +121,15 @@ class PartialTraining(ModelEvaluator):
                  progress_bar: Optional[bool] = None, reset_weights: bool = True, device: str = "auto",
                  precision: str = "fp32", channels_last: bool = False, deterministic: bool = False,
                  loader: str = "auto", num_workers: int = 0, random_crop: int = 0, horizontal_flip: bool = False,
-                 record_history: bool = True, seed: int = 1) -> None:
+                 record_history: bool = True, task: str = "classification", seed: int = 1) -> None:
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+        self.task = task
+        if metric is None:
+            metric = "accuracy" if task == "classification" else "mse"
+        if dataset is not None and getattr(dataset, "task", "classification") != task:
+            raise ValueError(f"the dataset holds {getattr(dataset, 'task', 'classification')} targets; set task: "
+                             f"{getattr(dataset, 'task', 'classification')} (task is {task!r})")
         if dataset is not None:
             missing = [m for m in ("get_train", "get_val", "num_classes") if not hasattr(dataset, m)]
             if missing:
@@ -129,7 +144,8 @@ class PartialTraining(ModelEvaluator):
             self.augment.check_inputs(input_shape(dataset))
         self.reset_weights = bool(reset_weights)
         self.epochs = check_int("epochs", epochs, 1)
-        for name, value, allowed in (("metric", metric, METRICS), ("eval_split", eval_split, SPLITS),
+        metrics = METRICS if task == "classification" else REGRESSION_METRICS
+        for name, value, allowed in (("metric", metric, metrics), ("eval_split", eval_split, SPLITS),
                                      ("optimizer", optimizer, OPTIMIZERS), ("lr_schedule", lr_schedule, SCHEDULES)):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
@@ -146,6 +162,8 @@ class PartialTraining(ModelEvaluator):
         if float(act_zeta) < 0:
             raise ValueError(f"act_zeta must be >= 0, got {act_zeta}")
         self.act_beta, self.act_zeta = float(act_beta), float(act_zeta)
+        if self.act_beta > 0 and task == "regression":
+            raise ValueError("act_beta needs task: classification (ACT stops on accuracy)")
         self.checkpoint_dir = None if checkpoint_dir is None else str(checkpoint_dir)
         self.torch_threads = check_threads(torch_threads, "torch_threads")
         self.progress_bar = None if progress_bar is None else bool(progress_bar)
@@ -174,6 +192,29 @@ class PartialTraining(ModelEvaluator):
         """The provider this evaluator trains on: spaces take their sizes from it and the search
         checks one batch of it against a sample model first (``nas_kernel.data_fit``)."""
         return self.provider()
+
+    def check_fits(self, model: ArchaiModel) -> None:
+        """One training batch through ``model.arch`` on the CPU, outputs checked against this
+        evaluator's task (``nas_kernel.data_fit``)."""
+        from nas_kernel.data_fit import check_batch, sample_batch
+
+        data = self.provider()
+        X, y = sample_batch(data)
+        check_batch(model.arch, X, y, self.task, getattr(data, "num_classes", None) if self.task != "regression"
+                    else None)
+
+    def _loss(self, out, yb):
+        import torch.nn.functional as F
+
+        if self.task == "regression":
+            return F.mse_loss(out.reshape(yb.shape).float(), yb.float())
+        return F.cross_entropy(out, yb)
+
+    def _score(self, net, batches, device: str):
+        """Classification: ``(accuracy, loss)``; regression: ``(r2, mse, mae)``."""
+        if self.task == "classification":
+            return self.score_batches(net, batches, device, self.precision)
+        return regression_scores(net, batches, device, self.precision)
 
     def settings(self) -> dict:
         """What a checkpoint must have been trained with to be continued."""
@@ -226,13 +267,12 @@ class PartialTraining(ModelEvaluator):
     def _step(self, net, opt, scaler, device: str, xb, yb) -> None:
         """One optimisation step on a minibatch, at ``self.precision``."""
         import torch
-        import torch.nn.functional as F
 
         if self.channels_last and xb.dim() == 4:
             xb = xb.contiguous(memory_format=torch.channels_last)
         opt.zero_grad(set_to_none=True)
         with autocast(device, self.precision):
-            loss = F.cross_entropy(net(xb), yb)
+            loss = self._loss(net(xb), yb)
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
@@ -281,7 +321,7 @@ class PartialTraining(ModelEvaluator):
             model.metadata["act_stopped"] = stopped
         model.metadata["train_seconds"] = round(time.perf_counter() - started, 4)
         model.metadata["device"] = device
-        return float(result[0] if self.metric == "accuracy" else result[1])
+        return float(result[0 if self.metric in ("accuracy", "r2") else 2 if self.metric == "mae" else 1])
 
     def _train_and_score(self, model: ArchaiModel, target: int, data, device: str, tqdm=None,
                          history: Optional[list] = None):
@@ -324,11 +364,11 @@ class PartialTraining(ModelEvaluator):
             self._train_epoch(net, opt, train, epoch, scaler, device)
             done = epoch + 1
             if self.act_beta > 0 or show or history is not None:
-                val = self.score_batches(net, held_out.chunks(), device, self.precision)
+                val = self._score(net, held_out.chunks(), device)
                 if history is not None:
                     history.append(round(float(val[0]), 6))
             if bar is not None:
-                bar.set_postfix(val_acc=f"{val[0]:.3f}")
+                bar.set_postfix({"val_acc" if self.task == "classification" else "val_r2": f"{val[0]:.3f}"})
             if self.act_beta > 0 and val[0] < act_threshold(done, data.num_classes, self.act_beta, self.act_zeta):
                 stopped = True
                 break
@@ -340,8 +380,28 @@ class PartialTraining(ModelEvaluator):
                             scaler_state=scaler.state_dict() if scaler.is_enabled() else None)
         if self.eval_split == "test":
             test = open_split(data, "test", path, device, self.num_workers, self.inputs)
-            result = self.score_batches(net, test.chunks(), device, self.precision)
+            result = self._score(net, test.chunks(), device)
         else:  # ``val``, when set, already scores the final weights
-            result = val if val is not None else self.score_batches(net, held_out.chunks(), device, self.precision)
+            result = val if val is not None else self._score(net, held_out.chunks(), device)
         synchronize(device)
         return result, done, stopped
+
+
+def regression_scores(net, batches, device: str = "cpu", precision: str = "fp32"):
+    """``(r2, mse, mae)`` of ``net`` over ``(X, y)`` minibatches of float targets, in eval mode."""
+    import torch
+
+    net.eval()
+    outs, targets = [], []
+    with torch.no_grad():
+        for xb, yb in batches:
+            with autocast(device, precision):
+                out = net(xb).float()
+            outs.append(out.reshape(yb.shape))
+            targets.append(yb.float())
+    out, y = torch.cat(outs), torch.cat(targets)
+    mse = float(((out - y) ** 2).mean())
+    mae = float((out - y).abs().mean())
+    variance = float(((y - y.mean(0)) ** 2).mean())
+    r2 = 1.0 - mse / variance if variance > 0 else 0.0
+    return r2, mse, mae

@@ -11,7 +11,6 @@ and files work on cleared models.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
@@ -20,6 +19,7 @@ from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
 from nas_kernel.params import check_number
+from nas_kernel.references import import_reference
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.config.tree import ArchParamTree
 from nas_search_spaces.config.yaml_tree import tree_from_data
@@ -36,20 +36,12 @@ def default_tree() -> Dict[str, Any]:
     }
 
 
-def resolve_callable(ref: Union[str, Callable], what: str) -> Callable:
-    """A callable, or an importable ``"package.module:attr"`` text."""
+def resolve_callable(ref: Union[str, Callable], what: str, base_dir: Optional[str] = None) -> Callable:
+    """A callable, or an importable ``"package.module:attr"`` text (a module in ``base_dir``, the
+    experiment file's folder, imports too: the kernel's one resolver)."""
     if callable(ref):
         return ref
-    if not isinstance(ref, str) or ref.count(":") != 1:
-        raise ValueError(f"{what} must be a callable or a 'package.module:callable' text, got {ref!r}")
-    module_name, attr = ref.split(":")
-    try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"{what} {ref!r} cannot be imported: {exc}") from None
-    if not callable(target):
-        raise ValueError(f"{what} {ref!r} is not callable")
-    return target
+    return import_reference(ref, base_dir, what, kind="callable")
 
 
 def _canonical(value: Any) -> str:
@@ -71,6 +63,8 @@ class ConfigSearchSpace(SeededSpace):
         unused_param_value: encoding of an unused parameter's slots.
         hash_archid: archid ``cfg-<sha1 prefix>``; if False the canonical JSON of the values.
         model_kwargs: extra keyword arguments for ``model_cls``.
+        base_dir: the folder a ``model_cls`` module is also imported from; the kernel passes the
+            experiment file's folder (as for the ``python`` dataset's ``function``).
     """
 
     space_name = "config"
@@ -78,9 +72,10 @@ class ConfigSearchSpace(SeededSpace):
     def __init__(self, model_cls: Union[str, Callable] = DEFAULT_MODEL, arch_param_tree: Any = None,
                  seed: int = 1, mutation_prob: Optional[float] = None, track_unused_params: bool = True,
                  unused_param_value: float = -1.0, hash_archid: bool = True,
-                 model_kwargs: Optional[dict] = None) -> None:
+                 model_kwargs: Optional[dict] = None, base_dir: Optional[str] = None) -> None:
         super().__init__(seed)
-        self.model_cls = resolve_callable(model_cls, "model_cls")
+        self.base_dir = base_dir
+        self.model_cls = resolve_callable(model_cls, "model_cls", base_dir)
         self.arch_param_tree = arch_param_tree  # as given (scikit-learn's convention: rebuildable)
         if arch_param_tree is None:
             arch_param_tree = default_tree()
