@@ -496,6 +496,8 @@ class ComponentBuilder:
         for pname in SUPPLIED_BY_NAME:
             if pname in by_name and pname not in given and self.context[pname] is not None:
                 kwargs[pname] = self.context[pname]
+        filled = {p: v for p, v in (from_data or {}).items() if p in by_name and p not in given}
+        kwargs.update(filled)
         missing = [p.name for p in params if p.default is inspect.Parameter.empty and p.name not in kwargs]
         if missing:
             raise ConfigError(f"missing required parameter(s) of {label(kind)} {name!r}: {', '.join(missing)}",
@@ -513,8 +515,6 @@ class ComponentBuilder:
                 f"'{key}'): {type(exc).__name__}: {exc}. This is a bug in the plugin, not in the experiment.",
                 kind=kind, name=name, plugin=entry.plugin.name, source=self.source, key=key,
                 output_dir=self.context.get("output_dir")) from exc
-        filled = {p: v for p, v in (from_data or {}).items() if p in by_name and p not in given}
-        kwargs.update(filled)
         expected = BY_KEY[kind].contract_types() if kind in BY_KEY else ()
         if expected and not isinstance(obj, expected):
             raise ConfigError(f"{label(kind)} {name!r} of plugin {entry.plugin.describe()} built a "
