@@ -320,6 +320,9 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
     for i, con in enumerate(spec.get("constraints") or []):
         evaluator = builder.component("evaluators", con["evaluator"], f"constraints[{i}].evaluator")
         objectives.add_constraint(con["name"], evaluator, tuple(con["constraint"]))
+    searcher = builder.component("searchers", spec["searcher"], "searcher",
+                                 leading=(space, objectives, spec["output_dir"]))
+    return Experiment(spec, source, space, objectives, searcher, manager)
 
 
 def _data_sizes(evaluators: Sequence[Any], source: str) -> Dict[str, Any]:
@@ -392,9 +395,6 @@ def _names(registry: Any, kind: str) -> List[str]:
         return list(registry.names(kind))
     except Exception:
         return []
-    searcher = builder.component("searchers", spec["searcher"], "searcher",
-                                 leading=(space, objectives, spec["output_dir"]))
-    return Experiment(spec, source, space, objectives, searcher, manager)
 
 
 def load_experiment(path: Optional[str], manager: NasPluginManager, *, sets: Sequence[str] = (),
