@@ -97,6 +97,17 @@ class ArrayDataset(DatasetProvider):
         Xf = (X.astype(np.float32) - mean.reshape(shape)) / std.reshape(shape)
         return np.ascontiguousarray(Xf, dtype=np.float32), np.asarray(y, dtype=np.int64)
 
+    def raw_split(self, split: str) -> Tuple[np.ndarray, np.ndarray]:
+        """The inputs of a split as stored, before standardisation (what a deployed model is
+        given, to be preprocessed with ``input_transform()``), and its labels."""
+        pair = self._arrays()[split]
+        if pair is None:
+            raise ValueError(f"{self.name} has no {split} split")
+        X, y = pair[0], pair[1]
+        if len(pair) > 2:
+            X, y = X[pair[2]], y[pair[2]]
+        return np.asarray(X), np.asarray(y, dtype=np.int64)
+
     def input_transform(self) -> dict:
         """The per-channel mean and std subtracted and divided on read (computed from the training
         split when not given), the channel order and what a raw sample is."""

@@ -24,6 +24,7 @@ summary are written all the same.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -154,7 +155,7 @@ def _keep(space: Any, model: Any, archid: str, out_dir: str, provider: Any, reco
           echo) -> dict:
     """Write the trained model's architecture, weights, preprocessing and (``onnx``) ONNX file;
     ``record`` gets their paths. An export failure is recorded and told in one line."""
-    from nas_kernel.api.dataset import input_shape, input_transform
+    from nas_kernel.api.dataset import input_transform, torch_dataset
 
     os.makedirs(out_dir, exist_ok=True)
     base = inside(out_dir, safe_filename(archid))
@@ -167,7 +168,8 @@ def _keep(space: Any, model: Any, archid: str, out_dir: str, provider: Any, reco
                    "preprocessing": base + PREPROCESSING_SUFFIX})
     if onnx:
         try:
-            record["onnx"] = export_onnx(model.arch, input_shape(provider), base + ".onnx",
+            example = torch_dataset(provider, "val")[0][0].unsqueeze(0)  # one real sample: its shape and dtype
+            record["onnx"] = export_onnx(model.arch, example, base + ".onnx",
                                          metadata={"archid": archid, "preprocessing": json.dumps(transform)})
         except Exception as exc:  # any exporter failure: the model stays usable from its weights
             record["onnx"], record["onnx_error"] = None, export_error(exc)
@@ -191,8 +193,52 @@ def export_error(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def export_onnx(module: Any, input_shape, path: str, metadata: Optional[Dict[str, str]] = None) -> str:
-    """Export with the TorchScript-based exporter (fast, no onnxscript needed); the batch axis is
+def _export_with_torch_export(module: Any, example: Any, path: str) -> bool:
+    """The second try, for models the TorchScript exporter rejects (e.g. attention whose
+    ``is_causal`` is computed while tracing): torch's ``torch.export``-based exporter, slower
+    to run and needing ``onnxscript``. False when it is not installed or fails as well."""
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("onnxscript") is None:
+        return False
+    batch = torch.cat([example, example])  # a batch of two: a batch of one would be fixed at 1
+    try:
+        torch.onnx.export(module, (batch,), path, dynamo=True, input_names=["input"], output_names=["logits"],
+                          dynamic_shapes=({0: torch.export.Dim("batch")},), verbose=False)
+    except Exception:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _silenced_output():
+    """Discard what is written to the process's stdout and stderr meanwhile: the TorchScript
+    exporter prints the whole graph from C++ when it fails, before raising its one-line error."""
+    import sys
+    import tempfile
+
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def export_onnx(module: Any, example: Any, path: str, metadata: Optional[Dict[str, str]] = None) -> str:
+    """Export with the TorchScript-based exporter (fast, no onnxscript needed) for inputs like
+    ``example`` (a batch of one, or the shape of one sample for float inputs); the batch axis is
     dynamic. ``metadata`` is written into the file's ``metadata_props``. A file that failed half
     way is removed."""
     import warnings
@@ -201,12 +247,17 @@ def export_onnx(module: Any, input_shape, path: str, metadata: Optional[Dict[str
 
     module.eval()
     param = next(iter(module.parameters()), None)
-    example = torch.zeros((1, *input_shape), device=param.device if param is not None else "cpu")
+    device = param.device if param is not None else "cpu"
+    example = example.to(device) if torch.is_tensor(example) else torch.zeros((1, *example), device=device)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _silenced_output():
             warnings.simplefilter("ignore")
-            torch.onnx.export(module, (example,), path, dynamo=False, input_names=["input"],
-                              output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+            try:
+                torch.onnx.export(module, (example,), path, dynamo=False, input_names=["input"],
+                                  output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+            except Exception as first:
+                if not _export_with_torch_export(module, example, path):
+                    raise first
         if metadata:
             import onnx
 
