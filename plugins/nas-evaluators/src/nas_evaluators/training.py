@@ -52,7 +52,7 @@ def seeded_reinit(net, seed: int, archid: str) -> None:
 
 
 class PartialTraining(ModelEvaluator):
-    """Train ``model.arch`` (a classifier returning logits) and return its accuracy or loss.
+    """Train ``model.arch`` and return its accuracy or loss (``task: regression``: MSE, MAE or R^2).
 
     Args:
         dataset: a dataset provider (``get_train()``, ``get_val()``, ``get_test()`` returning
