@@ -41,7 +41,7 @@ def test_cli_build_writes_every_block_with_device_and_settings(built):
     assert set(table["blocks"]) == {b["key"] for b in space().latency_block_universe()}
     assert all(row["ms"] > 0 for row in table["blocks"].values())
     assert table["settings"] == {"device": "cpu", "runtime": "torch", "threads": 1, "batch_size": 1, "warmups": 1,
-                                 "samples": 3, "statistic": "median"}
+                                 "samples": 3, "statistic": "median", "clock": "wall"}
     assert table["device"]["kind"] == "cpu" and table["device"]["name"]
     assert table["libraries"]["torch"] and len(table["calibration"]) == 2
     assert table["space"]["name"] == "mobilenet" and table["space"]["params"] == TINY_SPACE

@@ -1,9 +1,14 @@
 """Latency lookup tables: built once on the target device, read by the ``latency_table`` evaluator.
 
 A table is a JSON file (safe to load: no objects) holding, for one search space configuration,
-the milliseconds of every distinct block (:mod:`nas_edge.block_contract`) and a fixed part: the
-median, over a few random architectures timed end to end, of what the whole network takes beyond
-the sum of its blocks (per-call overhead, the input's first copy, effects between blocks). With
+the milliseconds of every distinct block (:mod:`nas_edge.block_contract`) and a fixed part.
+
+A block timed alone pays the runtime's per-call cost (a Python call into torch, an onnxruntime
+``run``: tens of microseconds, a large share of a small block) that a whole network pays once. So
+that cost is measured on its own (a one-element ReLU) and taken off every block; the fixed part is
+the median, over a few random architectures timed end to end, of what the whole network takes
+beyond the sum of its blocks (that per-call cost once, the input's first copy, cache effects
+between blocks). With
 it, the device, the libraries and the timing settings it was built with, so a table carried to
 another device, or read with other settings, is recognised.
 """
@@ -33,10 +38,12 @@ def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings
 
     started = time.perf_counter()
     universe = space.latency_block_universe()
+    call_ms = measure_ms(torch.nn.ReLU(), torch.randn(1, 1, 1, 1), settings)
     blocks: Dict[str, Dict[str, Any]] = {}
     for i, block in enumerate(universe):
         module, example = space.build_latency_block(block)
-        blocks[block["key"]] = {"ms": measure_ms(module, example, settings),
+        alone = measure_ms(module, example, settings)
+        blocks[block["key"]] = {"ms": max(0.0, alone - call_ms), "alone_ms": alone,
                                 "block": {k: v for k, v in block.items() if k != "key"}}
         if progress:
             progress(i + 1, len(universe) + calibration)
@@ -51,7 +58,7 @@ def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings
     fixed = statistics.median(r["measured_ms"] - r["blocks_ms"] for r in rows) if rows else 0.0
     return {"format": FORMAT, "version": VERSION, "unit": "ms", "space": space_spec,
             "device": fingerprint(settings.device), "libraries": library_versions(settings.runtime),
-            "settings": settings.to_dict(), "fixed_ms": fixed, "blocks": blocks, "calibration": rows,
+            "settings": settings.to_dict(), "fixed_ms": fixed, "call_ms": call_ms, "blocks": blocks, "calibration": rows,
             "build_seconds": time.perf_counter() - started,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 

@@ -23,11 +23,13 @@ def add_commands(cli) -> None:
     @click.option("--samples", type=click.IntRange(min=1), default=15, show_default=True,
                   help="Timed runs per block.")
     @click.option("--statistic", type=click.Choice(["median", "min"]), default="median", show_default=True)
+    @click.option("--clock", type=click.Choice(["wall", "thread_cpu"]), default="wall", show_default=True,
+                  help="thread_cpu: the timing thread's CPU time (one CPU thread; for machines other jobs share).")
     @click.option("--calibration", type=click.IntRange(min=0), default=8, show_default=True,
                   help="Random architectures timed end to end to measure the fixed part.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
     def build_command(experiment, output, device, runtime, threads, batch_size, warmups, samples, statistic,
-                      calibration, quiet):
+                      clock, calibration, quiet):
         """Time every distinct block of EXPERIMENT's search space on this device and write TABLE."""
         from nas_kernel.cli_exit import fail
         from nas_kernel.config import ConfigError
@@ -38,7 +40,8 @@ def add_commands(cli) -> None:
 
         manager = click.get_current_context().find_root().obj
         try:
-            settings = TimingSettings.checked(device, runtime, threads, batch_size, warmups, samples, statistic)
+            settings = TimingSettings.checked(device, runtime, threads, batch_size, warmups, samples, statistic,
+                                              clock)
             space, record = space_from_experiment(experiment, manager)
             require_block_listing(space, record["name"])
         except (ConfigError, ValueError, FileNotFoundError) as exc:

@@ -27,6 +27,7 @@ from nas_edge.supernet import files
 from nas_edge.supernet.settings import SupernetSettings
 
 FINAL_TRAINING = ("finetune", "scratch")
+LOADS = [0]  #: supernet files loaded by this process (each evaluation's metadata reports it)
 
 
 class SupernetEvaluator(ModelEvaluator):
@@ -145,6 +146,7 @@ class SupernetEvaluator(ModelEvaluator):
                 raise ValueError(f"{self.path}: weights do not fit the supernet it describes "
                                  f"({str(exc).splitlines()[0]})") from None
             self._supernet = net.eval()
+            LOADS[0] += 1
         return self._supernet
 
     def __getstate__(self):
@@ -231,7 +233,7 @@ class SupernetEvaluator(ModelEvaluator):
             score = accuracy(net, val, device, self.settings.precision)
         finally:
             torch.set_num_threads(before)
-        model.metadata.update({"supernet": self.path, "device": device,
+        model.metadata.update({"supernet": self.path, "device": device, "supernet_loads": LOADS[0],
                                "eval_seconds": round(time.perf_counter() - started, 4)})
         return float(score)
 

@@ -133,7 +133,8 @@ def data_parallel_world(settings: SupernetSettings, device: str) -> int:
 def _train_rank(rank: int, world: int, config: SupernetConfig, provider: Any, settings: SupernetSettings,
                 folder: str, identity: Dict[str, Any], max_steps: Optional[int] = None,
                 progress: Optional[Progress] = None, device: Optional[str] = None) -> Dict[str, Any]:
-    device = device if world == 1 else f"cuda:{rank}"
+    if world > 1:  # one process per GPU (gloo over CPU processes where there is none: tests)
+        device = f"cuda:{rank}" if device_type(settings.device) != "cpu" and torch.cuda.is_available() else "cpu"
     threads_before = torch.get_num_threads()
     if settings.torch_threads is not None:
         torch.set_num_threads(settings.torch_threads)

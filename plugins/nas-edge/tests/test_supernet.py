@@ -1,0 +1,234 @@
+"""The supernet in Python: a sub-network cut from the shared weights computes what the supernet
+computes in that configuration, the largest one is the supernet, batch-norm recalibration touches
+only the statistics, channel re-ordering keeps the function, training resumed from a checkpoint
+ends where a straight run ends, and the evaluator scores candidates, refuses those the supernet
+does not hold and fine-tunes the chosen one."""
+import copy
+import pickle
+import random
+
+import pytest
+import torch
+
+from edge_support import TINY_SPACE, has_cuda
+from nas_kernel.components import build_component
+from nas_edge.mobilenet_arch import MobileNetArch
+from nas_edge.mobilenet_space import MobileNetSearchSpace
+from nas_edge.supernet import files
+from nas_edge.supernet.bn_calibration import batch_norms, recalibrate_bn
+from nas_edge.supernet.channel_order import sort_channels
+from nas_edge.supernet.config import SupernetConfig
+from nas_edge.supernet.elastic import ElasticMobileNet
+from nas_edge.supernet.evaluator import SupernetEvaluator
+from nas_edge.supernet.sampling import allowed, phase_of, sandwich
+from nas_edge.supernet.settings import SupernetSettings
+from nas_edge.supernet.trainer import train_supernet
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not has_cuda(), reason="needs a CUDA GPU"))]
+TRAIN = {"epochs": 2, "batch_size": 32, "checkpoint_every": 2, "seed": 3, "device": "cpu"}
+
+
+def space(**changes):
+    return MobileNetSearchSpace(**{**TINY_SPACE, **changes}, seed=4)
+
+
+def data():
+    return build_component("datasets", "synthetic", input_shape=[1, 8, 8], num_train=96, num_val=48, seed=2)
+
+
+def randomised(supernet):
+    """Kernel transforms away from the identity, batch-norm statistics away from 0/1: a cut that
+    skipped either would show."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in supernet.kernel_transforms.values():
+            p.add_(0.1 * torch.randn(p.shape, generator=gen))
+        for bn in batch_norms(supernet.net):
+            bn.running_mean.copy_(torch.randn(bn.running_mean.shape, generator=gen))
+            bn.running_var.copy_(torch.rand(bn.running_var.shape, generator=gen) + 0.5)
+    return supernet
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("supernet")
+    s, d = space(), data()
+    train_supernet(s, d, SupernetSettings.checked(**TRAIN), str(folder), echo=lambda *a: None)
+    return folder, s, d
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_extracted_subnetwork_gives_the_supernets_outputs_in_that_configuration(device):
+    s = space()
+    supernet = randomised(ElasticMobileNet(SupernetConfig.of_space(s))).to(device).eval()
+    x = torch.randn(5, 1, 8, 8, device=device)
+    archs = [s.arch_of(s.random_sample()) for _ in range(6)] + [SupernetConfig.of_space(s).smallest()]
+    assert any(k == 3 for a in archs for stage in a.kernels for k in stage)  # the transform is exercised
+    for arch in archs:
+        sub = supernet.extract(arch).to(device).eval()
+        assert torch.allclose(sub(x), supernet(x, arch), atol=1e-5), arch.archid()
+    # in training mode too, and the shared statistics move where the sub-network's would
+    arch = archs[0]
+    supernet.train()
+    sub = supernet.extract(arch).to(device).train()
+    assert torch.allclose(sub(x), supernet(x, arch), atol=1e-5)
+
+
+def test_largest_subnetwork_is_the_supernet():
+    s = space()
+    supernet = randomised(ElasticMobileNet(SupernetConfig.of_space(s))).eval()
+    largest = supernet.extract(supernet.config.largest()).eval()
+    assert largest.state_dict().keys() == supernet.net.state_dict().keys()
+    for name, value in largest.state_dict().items():
+        assert torch.equal(value, supernet.net.state_dict()[name]), name
+    x = torch.randn(4, 1, 8, 8)
+    assert torch.equal(largest(x), supernet(x))
+
+
+def test_bn_recalibration_changes_only_the_statistics():
+    s = space()
+    supernet = randomised(ElasticMobileNet(SupernetConfig.of_space(s)))
+    net = supernet.extract(s.arch_of(s.random_sample())).eval()
+    before = copy.deepcopy(net.state_dict())
+    batches = [torch.randn(16, 1, 8, 8) for _ in range(3)]
+    assert recalibrate_bn(net, batches) == 3
+    after = net.state_dict()
+    assert not net.training  # the mode comes back
+    stats = [k for k in after if k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert stats and all(not torch.equal(before[k], after[k]) for k in stats if "running" in k)
+    assert all(torch.equal(before[k], after[k]) for k in after if k not in stats)
+    # the statistics are the equal-weight average over the batches: the stem's BN sees the stem conv
+    conv, bn = net.stem[0][0], net.stem[0][1]
+    with torch.no_grad():
+        means = [conv(torch.nn.functional.interpolate(b, size=(net.resolution,) * 2, mode="bilinear",
+                                                        align_corners=False)).mean(dim=(0, 2, 3)) for b in batches]
+    assert torch.allclose(bn.running_mean, torch.stack(means).mean(0), atol=1e-5)
+    assert all(m.momentum == 0.1 for m in batch_norms(net))
+
+
+def test_channel_reordering_keeps_the_largest_network_and_puts_important_channels_first():
+    s = space()
+    supernet = ElasticMobileNet(SupernetConfig.of_space(s))
+    opt = torch.optim.Adam(supernet.parameters())
+    supernet(torch.randn(8, 1, 8, 8)).sum().backward()
+    opt.step()
+    supernet.eval()
+    x = torch.randn(4, 1, 8, 8)
+    expected = supernet(x)
+    sort_channels(supernet.net.modules(), opt)
+    assert torch.allclose(supernet(x), expected, atol=1e-5)
+    block = supernet.net.stages[1][0]
+    importance = block.project[0].weight.abs().sum(dim=(0, 2, 3))
+    assert torch.all(importance[:-1] >= importance[1:])
+    moment = opt.state[block.project[0].weight]["exp_avg"]  # the optimizer's state moved along
+    assert moment.shape == block.project[0].weight.shape
+
+
+def test_sandwich_rule_and_progressive_shrinking():
+    config = SupernetConfig.of_space(space())
+    archs = sandwich(config, 1, 0, 0, 3)
+    assert archs[0] == config.largest() and archs[1] == config.smallest() and len(archs) == 5
+    assert sandwich(config, 1, 0, 0, 3) == archs and sandwich(config, 1, 0, 1, 3) != archs
+    assert [phase_of(e, 8, True) for e in range(8)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert allowed(config, 0) == ((5,), (2,), (6,)) and allowed(config, 2) == ((3, 5), (1, 2), (6,))
+    first = sandwich(config, 1, 0, 0, 4, phase=0)
+    assert all(a.blocks == config.largest().blocks for a in first)  # only the resolution varies
+
+
+def test_resume_after_a_stop_equals_a_straight_run(tmp_path):
+    s, d = space(), data()
+    settings = SupernetSettings.checked(**{**TRAIN, "progressive": True, "epochs": 4})
+    straight = tmp_path / "straight"
+    train_supernet(s, d, settings, str(straight), echo=lambda *a: None)
+    stopped = tmp_path / "stopped"
+    said = []
+    for _ in range(3):  # stopped twice mid-epoch, between checkpoints, like a killed run
+        train_supernet(s, d, settings, str(stopped), echo=said.append, max_steps=5)
+    assert not (stopped / files.META).exists() and (stopped / files.CHECKPOINT).exists()
+    train_supernet(s, d, settings, str(stopped), echo=said.append)
+    assert any("resuming from" in line for line in said)
+    a, b = files.read_weights(str(straight)), files.read_weights(str(stopped))
+    assert a["state"].keys() == b["state"].keys()
+    for name in a["state"]:
+        assert torch.equal(a["state"][name], b["state"][name]), name
+    assert files.read_meta(str(straight))["history"] == files.read_meta(str(stopped))["history"]
+    assert not (stopped / files.CHECKPOINT).exists()
+
+
+def test_a_folder_of_another_supernet_is_refused(trained, tmp_path):
+    folder, s, d = trained
+    with pytest.raises(ValueError, match="holds a supernet of another configuration or settings.*epochs"):
+        train_supernet(s, d, SupernetSettings.checked(**{**TRAIN, "epochs": 3}), str(folder), echo=lambda *a: None)
+
+
+def test_evaluator_scores_with_inherited_weights_and_loads_once(trained):
+    folder, s, d = trained
+    evaluator = SupernetEvaluator(str(folder), dataset=d, calibration_batches=2, **TRAIN)
+    again = pickle.loads(pickle.dumps(evaluator))  # what a process_pool worker receives
+    assert again._supernet is None
+    models = [s.random_sample() for _ in range(3)]
+    scores = [again.evaluate(m) for m in models]
+    loaded = again._supernet
+    assert all(0 <= x <= 1 for x in scores)
+    assert again.evaluate(models[0]) == scores[0] and again._supernet is loaded  # loaded once, same score
+    assert models[0].metadata["supernet"] == str(folder)
+    # the score is the extracted network's accuracy after recalibration, with no training
+    net = again.inherited(models[0])
+    X, y = d.get_val()
+    with torch.no_grad():
+        assert (net(X).argmax(1) == y).float().mean().item() == pytest.approx(scores[0])
+
+
+def test_candidates_outside_the_supernet_fail_with_the_reason(trained):
+    folder, _, d = trained
+    evaluator = SupernetEvaluator(str(folder), dataset=d, **TRAIN)
+    wider = space(kernels=[3, 5, 7])
+    arch = MobileNetArch(8, 0.5, (((7, 3),), ((3, 3),)))
+    with pytest.raises(ValueError, match=r"outside the supernet's range: stage 0 block k7e3: kernel not in \[3, 5\]"):
+        evaluator.evaluate(wider.make(arch))
+    other_width = space(widths=[0.75]).make(MobileNetArch(8, 0.75, (((3, 3),), ((3, 3),))))
+    with pytest.raises(ValueError, match="width 0.75 is not the supernet's: it was trained for width 0.5 only"):
+        evaluator.evaluate(other_width)
+
+
+def test_a_supernet_trained_otherwise_is_refused(trained):
+    folder, s, d = trained
+    with pytest.raises(ValueError, match=r"trained with other settings: lr 0.003 \(the experiment says 0.01\)"):
+        SupernetEvaluator(str(folder), dataset=d, **{**TRAIN, "lr": 0.01})
+    other = build_component("datasets", "synthetic", input_shape=[1, 8, 8], num_classes=4, seed=2)
+    with pytest.raises(ValueError, match="trained on data with"):
+        SupernetEvaluator(str(folder), dataset=other, **TRAIN)
+    evaluator = SupernetEvaluator(str(folder), dataset=d, **TRAIN)
+    from nas_kernel.data_fit import DataMismatch
+
+    with pytest.raises(DataMismatch, match="another configuration of the space: stage table"):
+        evaluator.check_fits(space(stem_channels=16).random_sample())
+    evaluator.check_fits(s.random_sample())
+    with pytest.raises(FileNotFoundError, match="holds no trained supernet"):
+        SupernetEvaluator(str(folder / "nothing-here"), dataset=d, **TRAIN) if (folder / "x").mkdir() else \
+            SupernetEvaluator(str(folder / "x"), dataset=d, **TRAIN)
+
+
+@pytest.mark.parametrize("final_training", ["finetune", "scratch"])
+def test_train_final_trains_the_chosen_subnetwork(trained, final_training):
+    folder, s, d = trained
+    evaluator = SupernetEvaluator(str(folder), dataset=d, final_training=final_training, **TRAIN)
+    model = s.random_sample()
+    inherited = evaluator.inherited(model).state_dict()
+    score, result = evaluator.train_final(model, 1, device="cpu")
+    assert 0 <= score <= 1 and result.archid == model.archid
+    assert result.metadata["final_training"] == final_training
+    trained_state = result.arch.state_dict()
+    assert any(not torch.equal(trained_state[k], inherited[k]) for k in trained_state)
+    if final_training == "finetune":  # it started from the inherited weights: they are still close
+        key = "head.classifier.weight"
+        assert (trained_state[key] - inherited[key]).abs().max() < 0.1
+
+
+@pytest.mark.skipif(not has_cuda() or torch.cuda.device_count() < 2, reason="needs two CUDA GPUs")
+def test_data_parallel_training_over_every_gpu(tmp_path):
+    s, d = space(), data()
+    meta = train_supernet(s, d, SupernetSettings.checked(**{**TRAIN, "device": "cuda"}), str(tmp_path),
+                          echo=lambda *a: None)
+    assert meta["world_size"] == torch.cuda.device_count()
+    assert (tmp_path / files.META).exists()

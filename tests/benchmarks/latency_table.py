@@ -1,0 +1,111 @@
+"""Latency tables against measured latency on this CPU: over random ``mobilenet`` architectures
+(MobileNetV3-Large stage table, one resolution, one thread), the table's prediction (sum of the
+blocks plus the calibrated fixed part) against the architecture timed end to end, with the same
+settings, for eager PyTorch and for ONNX Runtime. Beside it, the naive alternatives: FLOPs and
+parameter count, each turned into milliseconds by the one ratio that fits the table's calibration
+architectures best (the median ms per unit), so their errors read on the same scale. Also the
+table's build time (goal: under 3 minutes on 2 cores at one resolution).
+
+Targets (issue 29): Spearman >= 0.95 and median absolute error <= 10 %.
+
+Run: .venv/bin/python tests/benchmarks/latency_table.py [--archs 100] [--resolution 128]
+     [--runtimes torch onnxruntime] [--samples 15] [--statistic median] [--clock thread_cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+
+def ranks(values):
+    order = np.argsort(values, kind="stable")
+    r = np.empty(len(values))
+    r[order] = np.arange(len(values))
+    return r
+
+
+def spearman(a, b) -> float:
+    return float(np.corrcoef(ranks(np.asarray(a)), ranks(np.asarray(b)))[0, 1])
+
+
+def median_abs_error(predicted, measured) -> float:
+    return float(np.median(np.abs(np.asarray(predicted) - np.asarray(measured)) / np.asarray(measured)))
+
+
+def flops_of(net, shape) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net.eval()(torch.randn(*shape))
+    return float(counter.get_total_flops())
+
+
+def scaled(feature, calibration_feature, calibration_ms):
+    """Milliseconds from a naive feature by the median ms per unit of the calibration archs."""
+    ratio = statistics.median(ms / f for ms, f in zip(calibration_ms, calibration_feature))
+    return [f * ratio for f in feature]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--archs", type=int, default=100)
+    parser.add_argument("--resolution", type=int, default=128)
+    parser.add_argument("--runtimes", nargs="+", default=["torch", "onnxruntime"])
+    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--warmups", type=int, default=3)
+    parser.add_argument("--calibration", type=int, default=8)
+    parser.add_argument("--statistic", default="median", choices=["median", "min"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--clock", default="thread_cpu", choices=["wall", "thread_cpu"])
+    args = parser.parse_args()
+
+    from nas_edge.latency_table import build_table, predict_ms
+    from nas_edge.mobilenet_space import MobileNetSearchSpace
+    from nas_edge.timing import TimingSettings, measure_ms
+
+    torch.set_num_threads(1)
+    params = {"in_channels": 3, "num_classes": 10, "resolution": args.resolution}
+    print(f"mobilenet (MobileNetV3-Large stages, depth 2-4, kernel 3/5/7, expansion 3/4/6, width 1.0), "
+          f"resolution {args.resolution}, {args.archs} random archs, 1 thread, {args.samples} timed runs "
+          f"({args.statistic}, {args.clock} clock), device {args.device}; shared busy machine: figures are noisy")
+    rows = []
+    for runtime in args.runtimes:
+        settings = TimingSettings.checked(args.device, runtime, 1, 1, args.warmups, args.samples, args.statistic,
+                                          args.clock)
+        space = MobileNetSearchSpace(**params, seed=1)
+        started = time.perf_counter()
+        table = build_table(space, {"name": "mobilenet", "params": params, "from_data": {}, "seed": 1,
+                                    "base_dir": None}, settings, calibration=args.calibration)
+        build_s = time.perf_counter() - started
+        sampler = MobileNetSearchSpace(**params, seed=1234)
+        models = [sampler.random_sample() for _ in range(args.archs)]
+        measured, predicted, flops, nparams = [], [], [], []
+        for model in models:
+            shape = sampler.latency_input_shape(model)
+            measured.append(measure_ms(model.arch, torch.randn(*shape), settings))
+            predicted.append(predict_ms(table, sampler.latency_blocks(model)))
+            flops.append(flops_of(model.arch, shape))
+            nparams.append(float(sum(p.numel() for p in model.arch.parameters())))
+            model.clear()
+        cal = table["calibration"]
+        cal_models = [sampler.make(__import__("nas_edge.mobilenet_arch", fromlist=["x"]).parse_archid(r["archid"]))
+                      for r in cal]
+        cal_ms = [r["measured_ms"] for r in cal]
+        cal_flops = [flops_of(m.arch, sampler.latency_input_shape(m)) for m in cal_models]
+        cal_params = [float(sum(p.numel() for p in m.arch.parameters())) for m in cal_models]
+        for name, pred in (("latency table", predicted), ("FLOPs x ratio", scaled(flops, cal_flops, cal_ms)),
+                           ("params x ratio", scaled(nparams, cal_params, cal_ms))):
+            rows.append((runtime, name, spearman(pred, measured), median_abs_error(pred, measured),
+                         len(table["blocks"]), build_s, statistics.median(measured)))
+    print(f"\n{'runtime':<12} {'predictor':<15} {'spearman':>9} {'median |err|':>13} {'blocks':>7} "
+          f"{'build s':>8} {'median ms':>10}")
+    for runtime, name, rho, err, blocks, build_s, med in rows:
+        print(f"{runtime:<12} {name:<15} {rho:>9.3f} {err * 100:>12.1f}% {blocks:>7} {build_s:>8.1f} {med:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
