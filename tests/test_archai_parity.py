@@ -157,7 +157,7 @@ def test_cache_and_plot_keywords_as_archai_spells_them(tmp_path):
     assert (tmp_path / "p.png").stat().st_size > 0 and path == str(tmp_path / "p.png")
 
 
-@pytest.mark.parametrize("name", ["archid", "iteration_num", "search_walltime_hours", "is_pareto", "budget"])
+@pytest.mark.parametrize("name", ["archid", "models", "iteration_num", "search_walltime_hours", "is_pareto"])
 def test_an_objective_named_like_a_results_column_is_refused(name):
     with pytest.raises(ValueError, match=f"'{name}' is a column the results table uses itself"):
         SearchObjectives().add_objective(name, Size(), higher_is_better=True)

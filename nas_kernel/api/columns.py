@@ -8,5 +8,7 @@ is imported.
 from __future__ import annotations
 
 #: ``archid`` first, then the bookkeeping columns after the objectives; ``models`` is the key of
-#: the model objects in ``SearchResults.results``; ``budget`` is added for multi-fidelity searches
-RESERVED_COLUMNS = ("archid", "models", "budget", "iteration_num", "search_walltime_hours", "is_pareto")
+#: the model objects in ``SearchResults.results``. ``budget`` is not reserved (Archai accepts an
+#: objective of that name): only a multi-fidelity searcher adds a ``budget`` column, and
+#: ``SearchResults.add_iteration_results`` refuses that clash when it happens, naming it.
+RESERVED_COLUMNS = ("archid", "models", "iteration_num", "search_walltime_hours", "is_pareto")

@@ -32,6 +32,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Dict, Tuple
 
+from nas_kernel.api.overridable import OpenOverrides
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -39,7 +41,7 @@ SPLITS = ("train", "val", "test")
 REQUIRED = ("get_train", "get_val")
 
 
-class DatasetProvider(ABC):
+class DatasetProvider(OpenOverrides, ABC):
     """Train / validation (/ test) splits of a classification problem.
 
     Subclasses implement ``get_train`` and ``get_val`` and set ``num_classes`` and

@@ -1,15 +1,15 @@
 """Evaluator contracts: how an objective's value is computed for a model."""
 from __future__ import annotations
 
-from nas_kernel.api._signature import abstract
 from typing import Optional
 
 from overrides import EnforceOverrides
 
 from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.overridable import OpenOverrides, abstract
 
 
-class ModelEvaluator(EnforceOverrides):
+class ModelEvaluator(OpenOverrides, EnforceOverrides):
     """Computes one number for one model, blocking.
 
     ``budget`` is the searcher's fidelity knob (e.g. a fraction of the training epochs); ``None``
@@ -22,7 +22,7 @@ class ModelEvaluator(EnforceOverrides):
         """Return the objective value of the model ``arch`` (Archai's parameter name)."""
 
 
-class AsyncModelEvaluator(EnforceOverrides):
+class AsyncModelEvaluator(OpenOverrides, EnforceOverrides):
     """Computes many models concurrently: ``send`` queues jobs, ``fetch_all`` collects them.
 
     ``fetch_all`` blocks, returns one value per ``send`` **in send order**, uses ``None`` for a

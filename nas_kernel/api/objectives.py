@@ -20,12 +20,13 @@ from nas_kernel.api.columns import RESERVED_COLUMNS
 from nas_kernel.api.evaluation import Evaluation, budget_key, normalize_budget, outcome
 from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
 from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.api.stop import StopSearch
 
 Recorder = Callable[[str, ArchaiModel, Optional[float], Evaluation], None]
 
 
-class _Entry:
+class _Entry(OpenOverrides):
     """Attribute access is the contract (as in Archai); item access (``obj["evaluator"]``) stays
     for code written against the earlier dict form."""
 
@@ -76,7 +77,7 @@ class SearchObjective(_Entry):
         self.constraint = constraint
 
 
-class SearchObjectives:
+class SearchObjectives(OpenOverrides):
     """The objectives a search optimises and the constraints a model must satisfy."""
 
     def __init__(self, cache_objective_evaluation: bool = True) -> None:

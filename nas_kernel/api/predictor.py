@@ -1,11 +1,12 @@
 """Predictor contract: a surrogate of expensive objectives from architecture encodings."""
 from __future__ import annotations
 
-from nas_kernel.api._signature import abstract
 from typing import NamedTuple
 
 import numpy as np
 from overrides import EnforceOverrides
+
+from nas_kernel.api.overridable import OpenOverrides, abstract
 
 
 class MeanVar(NamedTuple):
@@ -15,7 +16,7 @@ class MeanVar(NamedTuple):
     var: np.ndarray
 
 
-class Predictor(EnforceOverrides):
+class Predictor(OpenOverrides, EnforceOverrides):
     """Fits (N, F) encodings to (N, T) targets; predicts mean and variance per target."""
 
     @abstract

@@ -16,11 +16,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.pareto import ParetoArchive, pareto_front_indices, to_minimization
 from nas_kernel.paths import inside, safe_filename
 
 
-class SearchResults:
+class SearchResults(OpenOverrides):
     """All models a search evaluated, in iteration order, with their objective values."""
 
     def __init__(self, search_space: Any, objectives: Any) -> None:
@@ -51,7 +52,8 @@ class SearchResults:
         clash = set(extra_model_data or {}) & (set(names) | {"archid", "models"})
         if clash:
             raise ValueError(f"extra_model_data column(s) {sorted(clash)} clash with an objective or the "
-                             "table's own columns")
+                             "table's own columns" + ("; a multi-fidelity searcher writes the budget column: "
+                                                      "rename the objective 'budget'" if "budget" in clash else ""))
         for key, col in itertools.chain(evaluation_results.items(), (extra_model_data or {}).items()):
             if len(col) != n:
                 raise ValueError(f"column {key!r} has {len(col)} values for {n} models")
@@ -166,9 +168,10 @@ class SearchResults:
     def save_pareto_frontier_models(self, directory: str, save_weights: bool = False) -> List[str]:
         """Save every front member with the search space's ``save_arch`` and, with
         ``save_weights``, its weights through the space's ``save_model_weights`` as
-        ``{archid}_weights.pt`` (a lazily given model is built for it). A model whose
-        architecture was cleared has no weights left: those archids are named in a warning
-        instead of silently writing nothing. File names come from ``safe_filename(archid)``."""
+        ``{archid}_weights.pt``, for every front model as Archai does, also one whose ``arch`` is
+        None (a space may keep weights by archid; a lazily given model is built). When that call
+        fails on a model whose architecture was cleared, the archid is named in a warning instead;
+        any other failure is raised. File names come from ``safe_filename(archid)``."""
         os.makedirs(directory, exist_ok=True)
         written, cleared = [], []
         for model in self.get_pareto_frontier()["models"]:
@@ -177,10 +180,13 @@ class SearchResults:
             written.append(base)
             if not save_weights:
                 continue
-            if model.arch is None:  # cleared (a lazy model is built by reading .arch)
-                cleared.append(model.archid)
-                continue
-            self.search_space.save_model_weights(model, base + "_weights.pt")
+            try:
+                self.search_space.save_model_weights(model, base + "_weights.pt")
+            except Exception:
+                if model.is_built and model.arch is None:  # cleared: nothing left to save
+                    cleared.append(model.archid)
+                    continue
+                raise
             written.append(base + "_weights.pt")
         if cleared:
             warnings.warn(

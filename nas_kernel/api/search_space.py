@@ -1,15 +1,15 @@
 """Search-space contracts: what a searcher may ask of a space, by capability."""
 from __future__ import annotations
 
-from nas_kernel.api._signature import abstract
 from typing import List
 
 from overrides import EnforceOverrides
 
 from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.overridable import OpenOverrides, abstract
 
 
-class DiscreteSearchSpace(EnforceOverrides):
+class DiscreteSearchSpace(OpenOverrides, EnforceOverrides):
     """A space a searcher can sample from and persist models of.
 
     ``random_sample`` must draw from the space's own seeded generator, so two spaces built with

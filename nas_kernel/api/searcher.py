@@ -6,8 +6,10 @@ from typing import Callable, List
 
 from overrides import EnforceOverrides
 
+from nas_kernel.api.overridable import OpenOverrides
 
-class Searcher(EnforceOverrides):
+
+class Searcher(OpenOverrides, EnforceOverrides):
     """A search algorithm. ``search()`` returns ``SearchResults``.
 
     Callbacks subscribed with ``subscribe_start_iteration`` are called with the 1-based iteration

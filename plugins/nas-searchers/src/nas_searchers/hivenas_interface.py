@@ -24,6 +24,7 @@ import os
 from typing import Any, Callable, Dict, Optional
 
 from nas_kernel import ArchaiModel
+from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.components import build_component
 from nas_kernel.paths import inside, safe_filename
 from nas_searchers.momentum import momentum_score
@@ -31,7 +32,7 @@ from nas_searchers.momentum import momentum_score
 FULLY_TRAINED = "fully_trained"  #: ``results_dir/fully_trained/<archid>.pt``: models trained from scratch
 
 
-class HiveNasInterface:
+class HiveNasInterface(OpenOverrides):
     """``NASInterface`` equivalent. ``evaluator`` is a training evaluator (``partial_training``);
     ``from_string`` turns a candidate string into a model (default: the space's
     ``from_description({"chain": s})``, as ``hivenas_chain`` reads it)."""

@@ -9,16 +9,21 @@ share alphas this way: the first cell of each type owns them, the others point a
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from torch import nn
 
+from nas_kernel.api.overridable import OpenModuleOverrides, OpenOverrides
+
 ArchParam = Union[nn.Parameter, nn.ParameterDict, nn.ParameterList]
 
 
-class ArchParams:
-    """Named architecture parameters; ``registrar`` (a module) registers them as its own
-    (as ``<name>_arch_param``, so ``alphas`` is ``alphas_arch_param`` in its state dict)."""
+class ArchParams(OpenOverrides, Mapping):
+    """Named architecture parameters, a read-only mapping (``len``, ``keys``, ``values``,
+    ``items``, ``[name]``, iteration over the names). ``registrar`` (a module) registers them as
+    its own (as ``<name>_arch_param``, so ``alphas`` is ``alphas_arch_param`` in its state dict
+    and in its ``named_parameters()``)."""
 
     def __init__(self, arch_params: Iterable[Tuple[str, ArchParam]], registrar: Optional[nn.Module] = None) -> None:
         self._params: Dict[str, ArchParam] = {}
@@ -44,8 +49,27 @@ class ArchParams:
     def __len__(self) -> int:
         return len(self._params)
 
-    def items(self):
-        return self._params.items()
+    # shared by passing the instance around: equal means the same instance (comparing tensors
+    # element-wise has no single truth value), and it stays usable as a dict key
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __setitem__(self, name: str, param: ArchParam) -> None:
+        raise RuntimeError(f"ArchParams cannot be changed: create new ones instead of setting {name!r}")
+
+    def __delitem__(self, name: str) -> None:
+        raise RuntimeError(f"ArchParams cannot be changed: {name!r} cannot be removed")
+
+    def param_by_kind(self, kind: Optional[str]) -> Iterator[ArchParam]:
+        """The parameters whose name (its last dotted part, for collected ones) is ``kind``;
+        every parameter when ``kind`` is None."""
+        return (p for name, p in self._params.items() if kind is None or name.split(".")[-1] == kind)
+
+    paramlist_by_kind = param_by_kind
+    paramdict_by_kind = param_by_kind
+
+    def has_kind(self, kind: str) -> bool:
+        return any(name.split(".")[-1] == kind for name in self._params)
 
     def parameters(self) -> Iterator[nn.Parameter]:
         """Every tensor parameter, containers flattened, each once."""
@@ -74,7 +98,7 @@ class ArchParams:
         return ArchParams([])
 
 
-class ArchModule(nn.Module):
+class ArchModule(OpenModuleOverrides, nn.Module):
     """An ``nn.Module`` whose parameters split into architecture weights and regular weights."""
 
     def __init__(self) -> None:
@@ -82,12 +106,13 @@ class ArchModule(nn.Module):
         self._owned_arch_params: Optional[ArchParams] = None
         self._arch_params: Optional[ArchParams] = None
 
-    def create_arch_params(self, named_params: Iterable[Tuple[str, ArchParam]]) -> None:
-        """Create (and own) this module's architecture parameters."""
+    def create_arch_params(self, named_params: Iterable[Tuple[str, ArchParam]]) -> ArchParams:
+        """Create (and own) this module's architecture parameters; returns them."""
         if self._arch_params is not None:
             raise RuntimeError("this module already has architecture parameters")
         self._owned_arch_params = ArchParams(named_params, self)
         self._arch_params = self._owned_arch_params
+        return self._arch_params
 
     def set_arch_params(self, arch_params: ArchParams) -> None:
         """Use architecture parameters owned elsewhere (shared, not registered here)."""

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from nas_kernel.devices import autocast, check_device, device_type, grad_scaler, placed
+from nas_kernel.api.overridable import OpenOverrides
 from nas_supergraph.checkpoint import fingerprint, restore_rng, rng_state
 from nas_supergraph.conf import arch_trainer_conf
 from nas_supergraph.data import DataLoaders
@@ -28,7 +29,7 @@ ALGORITHMS = ("darts", "gdas")
 EpochCallback = Callable[[int, Dict[str, float]], None]
 
 
-class ArchTrainer:
+class ArchTrainer(OpenOverrides):
     """Trains ``model``'s weights and architecture weights as ``conf_train`` says (schema:
     ``nas_supergraph.conf.ARCH_TRAINER``: ``algorithm``, ``epochs``, ``batch_size``,
     ``second_order``, ``optimizer``, ``alpha_optimizer``, ``lr_schedule``, ``grad_clip``,

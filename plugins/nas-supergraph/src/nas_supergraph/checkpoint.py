@@ -10,10 +10,11 @@ import os
 from typing import Any, Dict, Optional
 
 from nas_kernel.checkpoints import load_state, save_state
+from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.jsonable import plain
 
 
-class Checkpoint:
+class Checkpoint(OpenOverrides):
     """One file holding a dict of tensors, numbers, strings and state dicts."""
 
     def __init__(self, path: str) -> None:

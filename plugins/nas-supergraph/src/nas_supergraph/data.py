@@ -8,8 +8,10 @@ from typing import Any, Optional, Tuple
 
 import torch
 
+from nas_kernel.api.overridable import OpenOverrides
 
-class TensorProvider:
+
+class TensorProvider(OpenOverrides):
     """A provider over in-memory tensors (for tests and notebooks)."""
 
     def __init__(self, train: Tuple[torch.Tensor, torch.Tensor], val: Tuple[torch.Tensor, torch.Tensor],
@@ -30,7 +32,7 @@ def is_provider(obj: Any) -> bool:
 
 
 @dataclass
-class DataLoaders:
+class DataLoaders(OpenOverrides):
     """The data of one training run: ``train`` and ``val`` as ``(X, y)`` tensors (``test``
     optional), what ``get_data`` returns and ``fit`` / ``post_epoch`` receive."""
 
@@ -39,7 +41,7 @@ class DataLoaders:
     test: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
 
 
-class UsesDataset:
+class UsesDataset(OpenOverrides):
     """What the supergraph's ``Searcher`` and ``Evaluater`` share: a dataset given as a provider,
     a registered name or ``{name, params}``, resolved once, on first use; a seed; whether to resume;
     the callbacks told of each epoch's metrics."""

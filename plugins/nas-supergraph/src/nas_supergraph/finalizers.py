@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any, List, Optional, Tuple
 
 from nas_kernel.params import check_int
+from nas_kernel.api.overridable import OpenOverrides
 from nas_supergraph.model_desc import CellDesc, EdgeDesc, ModelDesc, NodeDesc
 
 
-class Finalizers:
+class Finalizers(OpenOverrides):
     """``edges_per_node`` overrides the model description's ``max_final_edges``."""
 
     def __init__(self, edges_per_node: Optional[int] = None) -> None:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nas_kernel.params import check_number
+from nas_kernel.api.overridable import OpenModuleOverrides
 from nas_supergraph.arch_params import ArchModule
 from nas_supergraph.model_desc import AuxTowerDesc, CellDesc, EdgeDesc, ModelDesc
 from nas_supergraph.operations import DropPath_, Op
@@ -81,7 +82,7 @@ class Cell(ArchModule):
         return self.post_op(states)
 
 
-class AuxTower(nn.Module):
+class AuxTower(OpenModuleOverrides, nn.Module):
     """Auxiliary classifier: ReLU, 5x5 average pooling at the description's ``stride``, 1x1 conv
     to 128, 2x2 conv to 768, linear. On maps smaller than 5x5 (digits' 8x8 images after a
     reduction) the pooling becomes an adaptive pool to 2x2, and a map left larger than 1x1 after
@@ -192,7 +193,7 @@ class Model(ArchModule):
         return self.logits_op(self.pool_op(s1)), aux
 
 
-class LogitsModel(nn.Module):
+class LogitsModel(OpenModuleOverrides, nn.Module):
     """``model(x) -> logits`` over a ``Model`` (for evaluators that expect plain logits)."""
 
     def __init__(self, model: Model) -> None:

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Dict, List, Optional
 
 from nas_kernel.params import check_int
+from nas_kernel.api.overridable import OpenOverrides
 
 CELL_TYPES = ("regular", "reduction")
 
@@ -32,7 +33,7 @@ TensorShape = List[Any]
 
 
 @dataclass
-class ConvMacroParams:
+class ConvMacroParams(OpenOverrides):
     """Input and output channels of an op (what the macro builder may change)."""
 
     ch_in: int
@@ -54,7 +55,7 @@ class ConvMacroParams:
 
 
 @dataclass
-class OpDesc:
+class OpDesc(OpenOverrides):
     """Which op to build (its registry ``name``) and with what parameters.
 
     ``params`` usually holds ``conv`` (a ``ConvMacroParams``) and ``stride``; ops may read more
@@ -120,7 +121,7 @@ class OpDesc:
 
 
 @dataclass
-class EdgeDesc:
+class EdgeDesc(OpenOverrides):
     """One op applied to cell states ``input_ids`` (one id for ordinary ops)."""
 
     op_desc: OpDesc
@@ -145,7 +146,7 @@ class EdgeDesc:
 
 
 @dataclass
-class NodeDesc:
+class NodeDesc(OpenOverrides):
     """A node: the sum of its edges' outputs, ``conv_params.ch_out`` channels."""
 
     edges: List[EdgeDesc]
@@ -163,7 +164,7 @@ class NodeDesc:
 
 
 @dataclass
-class CellDesc:
+class CellDesc(OpenOverrides):
     """A cell: ``stems`` bring its two inputs (outputs of the cell two back and one back) to the
     node channels (``prepr_reduce`` halves s0's resolution after a reduction cell), ``nodes`` form
     the DAG, ``post_op`` merges the last ``post_op.params['out_states']`` states. In a reduction
@@ -249,7 +250,7 @@ class CellDesc:
 
 
 @dataclass
-class AuxTowerDesc:
+class AuxTowerDesc(OpenOverrides):
     """An auxiliary classifier on a cell's output (used in training only); ``stride`` is its
     pooling stride (3 in DARTS for 8x8 inputs)."""
 
@@ -265,7 +266,7 @@ class AuxTowerDesc:
         return cls(int(d["ch_in"]), int(d["n_classes"]), int(d["stride"]))
 
 
-class ModelDesc:
+class ModelDesc(OpenOverrides):
     """A whole network: stems, cells (``aux_tower_descs[i]`` after cell i, or None), pooling and
     logits. ``conf_model_desc`` is the model config it was built from (``dataset.channels``,
     ``dataset.n_classes``, ``max_final_edges`` are read from it); ``params`` records how it was

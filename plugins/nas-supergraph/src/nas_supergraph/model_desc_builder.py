@@ -32,6 +32,7 @@ import random
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nas_kernel.params import check_int
+from nas_kernel.api.overridable import OpenOverrides
 from nas_supergraph.conf import PRIMITIVES, model_desc_conf
 from nas_supergraph.model_desc import (AuxTowerDesc, CellDesc, CellType, ConvMacroParams, EdgeDesc, ModelDesc,
                                   NodeDesc, OpDesc, TensorShape)
@@ -41,7 +42,7 @@ TensorShapes = List[TensorShape]
 TensorShapesList = List[TensorShapes]
 
 
-class ModelDescBuilder:
+class ModelDescBuilder(OpenOverrides):
     """Builds ``ModelDesc``s; see the module docstring for the hooks and their order.
 
     Args (all optional; only ``build_search`` / ``build_discrete`` / ``macro_conf`` read them):

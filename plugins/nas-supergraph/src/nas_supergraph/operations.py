@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nas_kernel.api.overridable import OpenModuleOverrides
 from nas_kernel.params import check_int, check_number
 from nas_supergraph import conf
 from nas_supergraph.arch_params import ArchModule, ArchParams
@@ -142,7 +143,9 @@ class Identity(Op):
 
 class PoolBN(BNLastOp):
     """AvgPool or MaxPool (3x3 unless ``params`` say ``kernel_size``/``padding``; average ignores
-    padding), then batch norm."""
+    padding), then batch norm without learned scale and shift whatever ``affine`` says: the op
+    has no parameters, as Archai's (whose batch norm is left out), so a description builds a
+    model of the same size in both."""
 
     def __init__(self, pool_type: str, op_desc: OpDesc, affine: bool) -> None:
         super().__init__()
@@ -157,7 +160,7 @@ class PoolBN(BNLastOp):
             self.pool = nn.AvgPool2d(kernel_size, stride=op_desc.stride, padding=padding, count_include_pad=False)
         else:
             raise ValueError(f"pool_type must be 'max' or 'avg', got {pool_type!r}")
-        self.bn = _bn(ch, affine)
+        self.bn = _bn(ch, False)
 
     def forward_pre_bn(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(x)
@@ -483,7 +486,7 @@ class MultiOp(Op):
         return self.proj([op(xs[i] if len(xs) > 1 else xs[0]) for op, i in zip(self.children_ops, self.children_ins)])
 
 
-class DropPath_(nn.Module):
+class DropPath_(OpenModuleOverrides, nn.Module):
     """Zeroes whole samples with probability ``p`` in training and rescales the rest
     (https://arxiv.org/abs/1605.07648)."""
 

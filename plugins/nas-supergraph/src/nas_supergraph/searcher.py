@@ -16,6 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import torch
 
+from nas_kernel.api.overridable import OpenOverrides
+
 from nas_supergraph.checkpoint import fingerprint
 from nas_supergraph.conf import arch_trainer_conf
 from nas_supergraph.data import DataLoaders, UsesDataset, describe, split
@@ -29,7 +31,7 @@ EpochCallback = Callable[[str, int, Dict[str, float]], None]
 
 
 @dataclass
-class SearchResult:
+class SearchResult(OpenOverrides):
     """The searched (discrete) description, the search's last-epoch metrics and, when the
     description was trained after the search, its metrics (None when not, or when read back)."""
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List, Optional, Set, Union
 
+from nas_kernel.api.overridable import OpenOverrides
+
 
 class Raw:
     """Marks a choice value that is a mapping, so it is returned as is rather than as a sub-config."""
@@ -20,7 +22,7 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-class ArchConfig:
+class ArchConfig(OpenOverrides):
     """A (nested) configuration with usage tracking.
 
     ``ArchConfig({"a": 1, "sub": {"b": 2}})`` works as in Archai: nested mappings are sub-configs.
@@ -91,7 +93,7 @@ class ArchConfig:
         return f"ArchConfig({self.to_dict()!r})"
 
 
-class ArchConfigList:
+class ArchConfigList(OpenOverrides):
     """The blocks of a ``repeat_config`` parameter: ``len()`` is the sampled repeat count."""
 
     def __init__(self, configs: List[ArchConfig]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any, List, Optional, Sequence
 
+from nas_kernel.api.overridable import OpenOverrides
+
 ENCODE_STRATEGIES = ("auto", "ordinal", "one_hot")
 
 
@@ -12,7 +14,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-class DiscreteChoice:
+class DiscreteChoice(OpenOverrides):
     """A parameter taking one of ``choices``.
 
     Using the *same* ``DiscreteChoice`` object at several places of a tree ties them: they are

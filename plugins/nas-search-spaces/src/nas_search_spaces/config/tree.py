@@ -7,6 +7,8 @@ import copy
 import math
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
+from nas_kernel.api.overridable import OpenOverrides
+
 from nas_search_spaces.config.arch_config import ArchConfig, ArchConfigList, Raw, _join
 from nas_search_spaces.config.choice import DiscreteChoice
 
@@ -38,7 +40,7 @@ def repeat_config(config_tree: Dict[str, Any], repeat_times: Union[int, Sequence
     return RepeatedConfig(config_tree, repeat_times, share_arch)
 
 
-class ArchParamTree:
+class ArchParamTree(OpenOverrides):
     """A tree of architecture parameters.
 
     Attributes:
