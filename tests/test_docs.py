@@ -18,7 +18,7 @@ def test_generated_reference_pages_are_current():
 
 
 # ---- pages whose commands and code run as written ------------------------------------------------
-RUNNABLE_PAGES = ["deploying.md"]
+RUNNABLE_PAGES = ["deploying.md", "hivenas.md"]
 _BLOCK = re.compile(r"(?:<!-- file: (?P<file>[\w.-]+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
 
 

@@ -30,7 +30,7 @@ searcher: {{name: random, params: {{num_iters: 1, samples_per_iter: 1}}}}
 """
 
 
-def _search(tmp_path_factory, name, template, expect=()):
+def _search(tmp_path_factory, name, template, expect=(), quiet_err=()):
     """Run ``nas search`` on ``template`` (text with ``{out}``, or a function of the output folder)."""
     tmp = tmp_path_factory.mktemp(name)
     out = tmp / "run"
@@ -39,6 +39,8 @@ def _search(tmp_path_factory, name, template, expect=()):
     assert result.returncode == 0, result.stderr
     for text in expect:
         assert text in result.stdout
+    for text in quiet_err:  # no progress bar under -q
+        assert text not in result.stderr
     return out
 
 
@@ -103,7 +105,8 @@ def test_train_best_on_a_directory_without_a_run_is_an_error(tmp_path):
 
 
 def test_a_darts_search_prints_its_genotype_and_its_cell_trains_and_exports(tmp_path_factory):
-    run = _search(tmp_path_factory, "darts", DARTS, expect=("darts genotype", "node 2:", "nas train-best"))
+    run = _search(tmp_path_factory, "darts", DARTS, expect=("darts genotype", "node 2:", "nas train-best"),
+                  quiet_err=("darts supergraph",))
     result, record = _train_best(run)
     assert record["epochs"] == 1 and 0.0 <= record["val_acc"] <= 1.0 and record["onnx"]
     import torch

@@ -32,15 +32,20 @@ def runner_file(path, logdir, stems):
     return str(path)
 
 
-def test_the_cli_and_the_runner_find_the_same_cell_with_the_same_stems(tmp_path):
+def test_the_cli_and_the_runner_find_the_same_cell_with_the_same_stems(tmp_path, capfd):
     (tmp_path / "exp.yaml").write_text(CLI.format(out=tmp_path / "cli"))
-    result = subprocess.run([sys.executable, "-m", "nas_kernel.cli", "search", str(tmp_path / "exp.yaml"), "-q"],
+    result = subprocess.run([sys.executable, "-m", "nas_kernel.cli", "search", str(tmp_path / "exp.yaml")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    assert "darts supergraph" in result.stderr and "train_loss" in result.stderr  # the per-epoch bar
     from_cli = ModelDesc.load(str(tmp_path / "cli" / "final_model_desc.yaml")).genotype()
 
     one_stem = runner_file(tmp_path / "one.yaml", tmp_path / "logs", stems=1)
+    capfd.readouterr()
     search, _ = ExperimentRunner(one_stem, "one_stem").run(search=True, eval=False)
     assert search.model_desc.genotype() == from_cli
+    assert "supergraph search" in capfd.readouterr().err
+    ExperimentRunner(one_stem, "quiet", progress_bar=False).run(search=True, eval=False)
+    assert "supergraph search" not in capfd.readouterr().err
     # the printed genotype is the one the search saved
     assert f"node 2: {from_cli['regular'][0][0][0]} <- {from_cli['regular'][0][0][1]}" in result.stdout

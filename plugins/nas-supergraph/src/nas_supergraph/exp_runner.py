@@ -38,6 +38,7 @@ from nas_supergraph.data import describe, resolve_dataset
 from nas_supergraph.evaluater import EvalResult, Evaluater
 from nas_supergraph.finalizers import Finalizers
 from nas_supergraph.model_desc_builder import ModelDescBuilder
+from nas_supergraph.progress import EpochProgress
 from nas_supergraph.random_finalizers import RandomFinalizers
 from nas_supergraph.search_combinations import SearchCombinations
 from nas_supergraph.searcher import Searcher, SearchResult
@@ -50,10 +51,12 @@ class ExperimentRunner(OpenOverrides):
     """Runs one search-then-eval experiment; see the module docstring for the file.
 
     ``dataset`` (not in the seed API): a provider to use instead of the file's ``dataset``
-    (tests and notebooks with in-memory tensors)."""
+    (tests and notebooks with in-memory tensors). ``progress_bar`` (not in the seed API): a
+    per-epoch bar with the epoch's losses on stderr while the supergraph and the evaluated
+    network train; False turns it off."""
 
     def __init__(self, config_filename: str, base_name: str, clean_expdir: bool = False, *,
-                 dataset: Any = None) -> None:
+                 dataset: Any = None, progress_bar: bool = True) -> None:
         import yaml
 
         if not isinstance(base_name, str) or not base_name or os.sep in base_name or base_name in (".", ".."):
@@ -77,6 +80,7 @@ class ExperimentRunner(OpenOverrides):
         self.conf = _expand(conf, self.expdir)
         self.seed, self.resume = self.conf["common"]["seed"], self.conf["common"]["resume"]
         self._dataset = dataset
+        self.progress_bar = bool(progress_bar)
         self.epoch_callbacks: List[EpochCallback] = []
 
     # ---- parts (override to change one) -------------------------------------------------------
@@ -104,13 +108,25 @@ class ExperimentRunner(OpenOverrides):
         searcher = SearchCombinations if conf_search["pareto"]["enabled"] else Searcher
         search = searcher(self.dataset, self.seed, self.resume)
         search.epoch_callbacks.extend(self.epoch_callbacks)
-        return search.search(conf_search, self._builder(), self.trainer_class(), self.finalizers())
+        trainer_class = self.trainer_class()
+        bar = EpochProgress("supergraph search", None if conf_search["pareto"]["enabled"] or trainer_class is None
+                            else conf_search["trainer"]["epochs"], self.progress_bar and trainer_class is not None)
+        search.epoch_callbacks.append(bar)
+        try:
+            return search.search(conf_search, self._builder(), trainer_class, self.finalizers())
+        finally:
+            bar.close()
 
     def run_eval(self, conf_eval: Dict[str, Any]) -> EvalResult:
         conf_eval = self._with_data(conf_eval)
         evaluater = Evaluater(self.dataset, self.seed, self.resume)
         evaluater.epoch_callbacks.extend(lambda e, info, cb=cb: cb("eval", e, info) for cb in self.epoch_callbacks)
-        result = evaluater.evaluate(conf_eval, self._builder())
+        bar = EpochProgress("evaluation", conf_eval["trainer"]["epochs"], self.progress_bar)
+        evaluater.epoch_callbacks.append(bar)
+        try:
+            result = evaluater.evaluate(conf_eval, self._builder())
+        finally:
+            bar.close()
         _keep_weights(result, os.path.join(os.path.dirname(os.path.abspath(conf_eval["metric_filename"])),
                                            EVAL_WEIGHTS))
         return result

@@ -25,7 +25,8 @@ class DartsSearcher(IterativeSearcher):
     """DARTS: softmax-relaxed cells, bilevel optimisation (``second_order`` for the unrolled
     gradient), top-``edges_per_node`` edges per node. Dataset: a provider, or ``digits`` from the
     datasets plugin when not given. ``device``: ``auto | cpu | cuda | cuda:N``; ``precision``:
-    ``fp32 | bf16 | fp16``. The other parameters are the trainer's (``ArchTrainer``)."""
+    ``fp32 | bf16 | fp16``. ``progress_bar``: a per-epoch bar of the supergraph training on stderr
+    (never in a quiet run, ``nas search -q``). The other parameters are the trainer's (``ArchTrainer``)."""
 
     algorithm = "darts"
 
@@ -33,8 +34,9 @@ class DartsSearcher(IterativeSearcher):
                  epochs: int = 2, batch_size: int = 64, second_order: bool = False, w_lr: float = 0.025,
                  w_momentum: float = 0.9, w_weight_decay: float = 3e-4, alpha_lr: float = 3e-3,
                  alpha_weight_decay: float = 1e-3, grad_clip: float = 5.0, device: str = "auto",
-                 precision: str = "fp32", seed: int = 1, num_threads: int = 1) -> None:
+                 precision: str = "fp32", seed: int = 1, num_threads: int = 1, progress_bar: bool = True) -> None:
         super().__init__(search_space, search_objectives, output_dir, num_iters=1, seed=seed)
+        self.progress_bar = bool(progress_bar)
         for name in ("builder", "model_from_desc", "ops", "edges_per_node"):
             if not hasattr(search_space, name):
                 raise ValueError(f"search_space: the {self.algorithm} searcher needs a cell space such as "
@@ -80,7 +82,15 @@ class DartsSearcher(IterativeSearcher):
         if data != (space.builder.in_channels, space.builder.num_classes):
             raise ValueError(f"the dataset has {data[0]} input channels and {data[1]} classes but the search "
                              f"space is built for {space.builder.in_channels} and {space.builder.num_classes}")
-        result = searcher.search(self.conf_search(), ModelDescBuilder(), ArchTrainer, Finalizers(space.edges_per_node))
+        from nas_supergraph.progress import EpochProgress
+
+        bar = EpochProgress(f"{self.algorithm} supergraph", self.conf_trainer["epochs"], self.progress_bar)
+        searcher.epoch_callbacks.append(bar)
+        try:
+            result = searcher.search(self.conf_search(), ModelDescBuilder(), ArchTrainer,
+                                     Finalizers(space.edges_per_node))
+        finally:
+            bar.close()
         searched = result.model_desc
         final = space.builder.build_discrete(searched)  # re-laid out by the space: same archid as sampled cells
         final.params.update({k: searched.params[k] for k in ("algorithm", "alphas") if k in searched.params})
@@ -99,12 +109,12 @@ class GdasSearcher(DartsSearcher):
                  epochs: int = 2, batch_size: int = 64, w_lr: float = 0.025, w_momentum: float = 0.9,
                  w_weight_decay: float = 3e-4, alpha_lr: float = 3e-3, alpha_weight_decay: float = 1e-3,
                  grad_clip: float = 5.0, device: str = "auto", precision: str = "fp32", seed: int = 1,
-                 num_threads: int = 1) -> None:
+                 num_threads: int = 1, progress_bar: bool = True) -> None:
         super().__init__(search_space, search_objectives, output_dir, dataset=dataset, epochs=epochs,
                          batch_size=batch_size, second_order=False, w_lr=w_lr, w_momentum=w_momentum,
                          w_weight_decay=w_weight_decay, alpha_lr=alpha_lr, alpha_weight_decay=alpha_weight_decay,
                          grad_clip=grad_clip, device=device, precision=precision, seed=seed,
-                         num_threads=num_threads)
+                         num_threads=num_threads, progress_bar=progress_bar)
 
 
 def load_final_desc(output_dir: str, name: Optional[str] = None):
