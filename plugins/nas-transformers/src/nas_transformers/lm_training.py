@@ -91,6 +91,7 @@ class LanguageModelTraining(ModelEvaluator):
         self.reset_weights = bool(reset_weights)
         self.checkpoint_dir = None if checkpoint_dir is None else str(checkpoint_dir)
         self.seed = check_int("seed", seed, 0)
+        self.keep_trained: Optional[dict] = None  # train_final sets a dict to receive the trained weights
 
     # ---- budget and data ---------------------------------------------------------------------------
     def provider(self):
@@ -219,7 +220,27 @@ class LanguageModelTraining(ModelEvaluator):
             save_state(path, {"format": CHECKPOINT_FORMAT, "archid": model.archid, "settings": self.settings(),
                               "steps": done, "model": net.state_dict(), "optimizer": opt.state_dict()})
         loss, scored = self.score(net, data, device)
+        if self.keep_trained is not None:  # train_final: the caller keeps the weights
+            self.keep_trained["state"] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
         return loss, scored, done, done - resumed_at, seconds
+
+    def train_final(self, model: ArchaiModel, epochs: int, device: Optional[str] = None):
+        """What ``nas train-best`` calls for a front model: train ``epochs x steps`` steps from the
+        seeded initial weights (an epoch here is the search's budget-1 run) and return ``(score,
+        the model with its trained weights)``; ``device`` replaces this evaluator's."""
+        import torch
+
+        trainer = copy.copy(self)
+        trainer.steps, trainer.tokens = self.base_steps() * int(epochs), None
+        if device is not None:
+            trainer.device = check_device("device", device)
+        kept = {}
+        trainer.keep_trained = kept
+        score = trainer.evaluate(model)
+        trained = ArchaiModel(arch=copy.deepcopy(model.arch), archid=model.archid, metadata=dict(model.metadata))
+        with torch.no_grad():
+            trained.arch.load_state_dict(kept["state"])
+        return score, trained
 
     def _backward(self, net, x, y, scaler, device, lm_loss) -> None:
         with autocast(device, self.precision):

@@ -210,6 +210,13 @@ class TextCorpus(DatasetProvider):
     def sizes(self) -> Dict[str, int]:
         return {split: (len(self.tokens(split)) - 1) // self.seq_len for split in ("train", "val")} | {"test": 0}
 
+    def input_transform(self) -> Dict[str, Any]:
+        """What a deployed model is fed: token ids of this tokenizer (``nas train-best`` writes it
+        next to the weights)."""
+        return {"input_shape": [self.seq_len], "dtype": "int64", "channel_order": None, "size": None,
+                "raw": f"UTF-8 text as {self.tokenizer} token ids (vocab {self.vocab_size})", "mean": None,
+                "std": None}
+
     def describe(self) -> str:
         where = "the standard library" if self.path is None else repr(self.path)
         return (f"text from {where}: {len(self.train_files)} training / {len(self.val_files)} validation files, "

@@ -1,0 +1,122 @@
+"""``nas search`` over ``transformer_flex`` through the real command: a run end to end (then
+``nas train-best`` on its front), resume after ``kill -9`` equal to a straight run, and bad input
+as one exit-2 line naming the key with nothing written."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+EXPERIMENT = {
+    "seed": 3,
+    "search_space": {"name": "transformer_flex", "params": {
+        "arch_type": "gpt2", "max_layers": 2, "d_model_options": [32, 48], "d_inner_options": [32, 64],
+        "n_head_options": [2, 4], "share_d_inner": False,
+        "dataset": {"name": "text", "params": {"seq_len": 32, "max_bytes": 200000}}}},
+    "objectives": [
+        {"name": "val_ppl", "higher_is_better": False, "evaluator": {"name": "lm_training", "params": {
+            "dataset": {"name": "text", "params": {"seq_len": 32, "max_bytes": 200000}},
+            "steps": 6, "batch_size": 8, "eval_tokens": 2048}}},
+        {"name": "non_emb", "higher_is_better": False, "compute_intensive": False,
+         "evaluator": {"name": "non_embedding_params"}, "constraint": [0, 60000]}],
+    "searcher": {"name": "evolution_pareto", "params": {"num_iters": 2, "init_num_models": 4, "num_random_mix": 1,
+                                                        "mutations_per_parent": 1, "num_crossovers": 1,
+                                                        "min_parents": 2}},
+}
+
+
+def nas(args, cwd, timeout=240):
+    return subprocess.run([sys.executable, "-m", "nas_kernel.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+def write(folder, experiment, name="experiment.yaml"):
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(experiment, f)
+    return path
+
+
+def state(run):
+    frame = pd.read_csv(os.path.join(run, "search_state.csv"))
+    columns = ["archid", "iteration_num", "val_ppl", "non_emb"]
+    return frame.sort_values(columns[:2])[columns].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("straight"))
+    result = nas(["search", write(folder, EXPERIMENT), "-q", "-o", "run"], folder)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return os.path.join(folder, "run")
+
+
+def test_a_search_runs_end_to_end_and_train_best_trains_its_front(straight_run):
+    frame = state(straight_run)
+    assert len(frame) >= 4 and frame["val_ppl"].between(1, 256).all()
+    assert os.listdir(os.path.join(straight_run, "text_cache"))  # one token cache for space and trainer
+    result = nas(["train-best", straight_run, "--epochs", "2"], os.path.dirname(straight_run))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(os.path.join(straight_run, "train_best", "train_best.json"), encoding="utf-8") as f:
+        (record,) = json.load(f)
+    assert record["val_ppl"] < frame["val_ppl"].max() and os.path.isfile(record["weights"])
+    assert os.path.isfile(record["onnx"])
+
+
+def test_resume_after_kill_9_equals_a_straight_run(straight_run, tmp_path):
+    folder = str(tmp_path)
+    path = write(folder, EXPERIMENT)
+    run = os.path.join(folder, "run")
+    process = subprocess.Popen([sys.executable, "-m", "nas_kernel.cli", "search", path, "-q", "-o", "run"],
+                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while time.time() < deadline and process.poll() is None:
+        try:
+            with sqlite3.connect(os.path.join(run, "results.db")) as db:
+                done = db.execute("SELECT COUNT(*) FROM evaluations WHERE objective='val_ppl'").fetchone()[0]
+        except sqlite3.Error:
+            done = 0
+        if done >= 3:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the search finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    result = nas(["search", path, "-q", "-o", "run", "--resume"], folder)
+    assert result.returncode == 0, result.stderr[-2000:]
+    pd.testing.assert_frame_equal(state(run), state(straight_run))
+
+
+BAD = {
+    "empty file": (("search_space.params.dataset.params", {"path": "empty.txt"}), "empty"),
+    "binary file": (("search_space.params.dataset.params", {"path": "blob.bin"}), "binary"),
+    "corpus shorter than a window": (("search_space.params.dataset.params", {"path": "short.txt"}), "seq_len"),
+    "vocab_size too small": (("search_space.params", {"vocab_size": 100}), "vocab_size"),
+    "sequence above the maximum": (("search_space.params", {"max_sequence_length": 16}), "max_sequence_length"),
+    "heads not dividing the width": (("search_space.params", {"d_model_options": [30], "n_head_options": [4]}),
+                                     "n_head_options"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_one_exit_2_line_naming_the_key(case, tmp_path):
+    (where, change), key = BAD[case]
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blob.bin").write_bytes(b"\x7fELF\x00\x01binary")
+    (tmp_path / "short.txt").write_text("tiny\n")
+    experiment = json.loads(json.dumps(EXPERIMENT))
+    target = experiment
+    for part in where.split("."):
+        target = target[part]
+    target.update(change)
+    result = nas(["search", write(str(tmp_path), experiment), "-q", "-o", "run"], str(tmp_path), timeout=60)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert key in lines[0] and "search_space.params" in lines[0]
+    assert not (tmp_path / "run").exists()
