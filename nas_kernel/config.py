@@ -59,7 +59,9 @@ class Experiment:
         ``max_failures``, plus the caller's ``settings`` (resume, progress, earlier_run, on_open)."""
         from nas_kernel.run_context import RunContext
 
-        return RunContext(plugin_manager=self.manager, fingerprint=fingerprint(self.spec),
+        budget = tuple(getattr(self.searcher, "budget_params", ()))
+        return RunContext(plugin_manager=self.manager, fingerprint=fingerprint(self.spec, budget),
+                          experiment=identity(self.spec, budget),
                           max_failures=self.spec.get("max_failures"), **settings)
 
 
@@ -294,10 +296,21 @@ def _kind_of(value: Any) -> str:
             float: "a number"}.get(type(value), type(value).__name__)
 
 
-def fingerprint(spec: Dict[str, Any]) -> str:
-    """Identity of an experiment for resume: everything but where it is written and read from."""
+def identity(spec: Dict[str, Any], budget: Sequence[str] = ()) -> Dict[str, Any]:
+    """What must not change for ``--resume`` to continue a run: the searcher's budget-only
+    settings (``budget``, e.g. ``num_iters``: a finished search continues with a larger one, as an
+    Optuna study does) are left out, and so are where the run is written and read from."""
     material = {k: v for k, v in spec.items() if k not in ("output_dir", "base_dir")}
-    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+    searcher = material.get("searcher")
+    if budget and isinstance(searcher, dict) and isinstance(searcher.get("params"), dict):
+        params = {k: v for k, v in searcher["params"].items() if k not in budget}
+        material["searcher"] = {**searcher, "params": params}
+    return material
+
+
+def fingerprint(spec: Dict[str, Any], budget: Sequence[str] = ()) -> str:
+    """A hash of ``identity(spec, budget)``: what the store keeps to recognise its experiment."""
+    return hashlib.sha256(json.dumps(identity(spec, budget), sort_keys=True, default=str).encode()).hexdigest()
 
 
 # ---- building --------------------------------------------------------------------------------

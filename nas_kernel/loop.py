@@ -55,6 +55,10 @@ class Proposal:
 class IterativeSearcher(Searcher):
     """Base class of searchers on the kernel loop; see the module docstring.
 
+    ``budget_params``: constructor parameters that only say how long to search. ``nas search
+    --resume`` continues a stored run when only these differ (a finished search goes on with a
+    larger ``num_iters``); a subclass adds its own (e.g. a total evaluation budget).
+
     How a run is driven comes from the caller as a ``RunContext`` (``search(run=...)``: the
     ``nas search`` command and the conformance kit pass one). Python code that calls ``search()``
     without one may set these attributes first, Archai-style; ``default_run()`` reads them:
@@ -64,6 +68,8 @@ class IterativeSearcher(Searcher):
     ``fail_fast_in_row``, None = off). ``sampling_patience``: tries per wanted candidate before
     giving up on finding valid, unseen ones. While a search runs, ``self.run`` is its context.
     """
+
+    budget_params: Tuple[str, ...] = ("num_iters",)
 
     def __init__(
         self,
@@ -201,7 +207,7 @@ class IterativeSearcher(Searcher):
                 session.start_iteration(iteration)
                 self.on_start_iteration(iteration)
                 call_lifecycle(self.plugin_manager, "on_start_iteration", searcher=self, iteration=iteration)
-                models, budgets, extra = self._take_proposal(self.propose(iteration))
+                models, budgets, extra = self._take_proposal(self._propose(iteration))
                 if not models:
                     self.stop_reason = self.stop_reason or "the searcher has nothing new to evaluate"
                     break
@@ -246,6 +252,19 @@ class IterativeSearcher(Searcher):
             session.close()
             self.run = None
         return results
+
+    def _propose(self, iteration: int):
+        """``propose``, with the likely cause named when a space method read the module of a model
+        the loop had cleared (``clear_evaluated_models``, Archai's default)."""
+        try:
+            return self.propose(iteration)
+        except (AttributeError, TypeError) as exc:
+            if not (self.clear_evaluated_models and "'NoneType' object" in str(exc)):
+                raise
+            raise type(exc)(
+                f"{exc} (in iteration {iteration}: a search space method probably read model.arch of a model "
+                "the search had already cleared, since searcher.params.clear_evaluated_models is true, Archai's "
+                "default; rebuild the model from its archid there, or set clear_evaluated_models: false)") from exc
 
     def _take_proposal(self, proposal) -> Tuple[List[ArchaiModel], List[Optional[float]], Dict[str, List[Any]]]:
         if not isinstance(proposal, Proposal):
@@ -311,14 +330,27 @@ def _rows(columns: Dict[str, List[Any]], n: int) -> List[Dict[str, Any]]:
 
 
 def _best_text(results: SearchResults) -> str:
-    parts = []
-    if results.objectives is None:
+    """The progress bar's summary: the best model so far by the first objective, with all its
+    values (one model's values, never the best of each objective from different models)."""
+    if results.objectives is None or not results.results:
         return ""
-    for name, hib in results.objectives.higher_is_better.items():
-        col = np.asarray(results.results[-1][name], dtype=float) if results.results else np.array([])
-        if col.size and not np.isnan(col).all():
-            parts.append(f"{name}={np.nanmax(col) if hib else np.nanmin(col):.4g}")
-    return " ".join(parts)
+    names = list(results.objectives.higher_is_better)
+    if not names:
+        return ""
+    first, hib = names[0], results.objectives.higher_is_better[names[0]]
+    best = None
+    for entry in results.results:
+        column = np.asarray(entry[first], dtype=float)
+        for i, value in enumerate(column):
+            if np.isnan(value):
+                continue
+            if best is None or (value > best[0] if hib else value < best[0]):
+                best = (value, entry, i)
+    if best is None:
+        return ""
+    _, entry, i = best
+    values = " ".join(f"{n}={float(entry[n][i]):.4g}" for n in names)
+    return f"best {entry['archid'][i]}: {values}"
 
 
 def _iteration_bar(enabled: bool, total: int):

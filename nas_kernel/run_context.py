@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 #: what a new (not resumed) search does with an earlier run found in its output directory
 EARLIER_RUN_CHOICES = ("move_aside", "refuse")
@@ -41,6 +41,8 @@ class RunContext:
             ``"refuse"`` (``nas search``: exit 2, nothing touched). A live run always refuses.
         on_open: called with the output directory once the run holds it and the store accepted
             it, before anything is evaluated (``nas search`` saves the experiment file there).
+        experiment: what identifies the experiment, as data (``nas_kernel.config.identity``):
+            stored with the run, so a refused ``--resume`` can name the keys that differ.
     """
 
     plugin_manager: Any = None
@@ -50,6 +52,7 @@ class RunContext:
     max_failures: Optional[int] = None
     earlier_run: str = "move_aside"
     on_open: Optional[Callable[[str], None]] = None
+    experiment: Optional[Dict[str, Any]] = None
 
     def __post_init__(self) -> None:
         if self.earlier_run not in EARLIER_RUN_CHOICES:

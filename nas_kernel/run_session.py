@@ -52,8 +52,12 @@ class RunSession:
             raise StoreError(f"nothing to resume: {db_path(self.output_dir)} does not exist")
         self._lock.acquire()
         try:
-            if preflight(self.output_dir, self.fingerprint, resume=self.run.resume,
-                         earlier_run=self.run.earlier_run):
+            try:
+                moving = preflight(self.output_dir, self.fingerprint, resume=self.run.resume,
+                                   earlier_run=self.run.earlier_run)
+            except StoreError as exc:
+                raise StoreError(f"{exc}{self._differing_keys()}") from None
+            if moving:
                 self.moved_to = move_earlier_run(self.output_dir)
                 print(f"nas: {self.output_dir} held an earlier search; moved it to {self.moved_to} "
                       "(nothing deleted); this search starts fresh", file=sys.stderr)
@@ -63,6 +67,10 @@ class RunSession:
                 store.set_meta("schema", SCHEMA_VERSION)
                 store.set_meta("created", repr(time.time()))
                 store.set_meta("describe", self.describe)
+            if self.run.experiment is not None:  # what a refused --resume compares against
+                from nas_kernel.jsonable import plain
+
+                store.set_json("experiment", plain(self.run.experiment))
             store.conn.execute("DELETE FROM meta WHERE key='ended_at'")
             for key, value in (("status", "running"), ("pid", str(os.getpid())), ("host", this_host()),
                                ("started_at", repr(time.time()))):
@@ -76,6 +84,26 @@ class RunSession:
             self._release()
             raise
         return store
+
+    def _differing_keys(self) -> str:
+        """`` The keys that differ: seed (1 -> 2), ...`` between the stored experiment and this
+        one, when both are known; else nothing."""
+        if self.run.experiment is None:
+            return ""
+        try:
+            probe = Store(db_path(self.output_dir), readonly=True)
+            try:
+                stored = probe.get_json("experiment")
+            finally:
+                probe.close()
+        except Exception:
+            return ""
+        if stored is None:
+            return ""
+        from nas_kernel.jsonable import plain
+
+        changes = differing_keys(stored, plain(self.run.experiment))
+        return f" The keys that differ: {'; '.join(changes)}." if changes else ""
 
     # ---- recording -------------------------------------------------------------------------
     def attach(self, objectives: Any) -> None:
@@ -153,6 +181,24 @@ class RunSession:
             self.store.close()
             self.store = None
         self._lock.release()
+
+
+def differing_keys(old: Any, new: Any, prefix: str = "") -> List[str]:
+    """``key (old -> new)`` for each dotted key whose value differs between two experiments."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: List[str] = []
+        for key in sorted(set(old) | set(new), key=str):
+            where = f"{prefix}.{key}" if prefix else str(key)
+            if key not in old:
+                out.append(f"{where} (not set -> {new[key]!r})")
+            elif key not in new:
+                out.append(f"{where} ({old[key]!r} -> not set)")
+            else:
+                out.extend(differing_keys(old[key], new[key], where))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [c for i, (a, b) in enumerate(zip(old, new)) for c in differing_keys(a, b, f"{prefix}[{i}]")]
+    return [] if old == new else [f"{prefix} ({old!r} -> {new!r})"]
 
 
 def move_earlier_run(output_dir: str) -> str:
