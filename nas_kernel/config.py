@@ -357,18 +357,22 @@ def check_data_fits(experiment: Experiment) -> None:
     """Before the first evaluation: one sample model of the space takes one batch of each
     training evaluator's data (``nas_kernel.data_fit``); a mismatch is a ``ConfigError`` naming
     the space and the dataset and what each says."""
-    from nas_kernel.data_fit import describe_data, describe_space, mismatches
+    from nas_kernel.data_fit import DataUnreadable, describe_data, describe_space, mismatches
 
     spec = experiment.spec
     space_key = f"search_space {spec['search_space']['name']}"
     # objectives are kept in the experiment's order, so the i-th is objectives[i]
     evaluators = list(enumerate(o["evaluator"] for o in experiment.objectives.objectives.values()))
-    for i, provider, exc in mismatches(experiment.search_space, evaluators):
-        data_key = _dataset_key(spec["objectives"][i]["evaluator"], f"objectives[{i}].evaluator")
-        data = describe_data(provider) if provider is not None else "its data"
-        message = (f"{space_key} builds {describe_space(experiment.search_space)}; {data_key} gives {data}: "
-                   f"{exc}{_fit_hint(spec, provider, experiment)}")
-        raise ConfigError(message, source=experiment.source)
+    try:
+        for i, provider, exc in mismatches(experiment.search_space, evaluators):
+            data_key = _dataset_key(spec["objectives"][i]["evaluator"], f"objectives[{i}].evaluator")
+            data = describe_data(provider) if provider is not None else "its data"
+            message = (f"{space_key} builds {describe_space(experiment.search_space)}; {data_key} gives {data}: "
+                       f"{exc}{_fit_hint(spec, provider, experiment)}")
+            raise ConfigError(message, source=experiment.source)
+    except DataUnreadable as exc:  # e.g. an image that cannot be decoded: named, before the search
+        data_key = _dataset_key(spec["objectives"][exc.label]["evaluator"], f"objectives[{exc.label}].evaluator")
+        raise ConfigError(f"{data_key}: {exc}", source=experiment.source) from None
 
 
 def _dataset_key(comp: Dict[str, Any], key: str) -> str:

@@ -35,6 +35,15 @@ class DataMismatch(ValueError):
     """The data does not fit the model: ``str()`` says what the data gives and what failed."""
 
 
+class DataUnreadable(ValueError):
+    """Reading one batch of an evaluator's data failed (a file that cannot be decoded): ``label``
+    says whose data, ``__cause__`` is the reader's error."""
+
+    def __init__(self, label: Any, error: BaseException) -> None:
+        self.label = label
+        super().__init__(str(error))
+
+
 def training_data(evaluator: Any) -> Optional[Any]:
     """The dataset provider ``evaluator`` trains on (looking through wrappers), or None."""
     seen = 0
@@ -213,3 +222,5 @@ def mismatches(space: Any, evaluators: List[Tuple[str, Any]]) -> Iterator[Tuple[
             check_evaluator(evaluator, model)
         except DataMismatch as exc:
             yield label, training_data(evaluator), exc
+        except (ValueError, OSError) as exc:  # the data could not be read: the user's to fix, named
+            raise DataUnreadable(label, exc) from exc

@@ -31,7 +31,11 @@ def decode_all(root: str, files: Files, size: Tuple[int, int], channels: int, ou
     """``(X uint8 (N, channels, H, W), y int64 (N,))`` of ``files``, decoded into ``out`` if given."""
     X = out if out is not None else np.empty((len(files), channels) + tuple(size), dtype=np.uint8)
     for i, (rel, *_) in enumerate(files):
-        X[i] = decode(os.path.join(root, rel), size, channels)
+        path = os.path.join(root, rel)
+        try:  # every pixel is read here: a file whose header was fine can still be cut short
+            X[i] = decode(path, size, channels)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise ValueError(f"cannot decode {path}: {exc}; replace or remove the file") from None
     return X, np.array([f[1] for f in files], dtype=np.int64)
 
 
@@ -56,7 +60,12 @@ def cached_arrays(cache_dir: str, root: str, files: Files, size: Tuple[int, int]
                 os.makedirs(tmp)
                 X = np.lib.format.open_memmap(os.path.join(tmp, "X.npy"), mode="w+", dtype=np.uint8,
                                               shape=(len(files), channels) + tuple(size))
-                _, y = decode_all(root, files, size, channels, out=X)
+                try:
+                    _, y = decode_all(root, files, size, channels, out=X)
+                except ValueError:  # a bad image: no half-decoded entry is left behind
+                    del X
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
                 X.flush()
                 del X
                 np.save(os.path.join(tmp, "y.npy"), y)

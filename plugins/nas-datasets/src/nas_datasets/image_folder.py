@@ -28,8 +28,28 @@ def check_size(size: Any) -> Tuple[int, int]:
     return (int(values[0]), int(values[-1]))
 
 
+def refuse_empty_class_folders(root: str, what: str) -> None:
+    """A class folder without images is refused, not skipped: it is usually a copy that went wrong,
+    and skipping it would silently train a model with one class fewer."""
+    from nas_datasets.image_files import EXTENSIONS
+
+    empty = []
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if name.startswith(".") or not os.path.isdir(folder):
+            continue
+        if not any(f.lower().endswith(EXTENSIONS) and not f.startswith(".") for f in os.listdir(folder)):
+            empty.append(name)
+    if empty:
+        raise ValueError(f"{what}: class folder(s) {', '.join(empty)} of {root} hold no images "
+                         f"({', '.join(EXTENSIONS)}); add images or remove the folder(s)")
+
+
 class ImageFolder(ArrayDataset):
     """A folder with one sub-folder of images per class, resized to ``size``, standardised per channel.
+
+    A class sub-folder without images is refused (not skipped); every image is decoded when the
+    cache is built, and one that cannot be (a truncated file) is named.
 
     Args:
         root: the training folder (relative paths are read from the experiment file's folder).
@@ -61,8 +81,11 @@ class ImageFolder(ArrayDataset):
         roots = {"train": resolve_path(root, base_dir, "root", folder=True),
                  "val": None if val_root is None else resolve_path(val_root, base_dir, "val_root", folder=True),
                  "test": None if test_root is None else resolve_path(test_root, base_dir, "test_root", folder=True)}
-        self.classes = class_folders(roots["train"], "root")
         names = {"train": "root", "val": "val_root", "test": "test_root"}
+        for split, folder in roots.items():
+            if folder is not None:
+                refuse_empty_class_folders(folder, names[split])
+        self.classes = class_folders(roots["train"], "root")
         self.files = {k: None if r is None else scan(r, self.classes, names[k]) for k, r in roots.items()}
         found = [f for files in self.files.values() if files for f in files]
         self.channels = common_channels(found, channels, roots["train"], "root")
