@@ -3,8 +3,8 @@
 installed plugin must accept such overrides, and annotated ones, for every method it offers.
 
 The classes are discovered (the kernel's public names and each plugin package's ``__all__``,
-found through the ``nas_kernel`` entry points), so a new base class is covered without editing
-this file. Each override is compiled as user code in its own module namespace, because
+found through the ``nas_kernel`` entry points, and every project class those derive from), so a
+new base class is covered without editing this file. Each override is compiled as user code in its own module namespace, because
 ``overrides`` finds the base class by reading the class statement that is being executed.
 """
 from __future__ import annotations
@@ -36,8 +36,9 @@ def _roots():
 
 
 def _public_classes():
-    """Every class a package exports, once. A name whose module needs a missing optional
-    library is left out: it cannot be subclassed here either."""
+    """Every class a package exports, and the project classes they derive from, once. A name
+    whose module needs a missing optional library is left out: it cannot be subclassed here
+    either."""
     classes = {}
     for package in _packages():
         try:
@@ -53,6 +54,10 @@ def _public_classes():
                 if issubclass(obj, enum.Enum) and len(obj):
                     continue  # an enumeration with members cannot be subclassed at all
                 classes.setdefault(obj, f"{package}.{name}")
+    for cls in list(classes):  # the bases they are built on (nas_kernel.loop.IterativeSearcher ...)
+        for base in cls.__mro__[1:]:
+            if base.__module__.split(".")[0] in _roots() and not base.__name__.startswith("_"):
+                classes.setdefault(base, f"{base.__module__}.{base.__name__}")
     return classes
 
 
@@ -143,7 +148,9 @@ def test_every_public_class_accepts_overrides_with_and_without_annotations():
                     refused.append(f"{label}.{name} ({'annotated' if annotations else 'unannotated'}): {exc}")
                     continue
                 assert ported.__dict__[name] is not None and issubclass(ported, cls)
-    assert not refused, f"{len(refused)} of {walked} overrides refused:\n" + "\n".join(refused)
+    assert not refused, (f"{len(refused)} of {walked} overrides refused (derive the class or its base from "
+                         "nas_kernel.api.overridable.OpenOverrides, or OpenModuleOverrides for a torch module):\n"
+                         + "\n".join(refused))
     assert walked > 500  # every plugin's classes were walked, not a handful
 
 
