@@ -179,14 +179,22 @@ def _scaled(row: np.ndarray, low, high, series: RunSeries, names: Sequence[str])
     return np.array([f if series.higher_is_better(n) or s == 0 else 1 - f for f, n, s in zip(frac, names, span)])
 
 
+def shared_objectives(runs: Sequence[RunSeries]) -> List[str]:
+    """The objectives every run has, with the same direction; ``ValueError`` naming each run's
+    objectives when there is none (checked before any plot is written)."""
+    shared = [n for n in runs[0].names if all(n in r.names and r.higher_is_better(n) == runs[0].higher_is_better(n)
+                                              for r in runs)]
+    if not shared:
+        listed = "; ".join(f"{r.label}: {', '.join(r.names) or 'none'}" for r in runs)
+        raise ValueError(f"the runs share no objective to compare ({listed}); nothing was written")
+    return shared
+
+
 def comparison_figure(runs: Sequence[RunSeries]):
     """Several runs on shared axes: best-so-far of every objective they share against the
     evaluation count, and, with two or more shared objectives, their final fronts overlaid."""
     plt = _pyplot()
-    shared = [n for n in runs[0].names if all(n in r.names and r.higher_is_better(n) == runs[0].higher_is_better(n)
-                                              for r in runs)]
-    if not shared:
-        raise ValueError("the runs share no objective to compare")
+    shared = shared_objectives(runs)
     panels = len(shared) + (1 if len(shared) >= 2 else 0)
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), squeeze=False)
     colors = plt.get_cmap("tab10")
@@ -231,14 +239,16 @@ def write_run_plots(directory: str, out: str, compare: Sequence[str] = ()) -> Li
     """Best-so-far and parallel coordinates of the run, plus a comparison with ``compare``
     runs when given; returns the PNG paths."""
     series = read_series(directory)
-    paths = [save_figure(best_so_far_figure(series), out, "best_so_far")]
-    if len(series.names) >= 2:
-        paths.append(save_figure(parallel_coordinates_figure(series), out, "parallel_coordinates"))
-    if compare:
-        others = [read_series(d) for d in compare]
+    others = [read_series(d) for d in compare]
+    if others:  # refused before anything is written
         labels = _unique_labels([series.label] + [o.label for o in others])
         for run, label in zip([series] + others, labels):
             run.label = label
+        shared_objectives([series] + others)
+    paths = [save_figure(best_so_far_figure(series), out, "best_so_far")]
+    if len(series.names) >= 2:
+        paths.append(save_figure(parallel_coordinates_figure(series), out, "parallel_coordinates"))
+    if others:
         paths.append(save_figure(comparison_figure([series] + others), out, "comparison"))
     return paths
 

@@ -41,6 +41,7 @@ def show(directory: str, show_all: bool = False) -> int:
         try:
             describe = store.get_meta("describe") or ""
             total, failed = store.count_evaluations(), store.count_evaluations("failed")
+            evaluated = store.conn.execute("SELECT COUNT(DISTINCT archid) FROM evaluations").fetchone()[0]
             failures = store.failures()
         finally:
             store.close()
@@ -49,7 +50,9 @@ def show(directory: str, show_all: bool = False) -> int:
     models = sum(len(r["archid"]) for r in results.results)
     status = read_run_state(directory).describe()  # running (heartbeat age) / finished / stopped / failed / stale
     click.echo(f"{directory}: {status}; {describe}")
-    click.echo(f"{results.iteration_num} iterations, {models} models, {total} evaluations ({failed} failed)")
+    # a running search stores each evaluation at once but an iteration only when it ends: say both
+    click.echo(f"{results.iteration_num} iterations done ({models} models in them); {total} evaluations of "
+               f"{evaluated} models so far ({failed} failed)")
     if models:
         label = "All models" if show_all else f"Pareto front ({len(results.get_pareto_frontier()['models'])} models)"
         click.echo(f"\n{label}:")
