@@ -33,14 +33,16 @@ class Int8Cost(ModelEvaluator):
             (random inputs calibrate when it is absent and only size or latency is asked).
         training: the training evaluator for the accuracy metrics (with ``checkpoint_dir``).
         calibration_samples: how many training inputs calibrate the activations.
-        threads, warmups, samples: ONNX Runtime timing for ``latency_ms``.
+        threads, warmups, samples, clock: ONNX Runtime timing for ``latency_ms`` (``clock``:
+            ``wall``, or ``thread_cpu`` for one thread on a machine other jobs share).
         input_shape: the export's input when the network does not say it (batch first).
         seed: which calibration samples are drawn.
     """
 
     def __init__(self, metric: str = "size_mb", mode: str = "static", dataset: Optional[DatasetProvider] = None,
                  training: Optional[ModelEvaluator] = None, calibration_samples: int = 32, threads: int = 1,
-                 warmups: int = 3, samples: int = 15, input_shape: Optional[List[int]] = None, seed: int = 0) -> None:
+                 warmups: int = 3, samples: int = 15, clock: str = "wall", input_shape: Optional[List[int]] = None,
+                 seed: int = 0) -> None:
         self.metric = check_choice("metric", metric, METRICS)
         self.mode = check_choice("mode", mode, MODES)
         if self.metric in ("accuracy", "accuracy_drop"):
@@ -54,7 +56,7 @@ class Int8Cost(ModelEvaluator):
         self.calibration_samples = check_int("calibration_samples", calibration_samples, 1)
         from nas_edge.timing import TimingSettings
 
-        self.timing = TimingSettings.checked("cpu", "onnxruntime", threads, 1, warmups, samples)
+        self.timing = TimingSettings.checked("cpu", "onnxruntime", threads, 1, warmups, samples, clock=clock)
         self.input_shape = check_shape("input_shape", input_shape)
         self.seed = check_int("seed", seed, 0)
         from nas_edge.onnx_export import require_onnxruntime
@@ -93,22 +95,9 @@ class Int8Cost(ModelEvaluator):
         return self._accuracy(arch, budget)
 
     def _latency(self, blob: bytes, shape) -> float:
-        import time
+        from nas_edge.timing import time_onnx_ms
 
-        import numpy as np
-
-        from nas_edge.timing import onnx_session
-
-        session = onnx_session(blob, self.timing)
-        feed = {session.get_inputs()[0].name: np.random.default_rng(0).standard_normal(shape).astype("float32")}
-        for _ in range(self.timing.warmups):
-            session.run(None, feed)
-        times = []
-        for _ in range(self.timing.samples):
-            start = time.perf_counter()
-            session.run(None, feed)
-            times.append(time.perf_counter() - start)
-        return self.timing.reduce(times) * 1000.0
+        return time_onnx_ms(blob, shape, self.timing)
 
     def _accuracy(self, arch: ArchaiModel, budget: Optional[float]) -> float:
         state, fp32 = trained_state(self.training, arch, budget)

@@ -116,11 +116,23 @@ def onnx_session(blob: bytes, settings: TimingSettings):
     return ort.InferenceSession(blob, sess_options=options, providers=providers)
 
 
+def time_onnx_ms(blob: bytes, shape, settings: TimingSettings) -> float:
+    """Milliseconds per onnxruntime run of the ONNX model ``blob`` on a random input of ``shape``."""
+    import numpy as np
+
+    example = np.random.default_rng(0).standard_normal(tuple(shape)).astype("float32")
+    return settings.reduce(_session_times(onnx_session(blob, settings), example, settings)) * 1000.0
+
+
 def _onnxruntime_times(module, example, settings: TimingSettings) -> List[float]:
     from nas_edge.onnx_export import export_onnx
 
     session = onnx_session(export_onnx(module.cpu(), example.cpu()), settings)
-    feed = {session.get_inputs()[0].name: example.cpu().numpy()}
+    return _session_times(session, example.cpu().numpy(), settings)
+
+
+def _session_times(session, example, settings: TimingSettings) -> List[float]:
+    feed = {session.get_inputs()[0].name: example}
     for _ in range(settings.warmups):
         session.run(None, feed)
     return [settings.time(lambda: session.run(None, feed)) for _ in range(settings.samples)]
