@@ -7,7 +7,8 @@
 #   3. the embedded default experiment with partial_training on cuda at bf16,
 #   4. a two-worker process pool pinned to the GPU,
 #   5. one DARTS search step on the GPU (when the darts searcher has a `device` parameter),
-#   6. training throughput, the GPU next to the CPU in one run.
+#   6. training throughput, the GPU next to the CPU in one run,
+#   7. a mobilenet latency table built on the GPU, its predictions against measured latency.
 # Usage: bash scripts/gpu_check.sh              (PYTHON=python3.12 to choose the interpreter)
 #        GPU_CHECK_DEVICE=cpu bash scripts/gpu_check.sh   checks the script itself on a CPU box (fp32)
 # Prepare the wheels on a machine with network (then carry .whl/ along, it is git-ignored):
@@ -75,7 +76,8 @@ step "CUDA-parametrised tests"
 run "device tests" 300 "$PYTHON" -m pytest -q -rs \
     tests/test_devices.py plugins/nas-evaluators/tests/test_devices_training.py \
     plugins/nas-evaluators/tests/test_pool_devices.py plugins/nas-evaluators/tests/test_devices_profiling.py \
-    plugins/nas-evaluators/tests/test_devices_cli.py "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule"
+    plugins/nas-evaluators/tests/test_devices_cli.py "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule" \
+    "plugins/nas-edge/tests/test_latency_table.py::test_builds_and_predicts_on_each_device_and_runtime"
 SUPERGRAPH_CUDA=$("$PYTHON" -m pytest -q --collect-only plugins/nas-supergraph/tests -k "cuda or device" 2>/dev/null | grep -c "::" || true)
 if [ "${SUPERGRAPH_CUDA:-0}" -gt 0 ]; then
     run "supergraph device tests" 150 "$PYTHON" -m pytest -q -rs plugins/nas-supergraph/tests -k "cuda or device"
@@ -178,6 +180,10 @@ else
         --device cpu --device cuda --data digits --epochs 1 --repeats 1
     run "throughput (3x32x32, GPU)" 120 "$PYTHON" tests/benchmarks/training_throughput.py --device cuda --epochs 2 --repeats 2
 fi
+
+step "latency table on $DEVICE: predicted against measured (mobilenet, 30 random archs)"
+run "latency table" 240 "$PYTHON" tests/benchmarks/latency_table.py --device "$DEVICE" --archs 30 \
+    --resolution 128 --runtimes torch --samples 10 --clock wall
 
 step "done: $FAILED failed step(s) in $(( $(date +%s) - START )) s (scratch: $SCRATCH)"
 exit "$FAILED"

@@ -10,7 +10,7 @@ that will actually ship.
 from __future__ import annotations
 
 import copy
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from overrides import overrides
 

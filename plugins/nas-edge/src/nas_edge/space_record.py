@@ -8,7 +8,7 @@ table, so the ``latency_table`` evaluator rebuilds the same space through the ke
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 
 def _data_sizes(provider: Any) -> Dict[str, Any]:
