@@ -31,7 +31,7 @@ def make_cli() -> click.Group:
 
     @cli.group(name="plugins")
     def plugins_group() -> None:
-        """Installed plugins: list them, or scaffold a new one."""
+        """Installed plugins: list them, check one's components, or scaffold a new one."""
 
     @plugins_group.command(name="list")
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable rows with stable keys.")
@@ -44,6 +44,20 @@ def make_cli() -> click.Group:
         if hook:
             rows = [r for r in rows if hook in r["hooks"]]
         click.echo(json.dumps(rows, indent=2) if as_json else render_plugins(rows))
+
+    @plugins_group.command(name="check")
+    @click.argument("name")
+    def plugins_check(name: str) -> None:
+        """Import every component of plugin NAME and name those that fail (exit 1)."""
+        from nas_kernel.plugin_listing import check_rows, render_checks
+
+        manager = _manager()
+        if name not in {r["name"] for r in manager.plugin_rows()}:
+            fail(f"no plugin named {name!r}; 'nas plugins list' shows the installed ones")
+        rows = check_rows(manager, name)
+        click.echo(render_checks(name, rows))
+        if any(r["status"] != "ok" for r in rows):
+            sys.exit(EXIT_FAILED)
 
     @plugins_group.command(name="new")
     @click.argument("name")

@@ -51,8 +51,11 @@ class ComponentEntry:
                 for part in attr.split("."):
                     obj = getattr(obj, part)
             except Exception as exc:
-                advice = (f" Please run `pip install --force-reinstall {self.plugin.distribution}`."
-                          if self.plugin.distribution else "")
+                if not isinstance(exc, ImportError):  # the module ran and raised: its code, not its install
+                    advice = f" This is a bug in the plugin's code; `nas plugins check {self.plugin.name}` names it."
+                else:
+                    advice = (f" Please run `pip install --force-reinstall {self.plugin.distribution}`."
+                              if self.plugin.distribution else "")
                 raise ComponentError(
                     f"{label(self.kind)} {self.name!r} of plugin {self.plugin.describe()} failed to import "
                     f"{self.factory!r}: {type(exc).__name__}: {exc}.{advice}"
