@@ -15,6 +15,7 @@ from nas_kernel.api.objectives import SearchObjectives
 from nas_kernel.api.results import SearchResults
 from nas_kernel.run_files import CACHE_YAML, PARETO_JSON, PARETO_MODELS, PLOTS, SEARCH_STATE  # noqa: F401
 from nas_kernel.store import Store, StoreError, db_path
+from nas_kernel.training_facts import FACTS, training_facts
 
 
 @dataclass
@@ -54,6 +55,9 @@ def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
     schema = ObjectiveSchema(specs)
     values = {(name, archid, budget_key(budget)): ev.value if ev.ok else None
               for name, archid, budget, ev in evaluations}
+    facts = {(name, archid, budget_key(budget)): training_facts(ev.metadata)
+             for name, archid, budget, ev in evaluations if ev.metadata}
+    trained = [n for n in schema.objective_names if schema.is_expensive(n)]
     results = SearchResults(search_space, schema)
     by_iteration: Dict[int, list] = {}
     for iteration, archid, bkey, extra, wall in candidates:
@@ -72,6 +76,11 @@ def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
         for _, _, extra, _ in rows:
             extra_keys.extend(k for k in extra if k not in extra_keys)
         extra_cols = {k: [extra.get(k) for _, _, extra, _ in rows] for k in extra_keys}
+        # what the (first) trained objective's evaluator recorded: epochs, ACT stop, momentum
+        found = [facts.get((trained[0], archid, bkey), {}) if trained else {} for archid, bkey, _, _ in rows]
+        for key in FACTS:
+            if key not in extra_cols and any(key in f for f in found):
+                extra_cols[key] = [f.get(key) for f in found]
         results.add_iteration_results(models, objective_values, extra_cols,
                                       walltime_hours=[w for _, _, _, w in rows])
     return results

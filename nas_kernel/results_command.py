@@ -11,13 +11,27 @@ from nas_kernel.exports import load_results, open_store
 from nas_kernel.runstate import read_run_state
 from nas_kernel.store import StoreError
 from nas_kernel.tables import number, render
+from nas_kernel.training_facts import FACTS
 
 from nas_kernel.cli_exit import EXIT_BAD_INPUT, EXIT_OK, error  # noqa: E402
 from nas_kernel.run_files import PLOTS  # noqa: E402
 
 
+#: per-candidate columns shown after the objectives when a run has them: the budget a
+#: multi-fidelity searcher gave, and what a training evaluator recorded (``training_facts``)
+DETAIL_COLUMNS = ("budget",) + FACTS
+
+
 def front_table(results, only_front: bool = True) -> str:
     names = list(results.objectives.objective_names)
+    details = [c for c in DETAIL_COLUMNS if c not in names and any(
+        any(v is not None for v in entry.get(c) or []) for entry in results.results)]
+
+    def detail(it: int, archid: str) -> list:
+        entry = results.results[it]
+        j = entry["archid"].index(archid) if archid in entry["archid"] else None
+        return [_cell(None if j is None or c not in entry else entry[c][j]) for c in details]
+
     if only_front:
         front = results.get_pareto_frontier()
         models = front["models"]
@@ -25,13 +39,23 @@ def front_table(results, only_front: bool = True) -> str:
         iters = front["iteration_nums"]
         order = sorted(range(len(models)), key=lambda i: tuple(
             -columns[n][i] if results.objectives.higher_is_better[n] else columns[n][i] for n in names))
-        rows = [[models[i].archid] + [number(columns[n][i]) for n in names] + [str(iters[i])] for i in order]
+        rows = [[models[i].archid] + [number(columns[n][i]) for n in names] + detail(int(iters[i]), models[i].archid)
+                + [str(iters[i])] for i in order]
     else:
         rows = []
         for it, entry in enumerate(results.results):
             for j, archid in enumerate(entry["archid"]):
-                rows.append([archid] + [number(float(entry[n][j])) for n in names] + [str(it)])
-    return render(["archid"] + names + ["iteration"], rows)
+                rows.append([archid] + [number(float(entry[n][j])) for n in names]
+                            + [_cell(entry[c][j] if c in entry else None) for c in details] + [str(it)])
+    return render(["archid"] + names + details + ["iteration"], rows)
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return number(value) if isinstance(value, float) else str(value)
 
 
 def show(directory: str, show_all: bool = False) -> int:

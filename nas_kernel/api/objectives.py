@@ -309,14 +309,18 @@ class SearchObjectives(OpenOverrides):
             self._cache[(name, archid, budget_key(budget))] = evaluation
 
     def save_cache(self, file_path: str) -> None:
-        """Write the cache as a YAML list of plain records (safe to load anywhere)."""
+        """Write the cache as a YAML list of plain records (safe to load anywhere), each with the
+        training facts its evaluator recorded (``nas_kernel.training_facts``)."""
         import yaml
+
+        from nas_kernel.training_facts import training_facts
 
         rows = []
         for (name, archid, bkey), ev in self._cache.items():
             rows.append({
                 "objective": name, "archid": archid, "budget": float(bkey) if bkey else None,
                 "value": ev.value, "status": ev.status, "error": ev.error, "seconds": round(ev.seconds, 6),
+                **training_facts(ev.metadata),
             })
         with open(file_path, "w", encoding="utf-8") as f:
             yaml.safe_dump(rows, f, sort_keys=False)

@@ -18,6 +18,7 @@ import yaml
 from nas_dashboard.runs import Run
 from nas_dashboard.status import run_state
 from nas_kernel.config import SAVED_EXPERIMENT
+from nas_kernel.training_facts import training_facts
 
 PAGE = 5000  # rows per response; the page asks again while ``more`` is true
 MAX_EXPERIMENT_BYTES = 1 << 20
@@ -97,18 +98,20 @@ def overview(run: Run) -> Dict[str, Any]:
 
 
 def evaluations(run: Run, since: int) -> Dict[str, Any]:
-    """Evaluation rows with rowid >= ``since`` (metadata left out: the model page has it)."""
+    """Evaluation rows with rowid >= ``since``; of the metadata only the training facts (epochs
+    trained, ACT stop, momentum, Ray node: ``nas_kernel.training_facts``), the model page has the rest."""
     with run.connect() as conn:
         top = conn.execute("SELECT MAX(rowid) FROM evaluations").fetchone()[0] or 0
         reset = since > top  # the store shrank (recreated under the page): start the page over
         rows = conn.execute(
-            "SELECT rowid, objective, archid, budget_key, budget, value, status, error, seconds, iteration, created "
-            "FROM evaluations WHERE rowid >= ? ORDER BY rowid LIMIT ?", (0 if reset else since, PAGE + 1)).fetchall()
+            "SELECT rowid, objective, archid, budget_key, budget, value, status, error, seconds, iteration, created, "
+            "metadata FROM evaluations WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+            (0 if reset else since, PAGE + 1)).fetchall()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     keys = ("id", "objective", "archid", "budget_key", "budget", "value", "status", "error", "seconds",
             "iteration", "created")
-    out = [{k: finite(v) for k, v in zip(keys, row)} for row in rows]
+    out = [dict({k: finite(v) for k, v in zip(keys, row)}, facts=training_facts(_json(row[-1]))) for row in rows]
     cursor = out[-1]["id"] if out else (0 if reset else since)
     return {"rows": out, "cursor": cursor, "more": more, "reset": reset}
 

@@ -2,32 +2,10 @@
 accuracy was still rising fastest, in proportion to that momentum."""
 from __future__ import annotations
 
-import math
 import random
-from typing import Dict, List, Optional, Sequence
+from typing import Dict
 
-
-def momentum_record(history: Optional[Sequence[float]]) -> List[float]:
-    """HiveNAS's per-epoch record of validation accuracies ``history``: the first two entries are
-    the accuracies, every later one the ratio of successive gains (0 when the previous gain was 0)."""
-    values = [float(v) for v in history or []]
-    record: List[float] = []
-    for i, acc in enumerate(values):
-        if i < 2:
-            record.append(acc)
-            continue
-        previous_gain = values[i - 1] - values[i - 2]
-        record.append(0.0 if previous_gain == 0 else (acc - values[i - 1]) / previous_gain)
-    return record
-
-
-def momentum_score(history: Optional[Sequence[float]], fallback: float) -> float:
-    """Mean of the per-epoch record (``momentum_record``). Without a history, ``fallback``."""
-    if not history:
-        return fallback
-    record = momentum_record(history)
-    score = sum(record) / len(record)
-    return score if math.isfinite(score) else 0.0
+from nas_kernel.momentum import momentum_record, momentum_score  # noqa: F401  (the score is defined once, in the kernel)
 
 
 def allocate_epochs(scores: Dict[str, float], epochs: Dict[str, float], pool: int, rng: random.Random

@@ -95,6 +95,9 @@ function deriveModels(d) {
     m.iteration = cand ? cand.iteration : Math.min(...all.map(r => r.iteration ?? Infinity));
     if (!Number.isFinite(m.iteration)) m.iteration = null;
     m.parent = cand ? cand.parent : null;
+    // what the first trained objective's evaluator recorded: epochs, ACT stop, momentum, Ray node
+    const trained = objs.find(o => o.compute_intensive && m.rows[o.name]);
+    m.facts = trained ? (m.rows[trained.name].facts || {}) : {};
     m.seconds = all.reduce((s, r) => s + (r.seconds || 0), 0);
     m.errors = all.filter(r => r.status !== "ok").map(r => `${r.objective}: ${r.error || r.status}`);
     const violated = Object.entries(constraints).some(([name, b]) => m.rows[name] && m.rows[name].status === "ok" && !inRange(m.rows[name].value, b));
@@ -325,6 +328,9 @@ function renderPareto(run) {
       onClick: (evt, items) => { if (items.length) location.hash = modelHref(run, items[0].element.$context.raw.archid); } } });
 }
 
+// training facts shown as columns when any model has them ([name, numeric]; nas_kernel.training_facts)
+const FACT_COLUMNS = [["epochs_trained", true], ["act_stopped", false], ["momentum", true], ["ray_node", false]];
+
 function renderTable(run) {
   const d = runData(run), objs = objectives(d);
   const table = document.getElementById("eval-table");
@@ -334,6 +340,11 @@ function renderTable(run) {
   const cols = [{ key: "archid", label: "archid" }, { key: "iteration", label: "iteration", num: true }];
   if (hasBudget) cols.push({ key: "budget", label: "budget", num: true });
   objs.forEach((o, i) => cols.push({ key: `obj${i}`, label: o.name, num: true, get: (m) => m.values[o.name] }));
+  for (const [key, num] of FACT_COLUMNS) {
+    if (all.some(m => m.facts && m.facts[key] !== undefined)) {
+      cols.push({ key: `fact_${key}`, label: key, num, get: (m) => (m.facts || {})[key] ?? null });
+    }
+  }
   cols.push({ key: "status", label: "status" }, { key: "seconds", label: "seconds", num: true }, { key: "parent", label: "parent" }, { key: "error", label: "error" });
   const value = (m, c) => c.get ? c.get(m) : c.key === "error" ? m.errors.join("; ") : m[c.key];
   const text = S.filter.trim().toLowerCase();
