@@ -37,14 +37,18 @@ T = TypeVar("T", bound=type)
 
 def open_return_types(cls: T) -> T:
     """Move the return types of the methods ``cls`` defines from ``__annotations__`` into the
-    pinned ``__signature__`` (dunder methods are skipped: ``overrides`` never compares them)."""
+    pinned ``__signature__`` (dunder methods are skipped: ``overrides`` never compares them; a
+    function assigned from elsewhere, a library's say, is left alone). ``inspect.signature``
+    still shows the return type; ``typing.get_type_hints`` of such a method no longer does."""
+    prefix = cls.__qualname__ + "."
     for name, value in vars(cls).items():
         if name.startswith("__") and name.endswith("__"):
             continue
         func = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
         if isinstance(func, property):
             continue  # overrides does not compare properties
-        if isinstance(func, types.FunctionType) and "return" in func.__annotations__:
+        if (isinstance(func, types.FunctionType) and func.__qualname__.startswith(prefix)
+                and "return" in func.__annotations__):
             func.__signature__ = inspect.signature(func)
             func.__annotations__ = {k: v for k, v in func.__annotations__.items() if k != "return"}
     return cls
