@@ -10,7 +10,7 @@ import random
 import pytest
 import torch
 
-from edge_support import TINY_SPACE, has_cuda
+from edge_support import TINY_SPACE, has_cuda, write_experiment
 from nas_kernel.components import build_component
 from nas_edge.mobilenet_arch import MobileNetArch
 from nas_edge.mobilenet_space import MobileNetSearchSpace
@@ -33,7 +33,7 @@ def space(**changes):
 
 
 def data():
-    return build_component("datasets", "synthetic", input_shape=[1, 8, 8], num_train=96, num_val=48, seed=2)
+    return build_component("datasets", "synthetic", {"input_shape": [1, 8, 8], "num_train": 96, "num_val": 48}, seed=2)
 
 
 def randomised(supernet):
@@ -137,13 +137,13 @@ def test_sandwich_rule_and_progressive_shrinking():
 
 def test_resume_after_a_stop_equals_a_straight_run(tmp_path):
     s, d = space(), data()
-    settings = SupernetSettings.checked(**{**TRAIN, "progressive": True, "epochs": 4})
+    settings = SupernetSettings.checked(**{**TRAIN, "progressive": True})  # 2 epochs x 3 steps
     straight = tmp_path / "straight"
     train_supernet(s, d, settings, str(straight), echo=lambda *a: None)
     stopped = tmp_path / "stopped"
     said = []
-    for _ in range(3):  # stopped twice mid-epoch, between checkpoints, like a killed run
-        train_supernet(s, d, settings, str(stopped), echo=said.append, max_steps=5)
+    for _ in range(2):  # stopped mid-epoch between checkpoints, then after an epoch, like a killed run
+        train_supernet(s, d, settings, str(stopped), echo=said.append, max_steps=2)
     assert not (stopped / files.META).exists() and (stopped / files.CHECKPOINT).exists()
     train_supernet(s, d, settings, str(stopped), echo=said.append)
     assert any("resuming from" in line for line in said)
@@ -155,10 +155,36 @@ def test_resume_after_a_stop_equals_a_straight_run(tmp_path):
     assert not (stopped / files.CHECKPOINT).exists()
 
 
-def test_a_folder_of_another_supernet_is_refused(trained, tmp_path):
+def test_a_trained_folder_is_kept_and_a_folder_of_another_supernet_is_refused(trained):
     folder, s, d = trained
+    said = []
+    train_supernet(s, d, SupernetSettings.checked(**TRAIN), str(folder), echo=said.append)
+    assert "already trained (2 epochs); nothing to do" in said[0]
     with pytest.raises(ValueError, match="holds a supernet of another configuration or settings.*epochs"):
         train_supernet(s, d, SupernetSettings.checked(**{**TRAIN, "epochs": 3}), str(folder), echo=lambda *a: None)
+
+
+def test_the_train_command_reads_the_experiments_supernet_objective(tmp_path):
+    from nas_kernel.config import ConfigError
+    from nas_kernel.plugins import make_plugin_manager
+    from nas_edge.supernet.command import prepare
+
+    manager = make_plugin_manager()
+    objective = {"name": "acc", "higher_is_better": True, "evaluator": {"name": "process_pool", "params": {
+        "evaluator": {"name": "supernet", "params": {"path": "sn", "epochs": 3, "lr": 0.01, "dataset": {
+            "name": "synthetic", "params": {"input_shape": [1, 8, 8], "num_classes": 4}}}}}}}
+    path = write_experiment(tmp_path, [objective], space={k: v for k, v in TINY_SPACE.items()
+                                                          if k not in ("in_channels", "num_classes")})
+    space_, record, provider, settings = prepare(str(path), manager, device="cpu")
+    assert (settings.epochs, settings.lr, settings.seed, settings.device) == (3, 0.01, 1, "cpu")
+    assert (space_.num_classes, space_.in_channels, provider.num_classes) == (4, 1, 4)  # sizes from the data
+    write_experiment(tmp_path, [{"name": "p", "higher_is_better": False, "evaluator": {"name": "num_params"}}])
+    with pytest.raises(ConfigError, match="no objective uses the supernet evaluator"):
+        prepare(str(path), manager)
+    objective["evaluator"]["params"]["evaluator"]["params"]["distill"] = 2
+    write_experiment(tmp_path, [objective])
+    with pytest.raises(ConfigError, match=r"objectives\[0\].evaluator.params.evaluator.params.*distill must be <= 1"):
+        prepare(str(path), manager)
 
 
 def test_evaluator_scores_with_inherited_weights_and_loads_once(trained):
@@ -191,11 +217,11 @@ def test_candidates_outside_the_supernet_fail_with_the_reason(trained):
         evaluator.evaluate(other_width)
 
 
-def test_a_supernet_trained_otherwise_is_refused(trained):
+def test_a_supernet_trained_otherwise_is_refused(trained, tmp_path):
     folder, s, d = trained
     with pytest.raises(ValueError, match=r"trained with other settings: lr 0.003 \(the experiment says 0.01\)"):
         SupernetEvaluator(str(folder), dataset=d, **{**TRAIN, "lr": 0.01})
-    other = build_component("datasets", "synthetic", input_shape=[1, 8, 8], num_classes=4, seed=2)
+    other = build_component("datasets", "synthetic", {"input_shape": [1, 8, 8], "num_classes": 4}, seed=2)
     with pytest.raises(ValueError, match="trained on data with"):
         SupernetEvaluator(str(folder), dataset=other, **TRAIN)
     evaluator = SupernetEvaluator(str(folder), dataset=d, **TRAIN)
@@ -204,9 +230,10 @@ def test_a_supernet_trained_otherwise_is_refused(trained):
     with pytest.raises(DataMismatch, match="another configuration of the space: stage table"):
         evaluator.check_fits(space(stem_channels=16).random_sample())
     evaluator.check_fits(s.random_sample())
+    with pytest.raises(FileNotFoundError, match="is not a folder: train the supernet first"):
+        SupernetEvaluator(str(tmp_path / "nothing-here"), dataset=d, **TRAIN)
     with pytest.raises(FileNotFoundError, match="holds no trained supernet"):
-        SupernetEvaluator(str(folder / "nothing-here"), dataset=d, **TRAIN) if (folder / "x").mkdir() else \
-            SupernetEvaluator(str(folder / "x"), dataset=d, **TRAIN)
+        SupernetEvaluator(str(tmp_path), dataset=d, **TRAIN)
 
 
 @pytest.mark.parametrize("final_training", ["finetune", "scratch"])
