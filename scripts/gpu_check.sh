@@ -8,7 +8,8 @@
 #   4. a two-worker process pool pinned to the GPU,
 #   5. one DARTS search step on the GPU (when the darts searcher has a `device` parameter),
 #   6. training throughput, the GPU next to the CPU in one run,
-#   7. a mobilenet latency table built on the GPU, its predictions against measured latency.
+#   7. a mobilenet latency table built on the GPU, its predictions against measured latency,
+#   8. one epoch of mobilenet supernet training (data-parallel over every GPU when several).
 # Usage: bash scripts/gpu_check.sh              (PYTHON=python3.12 to choose the interpreter)
 #        GPU_CHECK_DEVICE=cpu bash scripts/gpu_check.sh   checks the script itself on a CPU box (fp32)
 # Prepare the wheels on a machine with network (then carry .whl/ along, it is git-ignored):
@@ -77,7 +78,8 @@ run "device tests" 300 "$PYTHON" -m pytest -q -rs \
     tests/test_devices.py plugins/nas-evaluators/tests/test_devices_training.py \
     plugins/nas-evaluators/tests/test_pool_devices.py plugins/nas-evaluators/tests/test_devices_profiling.py \
     plugins/nas-evaluators/tests/test_devices_cli.py "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule" \
-    "plugins/nas-edge/tests/test_latency_table.py::test_builds_and_predicts_on_each_device_and_runtime"
+    "plugins/nas-edge/tests/test_latency_table.py::test_builds_and_predicts_on_each_device_and_runtime" \
+    plugins/nas-edge/tests/test_supernet.py
 SUPERGRAPH_CUDA=$("$PYTHON" -m pytest -q --collect-only plugins/nas-supergraph/tests -k "cuda or device" 2>/dev/null | grep -c "::" || true)
 if [ "${SUPERGRAPH_CUDA:-0}" -gt 0 ]; then
     run "supergraph device tests" 150 "$PYTHON" -m pytest -q -rs plugins/nas-supergraph/tests -k "cuda or device"
@@ -184,6 +186,24 @@ fi
 step "latency table on $DEVICE: predicted against measured (mobilenet, 30 random archs)"
 run "latency table" 240 "$PYTHON" tests/benchmarks/latency_table.py --device "$DEVICE" --archs 30 \
     --resolution 128 --runtimes torch --samples 10 --clock wall
+
+step "one supernet epoch on $DEVICE at $PRECISION (mobilenet, CIFAR-shaped data; every GPU when several)"
+run "supernet epoch" 240 "$PYTHON" - "$SCRATCH" "$DEVICE" "$PRECISION" <<'EOF'
+import sys, time
+from nas_kernel.components import build_component
+from nas_edge.mobilenet_space import MobileNetSearchSpace
+from nas_edge.supernet.settings import SupernetSettings
+from nas_edge.supernet.trainer import train_supernet
+
+scratch, device, precision = sys.argv[1:4]
+data = build_component("datasets", "synthetic", {"input_shape": [3, 32, 32], "num_train": 2048, "num_val": 256}, seed=1)
+space = MobileNetSearchSpace(in_channels=3, num_classes=10, resolutions=[32], seed=1)
+settings = SupernetSettings.checked(epochs=1, batch_size=128, device=device, precision=precision)
+started = time.perf_counter()
+meta = train_supernet(space, data, settings, f"{scratch}/supernet", echo=print)
+print(f"one supernet epoch: {time.perf_counter() - started:.1f} s wall ({meta['train_seconds']} s training), "
+      f"{meta['steps']} steps of 128 images x 4 sub-networks on {meta['device']}, {precision}; {meta['history']}")
+EOF
 
 step "done: $FAILED failed step(s) in $(( $(date +%s) - START )) s (scratch: $SCRATCH)"
 exit "$FAILED"
