@@ -44,6 +44,9 @@ def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str
         except (EOFError, OSError):
             return
         if message is None:  # skip interpreter teardown: it takes 1-3 s with torch loaded
+            from nas_evaluators.batches import release_loaders
+
+            release_loaders()  # DataLoader workers first: os._exit would leave their semaphores behind
             conn.close()
             sys.stdout.flush()
             sys.stderr.flush()
