@@ -10,7 +10,8 @@
 #      deterministic `cnn` candidate, peak memory after warm-up,
 #   6. DARTS on the GPU: one search step's time, and a one-epoch search from an experiment file,
 #   7. training throughput: the GPU next to the CPU, and 1, 2, 4, 8 workers sharing the GPU,
-#   8. the plugins' own GPU steps (one `run` line each, at the marked place below).
+#   8. the plugins' own GPU steps, at the marked place below: a mobilenet latency table built on
+#      the GPU against measured latency; one epoch of mobilenet supernet training.
 # Every step has a time limit; together they fit TOTAL_SECONDS (a step that would overrun it gets
 # what is left, and a step with no time left fails). A step that cannot run fails: nothing is
 # skipped silently. A new step takes its limit from TOTAL_SECONDS: shorten another or raise the
@@ -109,12 +110,14 @@ device_tests() {  # the tests, then: a CUDA case skipped on this machine is a fa
 }
 export -f device_tests
 export PYTHON DEVICE SCRATCH
-run "device tests" 100 bash -c 'device_tests "$@"' _ \
+run "device tests" 90 bash -c 'device_tests "$@"' _ \
     tests/test_devices.py plugins/nas-evaluators/tests/test_devices_training.py \
     plugins/nas-evaluators/tests/test_pool_devices.py plugins/nas-evaluators/tests/test_devices_profiling.py \
     plugins/nas-evaluators/tests/test_devices_cli.py plugins/nas-evaluators/tests/test_gpu_paths.py \
-    "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule"
-run "supergraph device tests" 40 bash -c 'device_tests "$@"' _ plugins/nas-supergraph/tests/test_gpu_paths.py \
+    "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule" \
+    "plugins/nas-edge/tests/test_latency_table.py::test_builds_and_predicts_on_each_device_and_runtime" \
+    plugins/nas-edge/tests/test_supernet.py
+run "supergraph device tests" 35 bash -c 'device_tests "$@"' _ plugins/nas-supergraph/tests/test_gpu_paths.py \
     plugins/nas-supergraph/tests/test_seed_api.py -k "cuda or device or gpu"
 
 step "default experiment, partial_training on $DEVICE at $PRECISION"
@@ -138,18 +141,18 @@ spec["output_dir"] = os.path.join(scratch, "default-run")
 with open(os.path.join(scratch, "default.yaml"), "w") as f:
     yaml.safe_dump(spec, f, sort_keys=False)
 EOF
-run "default experiment" 60 "$PYTHON" -m nas_kernel.cli search "$SCRATCH/default.yaml"
+run "default experiment" 50 "$PYTHON" -m nas_kernel.cli search "$SCRATCH/default.yaml"
 run "results" 10 "$PYTHON" -m nas_kernel.cli results show "$SCRATCH/default-run"
 
 step "process pool on $DEVICE: pinned workers, DataLoader workers inside one, deterministic cnn, peak memory"
 PATHS=scripts/gpu_check_paths.py
-run "pool: 2 workers pinned to $DEVICE" 35 "$PYTHON" "$PATHS" pool "$DEVICE" "$PRECISION"
-run "DataLoader workers inside a pool worker" 25 "$PYTHON" "$PATHS" loader-workers "$DEVICE" "$PRECISION"
-run "deterministic cnn candidate" 25 "$PYTHON" "$PATHS" deterministic-cnn "$DEVICE" "$PRECISION"
+run "pool: 2 workers pinned to $DEVICE" 30 "$PYTHON" "$PATHS" pool "$DEVICE" "$PRECISION"
+run "DataLoader workers inside a pool worker" 20 "$PYTHON" "$PATHS" loader-workers "$DEVICE" "$PRECISION"
+run "deterministic cnn candidate" 20 "$PYTHON" "$PATHS" deterministic-cnn "$DEVICE" "$PRECISION"
 run "peak memory after warm-up" 15 "$PYTHON" "$PATHS" peak-memory "$DEVICE" "$PRECISION"
 
 step "DARTS on $DEVICE: one step's time, a one-epoch search"
-run "DARTS step time" 30 "$PYTHON" "$PATHS" darts-step "$DEVICE" "$PRECISION"
+run "DARTS step time" 25 "$PYTHON" "$PATHS" darts-step "$DEVICE" "$PRECISION"
 cat > "$SCRATCH/darts.yaml" <<EOF
 seed: 1
 output_dir: $SCRATCH/darts-run
@@ -159,22 +162,44 @@ objectives:
      evaluator: {name: final_training, params: {epochs: 1, dataset: {name: digits}, device: $DEVICE}}}
 searcher: {name: darts, params: {epochs: 1, dataset: {name: digits}, device: $DEVICE}}
 EOF
-run "DARTS search from an experiment file" 40 "$PYTHON" -m nas_kernel.cli search "$SCRATCH/darts.yaml" -q
+run "DARTS search from an experiment file" 35 "$PYTHON" -m nas_kernel.cli search "$SCRATCH/darts.yaml" -q
 
 step "training throughput: $DEVICE next to the CPU; 1, 2, 4, 8 workers sharing $DEVICE"
 if [ "$DEVICE" = cpu ]; then
-    run "throughput" 70 "$PYTHON" tests/benchmarks/training_throughput.py --device cpu --epochs 1 --repeats 1 \
+    run "throughput" 60 "$PYTHON" tests/benchmarks/training_throughput.py --device cpu --epochs 1 --repeats 1 \
         --sections precision --workers 1,2 --candidates-per-worker 1
 else
     run "throughput (digits, GPU next to CPU)" 30 "$PYTHON" tests/benchmarks/training_throughput.py \
         --device cpu --device cuda --data digits --epochs 1 --repeats 1 --sections precision
-    run "throughput (3x32x32, 1/2/4/8 workers on the GPU; goal: 8 give >= 3x 1)" 70 "$PYTHON" \
+    run "throughput (3x32x32, 1/2/4/8 workers on the GPU; goal: 8 give >= 3x 1)" 60 "$PYTHON" \
         tests/benchmarks/training_throughput.py --device cuda --epochs 1 --repeats 1 --sections "" \
         --workers 1,2,4,8
 fi
 
 # ---- the plugins' own GPU steps go here: one `step` line and its `run` lines each. The steps ----
-# ---- above use 480 s of TOTAL_SECONDS (540): these share the other 60 s.                      ----
+# ---- above use 420 s of TOTAL_SECONDS (540): these share the other 120 s.                     ----
+
+step "latency table on $DEVICE: predicted against measured (mobilenet, 30 random archs)"
+run "latency table" 60 "$PYTHON" tests/benchmarks/latency_table.py --device "$DEVICE" --archs 30 \
+    --resolution 128 --runtimes torch --samples 10 --clock wall
+
+step "one supernet epoch on $DEVICE at $PRECISION (mobilenet, CIFAR-shaped data; every GPU when several)"
+run "supernet epoch" 60 "$PYTHON" - "$SCRATCH" "$DEVICE" "$PRECISION" <<'EOF'
+import sys, time
+from nas_kernel.components import build_component
+from nas_edge.mobilenet_space import MobileNetSearchSpace
+from nas_edge.supernet.settings import SupernetSettings
+from nas_edge.supernet.trainer import train_supernet
+
+scratch, device, precision = sys.argv[1:4]
+data = build_component("datasets", "synthetic", {"input_shape": [3, 32, 32], "num_train": 2048, "num_val": 256}, seed=1)
+space = MobileNetSearchSpace(in_channels=3, num_classes=10, resolutions=[32], seed=1)
+settings = SupernetSettings.checked(epochs=1, batch_size=128, device=device, precision=precision)
+started = time.perf_counter()
+meta = train_supernet(space, data, settings, f"{scratch}/supernet", echo=print)
+print(f"one supernet epoch: {time.perf_counter() - started:.1f} s wall ({meta['train_seconds']} s training), "
+      f"{meta['steps']} steps of 128 images x 4 sub-networks on {meta['device']}, {precision}; {meta['history']}")
+EOF
 
 step "done: $FAILED failed step(s) in $(( $(date +%s) - START )) s (scratch: $SCRATCH)"
 exit "$FAILED"
