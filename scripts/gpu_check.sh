@@ -178,6 +178,8 @@ fi
 
 # ---- the plugins' own GPU steps go here: one `step` line and its `run` lines each. The steps ----
 # ---- above use 420 s of TOTAL_SECONDS (540): these share the other 120 s.                     ----
+step "train-best on $DEVICE: a DARTS cell trained by final_training, exported to ONNX from the GPU"
+run "train-best device test" 30 bash -c 'device_tests "$@"' _ tests/test_train_best.py -k cuda
 
 step "latency table on $DEVICE: predicted against measured (mobilenet, 30 random archs)"
 run "latency table" 60 "$PYTHON" tests/benchmarks/latency_table.py --device "$DEVICE" --archs 30 \

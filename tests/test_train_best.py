@@ -104,9 +104,14 @@ def test_train_best_on_a_directory_without_a_run_is_an_error(tmp_path):
     assert result.returncode == 2 and "not a search output directory" in result.stderr
 
 
-def test_a_darts_search_prints_its_genotype_and_its_cell_trains_and_exports(tmp_path_factory):
-    run = _search(tmp_path_factory, "darts", DARTS, expect=("darts genotype", "node 2:", "nas train-best"),
-                  quiet_err=("darts supergraph",))
+@pytest.fixture(scope="module")
+def darts_run(tmp_path_factory):
+    return _search(tmp_path_factory, "darts", DARTS, expect=("darts genotype", "node 2:", "nas train-best"),
+                   quiet_err=("darts supergraph",))
+
+
+def test_a_darts_search_prints_its_genotype_and_its_cell_trains_and_exports(darts_run):
+    run = darts_run
     result, record = _train_best(run)
     assert record["epochs"] == 1 and 0.0 <= record["val_acc"] <= 1.0 and record["onnx"]
     import torch
@@ -120,6 +125,16 @@ def test_a_darts_search_prints_its_genotype_and_its_cell_trains_and_exports(tmp_
         expected = model.arch.eval()(torch.from_numpy(x)).numpy()
     assert np.allclose(_onnx_logits(record["onnx"], x)[1], expected, atol=1e-4)
     assert (expected.argmax(1) == labels).mean() == pytest.approx(record["val_acc"], abs=1e-9)
+
+
+@pytest.mark.parametrize("device", [pytest.param("cuda", marks=pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="needs a CUDA device"))])
+def test_train_best_trains_a_darts_cell_on_the_gpu_and_exports_it_from_there(darts_run, device):
+    result, record = _train_best(darts_run, "--device", device)
+    assert record["device"].startswith("cuda") and record["onnx"], record
+    x, labels, _ = _val_inputs(record)
+    logits = _onnx_logits(record["onnx"], x)[1]
+    assert abs(float((logits.argmax(1) == labels).mean()) - record["val_acc"]) < 0.02
 
 
 def test_an_export_failure_is_one_line_and_the_weights_and_summary_are_still_written(tmp_path_factory):

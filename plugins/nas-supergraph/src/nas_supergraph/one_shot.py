@@ -84,7 +84,9 @@ class DartsSearcher(IterativeSearcher):
                              f"space is built for {space.builder.in_channels} and {space.builder.num_classes}")
         from nas_supergraph.progress import EpochProgress
 
-        bar = EpochProgress(f"{self.algorithm} supergraph", self.conf_trainer["epochs"], self.progress_bar)
+        run = getattr(self, "run", None)  # the search's context: its progress is off under `nas search -q`
+        bar = EpochProgress(f"{self.algorithm} supergraph", self.conf_trainer["epochs"],
+                            self.progress_bar and (run is None or bool(run.progress)))
         searcher.epoch_callbacks.append(bar)
         try:
             result = searcher.search(self.conf_search(), ModelDescBuilder(), ArchTrainer,
