@@ -46,3 +46,10 @@ def has_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def search_rows(folder: Path):
+    """Run ``nas search experiment.yaml -q`` in ``folder``; ``(result, search_state.csv lines)``."""
+    result = nas(folder, "search", "experiment.yaml", "-q")
+    assert result.returncode == 0, result.stderr
+    return result, (folder / "run" / "search_state.csv").read_text().splitlines()

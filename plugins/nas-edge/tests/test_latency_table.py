@@ -7,7 +7,7 @@ import warnings
 import pytest
 import yaml
 
-from edge_support import TINY_SPACE, has_cuda, nas, table_objective, write_experiment
+from edge_support import TINY_SPACE, has_cuda, nas, search_rows, table_objective, write_experiment
 from nas_edge.block_contract import check_lists_blocks, require_block_listing
 from nas_edge.latency_table import build_table, load_table, predict_ms, save_table
 from nas_edge.latency_table_evaluator import LatencyTableEvaluator, LatencyTableWarning
@@ -68,10 +68,7 @@ def test_mobilenet_keeps_the_block_contract():
 
 
 def test_search_with_latency_table_runs_end_to_end(built):
-    folder, _ = built
-    result = nas(folder, "search", "experiment.yaml", "-q")
-    assert result.returncode == 0, result.stderr
-    rows = (folder / "run" / "search_state.csv").read_text().splitlines()
+    result, rows = search_rows(built[0])
     assert len(rows) == 4 and "latency_ms" in rows[0] and "int8_mb" in rows[0]
     assert "Pareto front" in result.stdout
 
