@@ -36,7 +36,9 @@ def register_commands(cli):
     @click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
     @click.option("--top", type=click.IntRange(min=1), default=1, show_default=True,
                   help="How many of the best Pareto models to train.")
-    @click.option("--objective", default=None, help="Rank by this objective (default: the trained one).")
+    @click.option("--objective", default=None,
+                  help="Rank the front by this objective, any of the run's (default: the trained one); the "
+                       "models are trained by the run's training evaluator either way.")
     @click.option("--no-onnx", is_flag=True, help="Skip the ONNX export.")
     @click.option("--device", default=None,
                   help="auto, cpu, cuda or cuda:N (default: the device the run's partial_training used).")

@@ -51,11 +51,35 @@ def find_trainer(evaluator: Any) -> Optional[Any]:
 
 
 def pick_best(run_dir: str, objective: str, higher_is_better: bool, top: int) -> List[str]:
-    with open(os.path.join(run_dir, PARETO_JSON), encoding="utf-8") as f:
-        front = json.load(f)
+    path = os.path.join(run_dir, PARETO_JSON)
+    front = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            front = json.load(f)
     scored = [row for row in front if isinstance(row.get(objective), (int, float))]
+    if not scored:
+        raise ValueError(f"{run_dir}: the Pareto front is empty, so there is no model to train: {_why_empty(run_dir)}")
     scored.sort(key=lambda row: row[objective], reverse=higher_is_better)
     return [row["archid"] for row in scored[:top]]
+
+
+def _why_empty(run_dir: str) -> str:
+    """Why a run has no front, from its store: the objectives that never succeeded, else its status."""
+    from nas_kernel.failures import failure_summary
+    from nas_kernel.store import Store, db_path
+
+    try:
+        store = Store(db_path(run_dir), readonly=True)
+        try:
+            failed = failure_summary(store.evaluations(), only_total=True)
+            status = store.get_meta("status") or "unknown"
+        finally:
+            store.close()
+    except Exception:
+        return "the run stored no results"
+    if failed:
+        return f"{failed} (nas results show {run_dir} lists them)"
+    return f"the search is {status} and evaluated no model successfully"
 
 
 def search_weights(run_dir: str, search_trainer: Any, space: Any, model: Any) -> Optional[str]:
@@ -95,16 +119,17 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     if not trainers:
         raise ValueError(f"{run_dir}: no objective is computed by partial_training or an evaluator with "
                          "train_final (such as final_training); nothing knows how to train")
-    name = objective or next(iter(trainers))
-    if name not in trainers:
-        raise ValueError(f"objective {name!r} is not computed by a training evaluator; choose one of: "
-                         f"{', '.join(trainers)}")
+    rank_by = objective or next(iter(trainers))  # any objective ranks; the run's trainer trains
+    if rank_by not in objectives:
+        raise ValueError(f"--objective {rank_by!r} is not an objective of this run; choose one of: "
+                         f"{', '.join(objectives)}")
+    name = rank_by if rank_by in trainers else next(iter(trainers))
     if not isinstance(trainers[name], PartialTraining):
         if continue_training:
             raise ValueError(f"--continue needs partial_training; {name!r} is computed by "
                              f"{type(trainers[name]).__name__}, which retrains from scratch")
         return _train_final(run_dir, experiment, name, trainers[name], epochs=epochs, top=top, onnx=onnx,
-                            echo=echo, device=device)
+                            echo=echo, device=device, rank_by=rank_by)
     trainer = copy.deepcopy(trainers[name])
     trainer.epochs = int(epochs)
     trainer.act_beta = 0.0
@@ -115,7 +140,7 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     if continue_training:
         trainer.reset_weights = False  # start from the loaded search-time weights
     records = []
-    for archid in pick_best(run_dir, name, objectives[name].higher_is_better, top):
+    for archid in pick_best(run_dir, rank_by, objectives[rank_by].higher_is_better, top):
         model = experiment.search_space.load_arch(inside(os.path.join(run_dir, PARETO_MODELS), safe_filename(archid)))
         if continue_training:
             source = search_weights(run_dir, trainers[name], experiment.search_space, model)
@@ -135,12 +160,13 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
 
 
 def _train_final(run_dir: str, experiment: Any, name: str, evaluator: Any, *, epochs: int, top: int, onnx: bool,
-                 echo, device: Optional[str]) -> List[dict]:
+                 echo, device: Optional[str], rank_by: Optional[str] = None) -> List[dict]:
     """The front models trained by the evaluator's own ``train_final`` (e.g. the discrete network
     of a one-shot search's cell, trained by ``final_training``)."""
     out_dir = os.path.join(run_dir, OUT)
     records = []
-    for archid in pick_best(run_dir, name, experiment.objectives.objectives[name].higher_is_better, top):
+    rank_by = rank_by or name
+    for archid in pick_best(run_dir, rank_by, experiment.objectives.objectives[rank_by].higher_is_better, top):
         model = experiment.search_space.load_arch(inside(os.path.join(run_dir, PARETO_MODELS), safe_filename(archid)))
         echo(f"training {archid} for {epochs} epochs")
         score, trained = evaluator.train_final(model, int(epochs), device=device)
