@@ -24,7 +24,7 @@ from nas_kernel.registry import ComponentError, factory_parameters
 
 DEFAULT_NAME = "<embedded default experiment>"
 TOP_KEYS = {"seed", "output_dir", "base_dir", "search_space", "objectives", "constraints", "searcher", "max_failures",
-            "description"}
+            "description", "trackers"}
 OBJECTIVE_KEYS = {"name", "higher_is_better", "compute_intensive", "evaluator", "constraint"}
 CONSTRAINT_KEYS = {"name", "evaluator", "constraint"}
 COMPONENT_KEYS = {"name", "params"}
@@ -49,6 +49,8 @@ class Experiment:
     objectives: Any
     searcher: Any
     manager: Any = None
+    #: ``(label, Tracker)`` per entry of ``trackers:``; ``run_context`` puts them on the hooks
+    trackers: Sequence[Tuple[str, Any]] = ()
 
     @property
     def output_dir(self) -> str:
@@ -58,7 +60,9 @@ class Experiment:
         """The ``RunContext`` of a run of this experiment: its plugin manager, fingerprint and
         ``max_failures``, plus the caller's ``settings`` (resume, progress, earlier_run, on_open)."""
         from nas_kernel.run_context import RunContext
+        from nas_kernel.tracking import attach_trackers
 
+        attach_trackers(self.manager, self.trackers)
         budget = tuple(getattr(self.searcher, "budget_params", ()))
         return RunContext(plugin_manager=self.manager, fingerprint=fingerprint(self.spec, budget),
                           experiment=identity(self.spec, budget),
@@ -223,6 +227,12 @@ def validate(raw: Dict[str, Any], source: str, *, seed: Optional[int] = None,
             raise ConfigError("missing; expected [low, high]", source=source, key=f"{key}.constraint")
         _unique(con["name"], names, key, source)
     spec["constraints"] = constraints
+    trackers = spec.get("trackers") or []
+    if not isinstance(trackers, list):
+        raise ConfigError(f"expected a list of {{name: ..., params: {{...}}}}, got {_kind_of(trackers)}",
+                          source=source, key="trackers")
+    for i, tracker in enumerate(trackers):
+        _component_shape(tracker, f"trackers[{i}]", source)
     return spec
 
 
@@ -299,8 +309,9 @@ def _kind_of(value: Any) -> str:
 def identity(spec: Dict[str, Any], budget: Sequence[str] = ()) -> Dict[str, Any]:
     """What must not change for ``--resume`` to continue a run: the searcher's budget-only
     settings (``budget``, e.g. ``num_iters``: a finished search continues with a larger one, as an
-    Optuna study does) are left out, and so are where the run is written and read from."""
-    material = {k: v for k, v in spec.items() if k not in ("output_dir", "base_dir")}
+    Optuna study does) are left out, and so are where the run is written and read from, and the
+    trackers (they watch a search without changing it: one may be added on ``--resume``)."""
+    material = {k: v for k, v in spec.items() if k not in ("output_dir", "base_dir", "trackers")}
     searcher = material.get("searcher")
     if budget and isinstance(searcher, dict) and isinstance(searcher.get("params"), dict):
         params = {k: v for k, v in searcher["params"].items() if k not in budget}
@@ -335,7 +346,11 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
         objectives.add_constraint(con["name"], evaluator, tuple(con["constraint"]))
     searcher = builder.component("searchers", spec["searcher"], "searcher",
                                  leading=(space, objectives, spec["output_dir"]))
-    return Experiment(spec, source, space, objectives, searcher, manager)
+    from nas_kernel.tracking import labels_for
+
+    built = [builder.component("trackers", t, f"trackers[{i}]") for i, t in enumerate(spec.get("trackers") or [])]
+    trackers = list(zip(labels_for([t["name"] for t in spec.get("trackers") or []]), built))
+    return Experiment(spec, source, space, objectives, searcher, manager, trackers)
 
 
 def _data_sizes(evaluators: Sequence[Any], source: str) -> Dict[str, Any]:

@@ -138,6 +138,16 @@ KINDS: Tuple[Kind, ...] = (
          example=("digits", "my_data.digits:Digits"),
          checks="nas_kernel.testing._dataset:dataset_checks", starter_suffix="Dataset", needs_torch=True,
          check_plugin_builds=False),
+    Kind("trackers", "tracker", "tracker",
+         contract=("nas_kernel.api.tracker:Tracker",),
+         factory_doc="``factory(**params)`` must return a ``Tracker`` (``nas_kernel.api.tracker``): an experiment-"
+                     "tracking backend that gets a parent run per search, the evaluations not logged before and the "
+                     "final Pareto front. The experiment's ``trackers: [{name, params}]`` lists them; the kernel "
+                     "feeds each from the lifecycle hooks on a background thread, so a failing tracker is reported "
+                     "once and never stops the search.",
+         example=("mlflow", "my_tracking.mlflow:MLflowTracker"),
+         checks="nas_kernel.testing._tracker:tracker_checks", starter_suffix="Tracker",
+         check_plugin_builds=False),
 )
 
 BY_KEY: Dict[str, Kind] = {k.key: k for k in KINDS}

@@ -79,6 +79,15 @@ def test_hook_register_datasets(plugin_manager):
     assert registered(plugin_manager, "datasets", P()) == ["numbers"]
 
 
+def test_hook_register_trackers(plugin_manager):
+    class P:
+        @hookimpl
+        def register_trackers(self, register):
+            register("notes", "nas_kernel.testing.reference:IntegerSpace")
+
+    assert registered(plugin_manager, "trackers", P()) == ["notes"]
+
+
 def test_hook_register_commands(plugin_manager):
     class P:
         @hookimpl
@@ -140,7 +149,7 @@ def test_hook_on_search_end(lifecycle):
 def test_every_hookspec_has_a_test():
     tested = {name[len("test_hook_"):] for name in dir(sys.modules[__name__]) if name.startswith("test_hook_")}
     assert set(SPECS) <= tested, f"untested hooks: {sorted(set(SPECS) - tested)}"
-    assert len(SPECS) == 11
+    assert len(SPECS) == 12
 
 
 @pytest.mark.parametrize("name", SPECS)

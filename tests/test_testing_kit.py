@@ -20,6 +20,7 @@ from nas_kernel import testing as kit
 from nas_kernel.testing import CheckFailed
 from nas_kernel.testing.reference import ArchidScore, IntegerSpace
 from test_dataset_kit import BROKEN_PROVIDERS
+from test_tracking import BROKEN_TRACKERS
 from toy import ToyRandom
 
 # ---- good components ---------------------------------------------------------------------------
@@ -754,15 +755,16 @@ def test_testing_page_documents_every_check():
     text = (DOCS / "plugins" / "testing.md").read_text(encoding="utf-8")
     checks = [name for name in kit.__all__ if name.startswith("check_") and name not in (
         "check_search_space", "check_evaluator", "check_predictor", "check_searcher", "check_op", "check_dataset",
-        "check_plugin")]
-    assert len(checks) == 23
+        "check_tracker", "check_plugin")]
+    assert len(checks) == 25
     assert [c for c in checks if f"`{c}`" not in text] == []
 
 
 def test_every_check_has_a_fake_broken_for_it():
     cases = SEARCH_SPACE_CASES + EVALUATOR_CASES + PREDICTOR_CASES + SEARCHER_CASES
     covered = ({name for name, _, message in cases if message} | {"check_op_forward_shape"}  # ops: own test
-               | {name for _, name, _ in BROKEN_PROVIDERS})  # datasets: tests/test_dataset_kit.py
+               | {name for _, name, _ in BROKEN_PROVIDERS}  # datasets: tests/test_dataset_kit.py
+               | {name for _, name, _ in BROKEN_TRACKERS})  # trackers: tests/test_tracking.py
     every = {name for name in kit.__all__ if name.startswith("check_") and hasattr(getattr(kit, name), "__module__")
              and getattr(kit, name).__module__ != "nas_kernel.testing._runners" and name != "check_plugin"}
     assert every == covered

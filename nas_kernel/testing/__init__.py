@@ -35,7 +35,7 @@ from nas_kernel.testing._predictor import (check_predict_returns_meanvar_shapes,
 from nas_kernel.testing._recorder import HookRecorder, RecordedCall
 from nas_kernel.testing._results import CheckFailed, CheckWarning
 from nas_kernel.testing._runners import (check_dataset, check_evaluator, check_op, check_predictor, check_search_space,
-                                         check_searcher)
+                                         check_searcher, check_tracker)
 from nas_kernel.testing._search_space import (check_archid_is_stable, check_crossover_returns_model,
                                               check_encode_fixed_length, check_factory_signature,
                                               check_mutate_does_not_modify_parent,
@@ -43,6 +43,7 @@ from nas_kernel.testing._search_space import (check_archid_is_stable, check_cros
                                               check_save_load_arch_roundtrip, check_save_load_weights_roundtrip)
 from nas_kernel.testing._searcher import (check_fires_on_start_iteration_each_iteration,
                                           check_search_reproducible_with_seed, check_search_runs_tiny_budget_on_cpu)
+from nas_kernel.testing._tracker import check_tracker_logs_a_search, check_tracker_resumes_its_run
 
 
 def parametrize_with_checks(components: Iterable[Any], *, expected_failed_checks: Expected = None):
@@ -72,5 +73,6 @@ __all__ = [
     "check_predict_variance_is_non_negative", "check_predictor", "check_random_sample_returns_archai_model",
     "check_same_seed_same_predictions", "check_same_seed_same_samples", "check_save_load_arch_roundtrip",
     "check_save_load_weights_roundtrip", "check_search_reproducible_with_seed",
-    "check_search_runs_tiny_budget_on_cpu", "check_search_space", "check_searcher", "checks_for", "components_checks_generator", "parametrize_with_checks", "with_inputs",
+    "check_search_runs_tiny_budget_on_cpu", "check_search_space", "check_searcher", "check_tracker",
+    "check_tracker_logs_a_search", "check_tracker_resumes_its_run", "checks_for", "components_checks_generator", "parametrize_with_checks", "with_inputs",
 ]

@@ -1,0 +1,1 @@
+"""Experiment trackers for NAS Kernel searches (see ``docs/tracking.md``)."""
