@@ -103,3 +103,25 @@ def build(config: Dict[str, Any], arch_type: str):
     from nas_transformers.llama import LlamaFlex
 
     return LlamaFlex(layered(config, arch_type))
+
+
+def build_for_measuring(config: Dict[str, Any], arch_type: str):
+    """The module of ``config`` with constant weights, for measurements that do not depend on the
+    weights' values (latency, memory, export size): built on the meta device and given memory
+    afterwards, it skips the random initialisation, which for a 50257-token embedding costs more
+    than exporting the model."""
+    import torch
+
+    from nas_transformers.attention import Rotary
+
+    with torch.device("meta"):
+        net = build(config, arch_type)
+    net = net.to_empty(device="cpu")
+    net.lm_head.weight = net.embed.weight  # to_empty gives every parameter new memory: tie again
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.fill_(0.02)
+    for module in net.modules():
+        if isinstance(module, Rotary):
+            module.fill_tables()
+    return net

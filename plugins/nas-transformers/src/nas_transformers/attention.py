@@ -25,10 +25,20 @@ class Rotary(nn.Module):
 
     def __init__(self, head_dim: int, max_positions: int, base: float = 10000.0) -> None:
         super().__init__()
-        inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-        angles = torch.outer(torch.arange(max_positions, dtype=torch.float32), inv_freq)
-        self.register_buffer("cos", torch.cat((angles, angles), -1).cos(), persistent=False)
-        self.register_buffer("sin", torch.cat((angles, angles), -1).sin(), persistent=False)
+        self.head_dim, self.max_positions, self.base = head_dim, max_positions, base
+        self.register_buffer("cos", torch.empty(max_positions, head_dim), persistent=False)
+        self.register_buffer("sin", torch.empty(max_positions, head_dim), persistent=False)
+        self.fill_tables()
+
+    def fill_tables(self) -> None:
+        """Compute the tables into the buffers (again after a model built on the meta device is
+        given real memory)."""
+        with torch.no_grad():
+            dim = self.head_dim
+            inv_freq = 1.0 / (self.base ** (torch.arange(0, dim, 2, dtype=torch.float32, device=self.cos.device) / dim))
+            angles = torch.outer(torch.arange(self.max_positions, dtype=torch.float32, device=self.cos.device), inv_freq)
+            self.cos.copy_(torch.cat((angles, angles), -1).cos())
+            self.sin.copy_(torch.cat((angles, angles), -1).sin())
 
     def forward(self, x: torch.Tensor, start) -> torch.Tensor:
         length = x.shape[-2]

@@ -52,8 +52,10 @@ def export(net, path: str, use_past: bool, opset: int = OPSET) -> str:
         module, args, inputs = net, (example,), ["input_ids"]
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
+        # no constant folding: it would store the tied output head a second time (transposed), which
+        # for a 50257-token vocabulary is most of the file, and it takes longer
         torch.onnx.export(module, args, path, dynamo=False, opset_version=opset, input_names=inputs,
-                          output_names=outputs, dynamic_axes=axes)
+                          output_names=outputs, dynamic_axes=axes, do_constant_folding=False)
     return path
 
 

@@ -40,9 +40,21 @@ def exported(model: ArchaiModel, use_past: bool, opset: int) -> str:
         atexit.register(shutil.rmtree, _EXPORT["folder"], True)
     path = os.path.join(_EXPORT["folder"], "model.onnx")
     _EXPORT["key"] = None
-    export(model.arch, path, use_past, opset)
+    export(measured_module(model), path, use_past, opset)
     _EXPORT.update(key=key, path=path)
     return path
+
+
+def measured_module(model: ArchaiModel):
+    """``model.arch`` when it is built; else a constant-weight build of its config (the timings
+    and the file size do not depend on the weights' values, and skipping the initialisation is
+    most of a large candidate's build time)."""
+    config, arch_type = model.metadata.get("config"), model.metadata.get("arch_type")
+    if model.is_built or config is None or arch_type is None:
+        return model.arch
+    from nas_transformers.arch_config import build_for_measuring
+
+    return build_for_measuring(config, arch_type)
 
 
 class TransformerFlexOnnxLatency(ModelEvaluator):
@@ -53,10 +65,11 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         search_space: accepted for Archai parity (the model is exported from ``model.arch``).
         providers: onnxruntime execution providers (default ``["CPUExecutionProvider"]``).
         batch_size, seq_len, past_seq_len: the timed input.
-        n_trials: timed runs (after two untimed ones); the mean, or the median with
+        n_trials: timed runs (after one untimed run); the mean, or the median with
             ``use_median``.
         use_past: export with the key/value cache as inputs and outputs (else logits only).
-        validate: compare onnxruntime's logits with torch's once (a mismatch fails the candidate).
+        validate: compare onnxruntime's logits with torch's on a short input (a mismatch fails the
+            candidate).
         share_weights: the output head is tied to the token embedding (always true here).
         opset: the ONNX opset of the export.
         optimize: onnxruntime's full graph optimisations (else basic ones only).
@@ -87,7 +100,7 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
 
         from nas_transformers.onnx_export import dummy_inputs
 
-        net = arch.arch
+        net = measured_module(arch)
         if net.max_positions < self.seq_len + self.past_seq_len:
             raise ValueError(f"seq_len + past_seq_len ({self.seq_len + self.past_seq_len}) is above the model's "
                              f"max_sequence_length ({net.max_positions})")
@@ -95,7 +108,11 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
             path = exported(arch, self.use_past, self.opset)
             feed = dummy_inputs(net, self.batch_size, self.seq_len, self.past_seq_len, self.use_past,
                                 net.embed.num_embeddings)
-            reference = self._torch_logits(net, feed) if self.validate else None
+            # validated on a short input: the same graph, a fraction of a timed run's cost
+            check = dummy_inputs(net, 1, min(8, self.seq_len), min(2, self.past_seq_len), self.use_past,
+                                 net.embed.num_embeddings, seed=1)
+            reference = self._torch_logits(net, check) if self.validate else None
+        del net  # onnxruntime holds the weights from here on
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.torch_threads or 0
         options.inter_op_num_threads = 1
@@ -106,12 +123,12 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         if reference is not None:
             import numpy as np
 
-            got = session.run(["logits"], feed)[0]
+            got = session.run(["logits"], check)[0]
             if not np.allclose(got, reference, atol=1e-3, rtol=1e-3):
                 raise ValueError(f"the ONNX export of {arch.archid} disagrees with torch (max difference "
                                  f"{float(np.abs(got - reference).max()):.3g})")
         timer = timeit.Timer(lambda: session.run(None, feed))
-        timer.timeit(number=2)
+        timer.timeit(number=1)  # warm-up: first-run allocations are not the model's latency
         runs = timer.repeat(repeat=self.n_trials, number=1)
         return float(statistics.median(runs) if self.use_median else statistics.fmean(runs))
 

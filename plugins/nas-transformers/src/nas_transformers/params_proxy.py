@@ -39,6 +39,12 @@ class NonEmbeddingParamsProxy(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
+        config, arch_type = arch.metadata.get("config"), arch.metadata.get("arch_type")
+        if not arch.is_built and self.exclude_cls is None and config is not None and arch_type is not None:
+            # a transformer_flex model not built yet: its count from the formula, without building it
+            from nas_transformers.arch_config import embedding_param_count, param_count
+
+            return float(param_count(config, arch_type) - embedding_param_count(config, arch_type))
         net, excluded = arch.arch, self._excluded()
         embedded = {id(p) for m in net.modules() if isinstance(m, excluded) for p in m.parameters()}
         return float(sum(p.numel() for p in net.parameters()

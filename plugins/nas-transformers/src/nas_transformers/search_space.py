@@ -134,7 +134,8 @@ class TransformerFlexSearchSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
         if found:
             raise ValueError("; ".join(found))
         frozen, arch_type = copy.deepcopy(config), self.arch_type
-        return ArchaiModel(archid=arch_config.archid(config, arch_type), metadata={"config": copy.deepcopy(config)},
+        return ArchaiModel(archid=arch_config.archid(config, arch_type),
+                           metadata={"config": copy.deepcopy(config), "arch_type": arch_type},
                            builder=lambda: arch_config.build(frozen, arch_type))
 
     def _gene(self, key: str, shared: bool):

@@ -1,0 +1,75 @@
+"""The cost objectives on real tiny decoders: generation latency with the KV cache, inference
+memory, and Archai's ONNX pair (one export shared by both, with and without a cache, matching
+torch), plus the limits they refuse."""
+import os
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from lmtest_helpers import tiny_space
+from nas_transformers import (GenerationLatency, PeakInferenceMemory, TransformerFlexOnnxLatency,
+                              TransformerFlexOnnxMemory)
+from nas_transformers import onnx_objectives
+from nas_transformers.onnx_export import dummy_inputs, export
+
+HAS_CUDA = torch.cuda.is_available()
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="torch sees no GPU"))]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_generation_latency_and_memory_grow_with_the_model(device):
+    space = tiny_space("llama")
+    fixed = space.fixed()
+    small = space.make({"n_layer": 1, "d_model": 32, "n_head": 2, "n_kv_head": 1, "d_inner": 32, **fixed})
+    large = space.make({"n_layer": 3, "d_model": 64, "n_head": 4, "n_kv_head": 2, "d_inner": 96, **fixed})
+    memory = PeakInferenceMemory(seq_len=16, device=device)
+    assert memory.evaluate(large) > memory.evaluate(small) > sum(p.numel() * 4 for p in small.arch.parameters())
+    for mode in ("generate", "forward"):
+        latency = GenerationLatency(mode=mode, prompt_length=8, new_tokens=8, seq_len=16, num_samples=3,
+                                    device=device)
+        assert 0 < latency.evaluate(small) < 1000
+
+
+def test_lengths_beyond_the_models_context_are_refused_naming_the_key():
+    model = tiny_space().random_sample()  # max_sequence_length 32
+    with pytest.raises(ValueError, match="prompt_length \\+ new_tokens"):
+        GenerationLatency(prompt_length=30, new_tokens=8).evaluate(model)
+    with pytest.raises(ValueError, match="seq_len"):
+        TransformerFlexOnnxLatency(seq_len=64).evaluate(model)
+
+
+@pytest.mark.parametrize("arch_type", ["gpt2", "llama"])
+@pytest.mark.parametrize("use_past", [False, True])
+def test_the_onnx_export_computes_what_torch_computes(arch_type, use_past, tmp_path):
+    net = tiny_space(arch_type, seed=1).random_sample().arch.eval()
+    path = export(net, str(tmp_path / "m.onnx"), use_past)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for past_length in ([0, 5] if use_past else [0]):
+        feed = dummy_inputs(net, 2, 6, past_length, use_past, 256)
+        for name in feed:
+            if name.startswith("past"):
+                feed[name] = np.random.default_rng(0).normal(size=feed[name].shape).astype(np.float32)
+        with torch.no_grad():
+            ids = torch.from_numpy(feed["input_ids"])
+            past = [(torch.from_numpy(feed[f"past_key_{i}"]), torch.from_numpy(feed[f"past_value_{i}"]))
+                    for i in range(len(net.blocks))] if use_past else None
+            expected = net(ids, past, use_cache=True)[0] if use_past else net(ids)
+        assert np.allclose(session.run(["logits"], feed)[0], expected.numpy(), atol=1e-4)
+
+
+def test_onnx_latency_and_memory_share_one_export_per_candidate():
+    space = tiny_space("gpt2", seed=2)
+    first, second = space.random_sample(), space.random_sample()
+    latency, memory = TransformerFlexOnnxLatency(seq_len=16, n_trials=2), TransformerFlexOnnxMemory()
+    assert latency.evaluate(first) > 0
+    path = onnx_objectives._EXPORT["path"]
+    written = os.path.getmtime(path)
+    size = memory.evaluate(first)
+    assert os.path.getmtime(path) == written and size == os.path.getsize(path) / 2 ** 20
+    params = sum(p.numel() for p in first.arch.parameters()) * 4 / 2 ** 20  # tied head stored once
+    assert params < size < 1.5 * params
+    memory.evaluate(second)
+    assert onnx_objectives._EXPORT["key"][0] == second.archid
+    assert TransformerFlexOnnxLatency(seq_len=16, use_past=False).evaluate(second) > 0
