@@ -114,6 +114,7 @@ run "device tests" 90 bash -c 'device_tests "$@"' _ \
     tests/test_devices.py plugins/nas-evaluators/tests/test_devices_training.py \
     plugins/nas-evaluators/tests/test_pool_devices.py plugins/nas-evaluators/tests/test_devices_profiling.py \
     plugins/nas-evaluators/tests/test_devices_cli.py plugins/nas-evaluators/tests/test_gpu_paths.py \
+    plugins/nas-evaluators/tests/test_regression.py \
     "plugins/nas-predictors/tests/test_predictors.py::test_torch_predictors_follow_the_shared_device_rule" \
     "plugins/nas-edge/tests/test_latency_table.py::test_builds_and_predicts_on_each_device_and_runtime" \
     plugins/nas-edge/tests/test_supernet.py
