@@ -162,18 +162,26 @@ class RayParallelEvaluator(AsyncModelEvaluator):
                     ray.init(address=self.address, **kwargs)
                     self._started_ray = self.address is None
                     return
-                except (ConnectionError, TimeoutError, RuntimeError) as exc:
+                except Exception as exc:
                     last = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                     if ray.is_initialized():
                         ray.shutdown()
+                    if _is_authentication(exc):  # waiting will not help: say what to give this driver
+                        raise ClusterUnavailable(f"ray: the Ray cluster at {self.address!r} refused this driver's "
+                                                 f"authentication ({last}). {AUTH_HINT}") from None
+                    if not isinstance(exc, (ConnectionError, TimeoutError, RuntimeError)):
+                        raise
             else:
                 last = f"nothing listens on {target[0]}:{target[1]} yet"
             if time.monotonic() >= deadline:
                 where = "start a local Ray" if self.address is None else f"join the Ray cluster at {self.address!r}"
-                raise ClusterUnavailable(
-                    f"ray: could not {where} within start_timeout={self.start_timeout:g} s ({last}). "
-                    "Start the cluster first (`ray start --head` on the head node), check the address "
-                    "(or RAY_ADDRESS), or raise start_timeout.")
+                hint = ("Start the cluster first (`ray start --head` on the head node), check the address "
+                        "(or RAY_ADDRESS), or raise start_timeout.")
+                if target is not None and _port_open(*target) and os.environ.get("RAY_AUTH_MODE") != "disabled":
+                    hint = (f"The head at {target[0]}:{target[1]} answers but did not let this driver join: "
+                            f"authentication is the likely cause. {AUTH_HINT}")
+                raise ClusterUnavailable(f"ray: could not {where} within start_timeout={self.start_timeout:g} s "
+                                         f"({last}). {hint}")
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
 
     # ---- evaluating ------------------------------------------------------------------------
@@ -277,6 +285,18 @@ def _gcs_address(address: Optional[str]):
         return None
     host, sep, port = address.rpartition(":")
     return (host or "127.0.0.1", int(port)) if sep and port.isdigit() else None
+
+
+#: what a driver needs when the cluster uses Ray's token authentication (see docs/ray.md)
+AUTH_HINT = ("Ray's token authentication is on: set RAY_AUTH_MODE=token here and give this machine the head's "
+             "token (RAY_AUTH_TOKEN, or the head's ~/.ray/auth_token copied to ~/.ray/auth_token), or, on a "
+             "private network only, start every node and this driver with RAY_AUTH_MODE=disabled.")
+
+
+def _is_authentication(exc: BaseException) -> bool:
+    """Whether Ray refused the join for a missing or wrong token (its error names it)."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "authentication" in text or "invalidauthtoken" in text or "auth_token" in text
 
 
 def _port_open(host: str, port: int) -> bool:
