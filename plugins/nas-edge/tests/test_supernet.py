@@ -259,3 +259,20 @@ def test_data_parallel_training_over_every_gpu(tmp_path):
                           echo=lambda *a: None)
     assert meta["world_size"] == torch.cuda.device_count()
     assert (tmp_path / files.META).exists()
+
+
+CUDA_ONLY = pytest.mark.skipif(not has_cuda(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("precision", [pytest.param("fp32", marks=CUDA_ONLY), pytest.param("bf16", marks=CUDA_ONLY),
+                                       pytest.param("fp16", marks=CUDA_ONLY)])
+def test_trains_and_scores_on_a_gpu(tmp_path, precision):
+    s, d = space(), data()
+    settings = {**TRAIN, "device": "cuda", "precision": precision, "data_parallel": "off"}
+    meta = train_supernet(s, d, SupernetSettings.checked(**settings), str(tmp_path), echo=lambda *a: None)
+    assert meta["device"] == "cuda:0" and len(meta["history"]) == 2
+    evaluator = SupernetEvaluator(str(tmp_path), dataset=d, **settings)
+    model = s.random_sample()
+    assert 0 <= evaluator.evaluate(model) <= 1 and model.metadata["device"] == "cuda:0"
+    score, trained = evaluator.train_final(model, 1)
+    assert 0 <= score <= 1 and next(trained.arch.parameters()).device.type == "cuda"
