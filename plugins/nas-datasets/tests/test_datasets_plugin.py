@@ -4,7 +4,8 @@ import pytest
 import nas_datasets.plugin
 from nas_kernel.plugins import make_plugin_manager
 
-EXPECTED = ["arrays", "cifar10", "digits", "image_folder", "mnist", "python", "synthetic", "table"]
+EXPECTED = ["arrays", "cifar10", "cifar100", "digits", "fashion_mnist", "image_folder", "imagenet16", "mnist", "python",
+            "synthetic", "table"]
 
 
 def test_registers_datasets():

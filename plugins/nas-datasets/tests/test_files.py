@@ -44,7 +44,7 @@ def test_cifar10_missing_files_named(tmp_path):
     os.remove(tmp_path / "data_batch_3")
     with pytest.raises(FileNotFoundError, match="data_batch_3") as info:
         Cifar10(root=str(tmp_path))
-    assert "test_batch" in str(info.value) and "never downloads" in str(info.value)
+    assert "test_batch" in str(info.value) and "download: true" in str(info.value)
 
 
 class Boom:
