@@ -101,6 +101,26 @@ class LanguageModelTraining(ModelEvaluator):
             self.dataset = TextCorpus(seed=self.seed)
         return self.dataset
 
+    def training_data(self):
+        """The data this evaluator trains on (the kernel's data-fit check reads it)."""
+        return self.provider()
+
+    def check_fits(self, model: ArchaiModel) -> None:
+        """The kernel's check before a search: the space's sample model reads one window of the
+        data, or ``DataMismatch`` names the space's key that is too small."""
+        from nas_kernel.data_fit import DataMismatch
+
+        data = self.provider()
+        try:
+            check_fits(model.arch, data)
+        except ValueError as exc:
+            raise DataMismatch(f"search_space.params.{exc}") from None
+        import torch
+
+        x, _ = data.windows("train", limit=1)
+        with torch.no_grad():
+            model.arch.eval()(x)
+
     def base_steps(self) -> int:
         """Steps at budget 1."""
         if self.tokens is None:

@@ -123,6 +123,11 @@ class TransformerFlexSearchSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
                              " with an even head width and a dividing key/value head count"
                              if self.arch_type == "llama" else ""))
 
+    def describe_inputs(self) -> str:
+        """What the models read, for the kernel's data-fit messages."""
+        return (f"{self.arch_type} decoders over {self.vocab_size} token ids with up to "
+                f"{self.max_sequence_length} positions")
+
     # ---- building ------------------------------------------------------------------------------
     def fixed(self) -> Dict[str, Any]:
         return {"vocab_size": self.vocab_size, "max_sequence_length": self.max_sequence_length,
