@@ -11,7 +11,8 @@
 #   6. DARTS on the GPU: one search step's time, and a one-epoch search from an experiment file,
 #   7. training throughput: the GPU next to the CPU, and 1, 2, 4, 8 workers sharing the GPU,
 #   8. the plugins' own GPU steps, at the marked place below: a mobilenet latency table built on
-#      the GPU against measured latency; one epoch of mobilenet supernet training.
+#      the GPU against measured latency; one epoch of mobilenet supernet training; a tiny language
+#      model trained on the GPU (fp32, bf16) with its generation latency and inference memory.
 # Every step has a time limit; together they fit TOTAL_SECONDS (a step that would overrun it gets
 # what is left, and a step with no time left fails). A step that cannot run fails: nothing is
 # skipped silently. A new step takes its limit from TOTAL_SECONDS: shorten another or raise the
@@ -181,6 +182,10 @@ fi
 # ---- above use 420 s of TOTAL_SECONDS (540): these share the other 120 s.                     ----
 step "train-best on $DEVICE: a DARTS cell trained by final_training, exported to ONNX from the GPU"
 run "train-best device test" 30 bash -c 'device_tests "$@"' _ tests/test_train_best.py -k cuda
+
+step "language models on $DEVICE: lm_training (fp32, bf16), generation latency and inference memory"
+run "lm device tests" 20 bash -c 'device_tests "$@"' _ plugins/nas-transformers/tests/test_lm_training.py \
+    plugins/nas-transformers/tests/test_measurements.py -k cuda
 
 step "latency table on $DEVICE: predicted against measured (mobilenet, 30 random archs)"
 run "latency table" 60 "$PYTHON" tests/benchmarks/latency_table.py --device "$DEVICE" --archs 30 \
