@@ -92,14 +92,14 @@ def test_a_search_logs_its_run_evaluations_front_and_plots_to_every_tracker(site
 def test_a_search_killed_mid_way_and_resumed_logs_each_evaluation_exactly_once(site, mlflow_uri, tmp_path):
     exp, out = write_experiment(tmp_path, [f"{{name: mlflow, params: {{tracking_uri: '{mlflow_uri}', "
                                            "experiment_name: killed}}", "{name: tensorboard}"],
-                                iters=6, delay=0.2)
+                                iters=6, delay=0.25)
     proc = subprocess.Popen(nas_command("search", str(exp), "-q"), env=nas_env(site), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     state = out / "trackers" / "tensorboard.json"
     deadline = time.time() + 120
-    try:  # killed once TensorBoard logged two iterations (MLflow, slower to start, may have logged fewer)
+    try:  # killed once TensorBoard logged an iteration (MLflow, slower to start, may have logged fewer)
         while time.time() < deadline and proc.poll() is None:
-            if state.exists() and json.loads(state.read_text())["logged"] >= 8:
+            if state.exists() and json.loads(state.read_text())["logged"] >= 4:
                 break
             time.sleep(0.05)
     finally:
