@@ -1,6 +1,7 @@
 """The real ``nas search`` with trackers on a toy plugin, each tracker's output read back with its
 library's own reader: what is logged, a search killed with SIGKILL and resumed, failing trackers,
 a missing library and a malformed ``trackers`` key."""
+import importlib.util
 import json
 import math
 import os
@@ -34,8 +35,10 @@ def _scores(out):
 
 
 def test_a_search_logs_its_run_evaluations_front_and_plots_to_every_tracker(site, mlflow_uri, tmp_path):
+    wandb = importlib.util.find_spec("wandb") is not None  # the wandb extra (CI installs every extra)
     exp, out = write_experiment(tmp_path, [f"{{name: mlflow, params: {{tracking_uri: '{mlflow_uri}', "
-                                           "experiment_name: logged}}", "{name: tensorboard}", "{name: wandb}"])
+                                           "experiment_name: logged}}", "{name: tensorboard}"]
+                                + (["{name: wandb}"] if wandb else []))
     result = run_nas(site, "search", str(exp), "-q")
     assert result.returncode == 0, result.stderr
     assert "tracker" not in result.stderr  # no tracker failed
@@ -81,6 +84,8 @@ def test_a_search_logs_its_run_evaluations_front_and_plots_to_every_tracker(site
     assert "plots/pareto_score_vs_size" in events.Tags()["images"]
     assert {"run/params/text_summary", "pareto_front/text_summary"} <= set(events.Tags()["tensors"])
 
+    if not wandb:
+        return
     history = wandb_history(out)
     logged = {int(h["_step"]): h for h in history if "evaluation/archid" in h}
     assert sorted(logged) == list(range(12))
