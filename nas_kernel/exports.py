@@ -92,8 +92,10 @@ def write_exports(output_dir: str, results: SearchResults, evaluations: Iterable
     run rebuilt from the store's values); ``evaluations`` (the open store's, failed ones
     included) become the cache."""
     paths: Dict[str, Any] = {}
+    evaluations = list(evaluations)
     paths["search_state"] = os.path.join(output_dir, SEARCH_STATE)
-    results.save_search_state(paths["search_state"])
+    with_training_facts(results.get_search_state_df(), results, evaluations).to_csv(paths["search_state"],
+                                                                                   index=False)
     paths["pareto"] = os.path.join(output_dir, PARETO_JSON)
     write_pareto_json(results, paths["pareto"])
     cache = SearchObjectives()
@@ -106,6 +108,37 @@ def write_exports(output_dir: str, results: SearchResults, evaluations: Iterable
         paths["pareto_models"] = results.save_pareto_frontier_models(os.path.join(output_dir, PARETO_MODELS),
                                                                      save_weights=save_weights)
     return paths
+
+
+def with_training_facts(state: Any, results: SearchResults, evaluations: List[Any]) -> Any:
+    """The search-state table with a column per training fact some row has (epochs trained, ACT
+    stop, momentum, Ray node: ``nas_kernel.training_facts``), read from the evaluations of the
+    first expensive objective, before ``iteration_num``."""
+    trained = [n for n in results.objectives.objective_names if n in _expensive_names(results.objectives)]
+    if not trained or state.empty:
+        return state
+    facts = {(archid, budget_key(budget)): training_facts(ev.metadata)
+             for name, archid, budget, ev in evaluations if name == trained[0] and ev.metadata}
+    budgets = state["budget"] if "budget" in state.columns else [None] * len(state)
+    found = [facts.get((archid, budget_key(None if _missing(b) else b)), {})
+             for archid, b in zip(state["archid"], budgets)]
+    position = list(state.columns).index("iteration_num")
+    for key in FACTS:
+        if key not in state.columns and any(key in f for f in found):
+            state.insert(position, key, [f.get(key) for f in found])
+            position += 1
+    return state
+
+
+def _expensive_names(objectives: Any) -> List[str]:
+    names = getattr(objectives, "expensive_objective_names", None)
+    if names is not None:
+        return list(names)
+    return [n for n in objectives.objective_names if objectives.is_expensive(n)]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def write_pareto_json(results: SearchResults, path: str) -> None:

@@ -1,6 +1,6 @@
 """What HiveNAS users look for is shown where they look: a bee colony search with ACT and momentum
 through the real `nas search`, then budget, epochs trained, ACT stop and momentum in
-`nas results show`, in `evaluations.yaml` and in the dashboard's evaluation rows."""
+`nas results show`, in `evaluations.yaml`, in `search_state.csv` and in the dashboard's rows."""
 import sqlite3
 
 import pytest
@@ -74,6 +74,22 @@ def test_evaluations_yaml_carries_the_training_facts(hive_run):
         assert record.get("epochs_trained") == meta.get("epochs_trained")
         if "history" in meta:
             assert record["momentum"] == pytest.approx(momentum, abs=1e-6)
+
+
+def test_the_search_state_csv_carries_the_training_facts(hive_run):
+    import pandas as pd
+
+    state = pd.read_csv(hive_run / "search_state.csv")
+    columns = list(state.columns)
+    assert columns[columns.index("budget") + 1:columns.index("iteration_num")][-3:] == \
+        ["epochs_trained", "act_stopped", "momentum"]
+    stored = _stored(hive_run)
+    for row in state.itertuples():
+        meta, momentum = stored[(row.archid, float(row.budget))]
+        if "epochs_trained" in meta:
+            assert row.epochs_trained == meta["epochs_trained"]
+        if "history" in meta:
+            assert row.momentum == pytest.approx(momentum, abs=1e-4)
 
 
 def test_the_dashboard_rows_carry_the_training_facts(hive_run):
