@@ -68,3 +68,16 @@ def test_a_bad_table_is_one_line_exit_2(tmp_path, frame, params, message):
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"nas: error: experiment.yaml: {message.format(dir=tmp_path)}"]
     assert not os.path.exists(tmp_path / "run")
+
+
+def test_arrays_take_float_targets_for_regression_and_name_the_setting_otherwise(tmp_path):
+    from nas_datasets.arrays import Arrays
+
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "r.npz", X=rng.normal(size=(50, 4)).astype("float32"), y=rng.normal(size=50))
+    data = Arrays("r.npz", task="regression", base_dir=str(tmp_path))
+    X, y = data.get_train()
+    assert str(y.dtype) == "torch.float32" and data.num_classes == 1 and data.task == "regression" and len(y) == 40
+    with pytest.raises(ValueError, match=r"path: y holds float64 values; labels must be integers \(class indices "
+                                         r"0..K-1\), or set task: regression for float targets"):
+        Arrays("r.npz", base_dir=str(tmp_path))

@@ -18,9 +18,21 @@ from nas_datasets.splits import check_fraction, split_indices
 PAIR_KEYS = ("X", "y")
 
 
+def check_targets(y: np.ndarray, n: int, what: str) -> np.ndarray:
+    """``y`` as float32 regression targets: one finite number per sample."""
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"{what}: y has shape {y.shape}; expected ({n},), one target per sample of X")
+    if not (np.issubdtype(y.dtype, np.floating) or np.issubdtype(y.dtype, np.integer)):
+        raise ValueError(f"{what}: y holds {y.dtype} values; task: regression needs numbers")
+    y = np.asarray(y, dtype=np.float32)
+    if not np.isfinite(y).all():
+        raise ValueError(f"{what}: y holds NaN or infinite targets")
+    return y
+
+
 class Arrays(ArrayDataset):
     """Your arrays as a dataset: ``X`` of shape ``(N, C, H, W)`` or ``(N, features)``, ``y`` integer
-    labels ``0..K-1``.
+    labels ``0..K-1`` (or float targets with ``task: regression``).
 
     Args:
         path: one ``.npz`` holding ``X`` and ``y``, and optionally ``X_val``/``y_val`` and
@@ -31,6 +43,8 @@ class Arrays(ArrayDataset):
         val_fraction: share of the training samples held out (seeded by ``seed``) for validation
             when no validation data is given.
         num_classes: the number of classes; None takes the largest label + 1.
+        task: ``classification`` (integer labels) or ``regression`` (``y`` holds float targets,
+            used as they are; pair it with ``partial_training``'s ``task: regression``).
         standardize: subtract the per-channel (per-feature for rows) mean of the training split and
             divide by its std; false feeds the values as they are.
         seed: the validation split.
@@ -40,7 +54,7 @@ class Arrays(ArrayDataset):
 
     def __init__(self, path: Optional[str] = None, train: Any = None, val: Any = None, test: Any = None,
                  val_fraction: float = 0.2, num_classes: Optional[int] = None, standardize: bool = True,
-                 seed: int = 1, base_dir: Optional[str] = None) -> None:
+                 task: str = "classification", seed: int = 1, base_dir: Optional[str] = None) -> None:
         if path is not None and train is not None:
             raise ValueError("give either path (one .npz) or train (with optional val and test), not both")
         if path is None and train is None:
@@ -50,10 +64,17 @@ class Arrays(ArrayDataset):
         self.val_fraction = check_fraction(val_fraction, "val_fraction", allow_zero=False)
         self.seed = int(seed)
         self.standardize = bool(standardize)
+        if task not in ("classification", "regression"):
+            raise ValueError(f"task must be classification or regression, got {task!r}")
+        self.task = task
         if num_classes is not None:
             check_int("num_classes", num_classes, 2)
         self.sources = self._sources(path, train, val, test, base_dir)
         splits = self._load()  # reads headers and labels, maps the inputs: the checks need them
+        if task == "regression":  # one output per sample; no class checks
+            super().__init__(num_classes=1, mean=None if self.standardize else 0.0, name="arrays")
+            self._set_splits(splits)
+            return
         labels = {k: (s[1] if len(s) == 2 else s[1][s[2]]) for k, s in splits.items() if s is not None}
         largest = max(int(y.max()) for y in labels.values())
         if num_classes is None:
@@ -109,6 +130,11 @@ class Arrays(ArrayDataset):
                 raise ValueError(f"{label}: {file} has {next(iter(found))} but not its partner")
             X, y = found[keys[0]], found[keys[1]]
         check_inputs(X, label)
+        if self.task == "regression":
+            return X, check_targets(y, len(X), label)
+        if not np.issubdtype(y.dtype, np.integer) and np.issubdtype(y.dtype, np.floating):
+            raise ValueError(f"{label}: y holds {y.dtype} values; labels must be integers (class indices 0..K-1), "
+                             "or set task: regression for float targets")
         return X, check_labels(y, len(X), label)
 
     def _load(self):

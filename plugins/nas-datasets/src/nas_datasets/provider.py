@@ -77,6 +77,11 @@ class ArrayDataset(DatasetProvider):
             raise ValueError(f"{self.name} has no {split} split")
         return ArraySamples(self, split)
 
+    @property
+    def target_dtype(self):
+        """int64 class labels, or float32 targets for ``task = "regression"``."""
+        return np.float32 if getattr(self, "task", "classification") == "regression" else np.int64
+
     def rows(self, split: str, indices=None) -> Tuple[np.ndarray, np.ndarray]:
         """Standardised float32 inputs and int64 labels of some rows of a split (all when None)."""
         pair = self._arrays()[split]
@@ -95,7 +100,7 @@ class ArrayDataset(DatasetProvider):
         mean, std = self._stats()
         shape = (1, -1) + (1,) * (X.ndim - 2)
         Xf = (X.astype(np.float32) - mean.reshape(shape)) / std.reshape(shape)
-        return np.ascontiguousarray(Xf, dtype=np.float32), np.asarray(y, dtype=np.int64)
+        return np.ascontiguousarray(Xf, dtype=np.float32), np.asarray(y, dtype=self.target_dtype)
 
     def raw_split(self, split: str) -> Tuple[np.ndarray, np.ndarray]:
         """The inputs of a split as stored, before standardisation (what a deployed model is
@@ -106,7 +111,7 @@ class ArrayDataset(DatasetProvider):
         X, y = pair[0], pair[1]
         if len(pair) > 2:
             X, y = X[pair[2]], y[pair[2]]
-        return np.asarray(X), np.asarray(y, dtype=np.int64)
+        return np.asarray(X), np.asarray(y, dtype=self.target_dtype)
 
     def input_transform(self) -> dict:
         """The per-channel mean and std subtracted and divided on read (computed from the training
