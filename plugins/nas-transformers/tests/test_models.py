@@ -110,3 +110,15 @@ def test_archai_signature_defaults():
     assert space.d_model_options == list(range(128, 1024, 64)) and space.n_head_options == [2, 4, 8]
     assert [m.archid for m in itertools.islice(iter(space.random_sample, None), 3)] == \
         [m.archid for m in itertools.islice(iter(TransformerFlexSearchSpace("gpt2").random_sample, None), 3)]
+
+
+def test_the_space_reads_vocabulary_and_context_off_its_dataset_and_refuses_less():
+    from lmtest_helpers import SEQ_LEN, corpus
+
+    data = corpus()
+    space = TransformerFlexSearchSpace("llama", dataset=data)
+    assert (space.vocab_size, space.max_sequence_length) == (256, SEQ_LEN)
+    with pytest.raises(ValueError, match="vocab_size 100 is smaller"):
+        TransformerFlexSearchSpace("gpt2", dataset=data, vocab_size=100)
+    with pytest.raises(ValueError, match=f"seq_len {SEQ_LEN} is above max_sequence_length 16"):
+        TransformerFlexSearchSpace("gpt2", dataset=data, max_sequence_length=16)
