@@ -140,6 +140,7 @@ def place(node):
             place(value)
 place(spec)
 spec["output_dir"] = os.path.join(scratch, "default-run")
+spec["searcher"]["params"].update(num_iters=2, init_num_models=8)  # the path on the device, not a whole search
 with open(os.path.join(scratch, "default.yaml"), "w") as f:
     yaml.safe_dump(spec, f, sort_keys=False)
 EOF
