@@ -67,7 +67,7 @@ def test_sizes_the_experiment_sets_against_the_data_are_named(tmp_path):
         "from the data"]
 
 
-@pytest.mark.parametrize("space", ["cnn", "hivenas_chain"])
+@pytest.mark.parametrize("space", ["cnn", "hivenas_chain", "config"])
 def test_a_space_takes_channels_size_and_classes_from_the_data_when_unset(space):
     from nas_kernel.config import build_experiment, check_data_fits, validate
     from nas_kernel.plugins import make_plugin_manager

@@ -2,8 +2,9 @@
 from torch import nn
 
 
-def mlp(config, num_features: int = 30, num_classes: int = 2):
-    """Reads ``layers`` (each ``width``) and ``activation``."""
+def mlp(config, num_features: int, num_classes: int):
+    """Reads ``layers`` (each ``width``) and ``activation``; the config space passes the sizes
+    of the data (``num_features``, ``num_classes``)."""
     act = {"relu": nn.ReLU, "gelu": nn.GELU}[config.pick("activation")]
     layers, width_in = [], num_features
     for layer in config.pick("layers"):

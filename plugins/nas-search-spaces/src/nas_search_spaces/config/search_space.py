@@ -44,6 +44,19 @@ def resolve_callable(ref: Union[str, Callable], what: str, base_dir: Optional[st
     return import_reference(ref, base_dir, what, kind="callable")
 
 
+def _taken_by(factory: Callable, sizes: Dict[str, Any]) -> Dict[str, Any]:
+    """The ``sizes`` ``factory`` has a parameter for (all of them when it takes ``**kwargs``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(sizes)
+    return {k: v for k, v in sizes.items() if k in params}
+
+
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
 
@@ -65,6 +78,10 @@ class ConfigSearchSpace(SeededSpace):
         model_kwargs: extra keyword arguments for ``model_cls``.
         base_dir: the folder a ``model_cls`` module is also imported from; the kernel passes the
             experiment file's folder (as for the ``python`` dataset's ``function``).
+        in_channels, img_size, num_features, num_classes: the data's sizes (the kernel fills them
+            from the training data when the experiment leaves them out); each reaches
+            ``model_cls`` as a keyword argument when the factory takes one of that name and
+            ``model_kwargs`` does not set it.
     """
 
     space_name = "config"
@@ -72,7 +89,9 @@ class ConfigSearchSpace(SeededSpace):
     def __init__(self, model_cls: Union[str, Callable] = DEFAULT_MODEL, arch_param_tree: Any = None,
                  seed: int = 1, mutation_prob: Optional[float] = None, track_unused_params: bool = True,
                  unused_param_value: float = -1.0, hash_archid: bool = True,
-                 model_kwargs: Optional[dict] = None, base_dir: Optional[str] = None) -> None:
+                 model_kwargs: Optional[dict] = None, base_dir: Optional[str] = None,
+                 in_channels: Optional[int] = None, img_size: Any = None, num_features: Optional[int] = None,
+                 num_classes: Optional[int] = None) -> None:
         super().__init__(seed)
         self.base_dir = base_dir
         self.model_cls = resolve_callable(model_cls, "model_cls", base_dir)
@@ -93,13 +112,18 @@ class ConfigSearchSpace(SeededSpace):
         if model_kwargs is not None and not isinstance(model_kwargs, dict):
             raise ValueError(f"model_kwargs must be a mapping, got {model_kwargs!r}")
         self.model_kwargs = dict(model_kwargs or {})
+        self.in_channels, self.img_size, self.num_features, self.num_classes = (in_channels, img_size, num_features,
+                                                                                num_classes)
+        self._data_kwargs = _taken_by(self.model_cls, {
+            k: v for k, v in (("in_channels", in_channels), ("img_size", img_size), ("num_features", num_features),
+                              ("num_classes", num_classes)) if v is not None and k not in self.model_kwargs})
         self._known: Dict[str, List[int]] = {}  # archid -> option indices (for metadata-less models)
 
     # ---- choices <-> models ------------------------------------------------------------------
     def build(self, choices: Sequence[int]):
         """``(module, config)`` for these option indices."""
         config = self.tree.to_config(choices)
-        return self.model_cls(config, **self.model_kwargs), config
+        return self.model_cls(config, **self.model_kwargs, **self._data_kwargs), config
 
     def _used(self, choices: Sequence[int]):
         if not self.track_unused_params:
