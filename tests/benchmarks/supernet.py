@@ -45,8 +45,6 @@ def kendall_tau(a, b) -> float:
 
 def candidates(space, config, n: int, seed: int):
     """The largest, the smallest and random sub-networks, distinct, sorted by parameter count."""
-    from nas_edge.mobilenet_arch import MobileNetArch  # noqa: F401 (the archs' type)
-
     models = {m.archid: m for m in (space.make(config.largest()), space.make(config.smallest()))}
     while len(models) < n:
         m = space.random_sample()

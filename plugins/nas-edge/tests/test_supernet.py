@@ -5,7 +5,6 @@ ends where a straight run ends, and the evaluator scores candidates, refuses tho
 does not hold and fine-tunes the chosen one."""
 import copy
 import pickle
-import random
 
 import pytest
 import torch

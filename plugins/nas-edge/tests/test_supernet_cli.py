@@ -9,9 +9,8 @@ import sys
 import time
 
 import pytest
-import yaml
 
-from edge_support import HERE, TINY_SPACE, nas, table_objective, write_experiment  # noqa: F401
+from edge_support import TINY_SPACE, nas, table_objective, write_experiment
 from nas_edge.latency_table import build_table, save_table
 from nas_edge.mobilenet_space import MobileNetSearchSpace
 from nas_edge.timing import TimingSettings

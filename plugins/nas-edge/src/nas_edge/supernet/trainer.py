@@ -13,10 +13,9 @@ gradients averaged by ``DistributedDataParallel``; rank 0 writes the files.
 """
 from __future__ import annotations
 
-import math
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 import torch
 
