@@ -275,3 +275,22 @@ def test_trains_and_scores_on_a_gpu(tmp_path, precision):
     assert 0 <= evaluator.evaluate(model) <= 1 and model.metadata["device"] == "cuda:0"
     score, trained = evaluator.train_final(model, 1)
     assert 0 <= score <= 1 and next(trained.arch.parameters()).device.type == "cuda"
+
+
+def test_the_data_parallel_loop_runs_over_two_processes_with_gloo(tmp_path):
+    """The DistributedDataParallel path a multi-GPU machine takes, run here over two CPU processes
+    (gloo): both ranks train on their halves of each batch, rank 0 writes the supernet."""
+    from nas_edge.supernet import trainer
+    from nas_edge.supernet.distributed import launch
+
+    s, d = space(), data()
+    settings = SupernetSettings.checked(**{**TRAIN, "epochs": 1})
+    config = SupernetConfig.of_space(s)
+    identity = trainer.describe(config, settings, d, None)
+    launch(2, trainer._train_rank, (config, d, settings, str(tmp_path), identity, None), "cpu")
+    meta = files.read_meta(str(tmp_path))
+    assert meta["world_size"] == 2 and meta["device"] == "2xcpu" and len(meta["history"]) == 1
+    state = files.read_weights(str(tmp_path))["state"]
+    initial = trainer.build_supernet(config, settings).state_dict()
+    assert all(torch.isfinite(v.float()).all() for v in state.values())
+    assert not torch.equal(state["net.head.classifier.weight"], initial["net.head.classifier.weight"])
