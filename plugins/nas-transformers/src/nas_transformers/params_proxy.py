@@ -29,13 +29,13 @@ class NonEmbeddingParamsProxy(ModelEvaluator):
         self.trainable_only = bool(trainable_only)
 
     def _excluded(self):
-        import torch
+        import pkgutil
 
-        from nas_kernel.kinds import load_reference
+        import torch
 
         if self.exclude_cls is None:
             return (torch.nn.Embedding,)
-        return tuple(load_reference(c) if isinstance(c, str) else c for c in self.exclude_cls)
+        return tuple(pkgutil.resolve_name(c) if isinstance(c, str) else c for c in self.exclude_cls)
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
