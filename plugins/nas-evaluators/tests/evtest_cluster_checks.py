@@ -139,7 +139,8 @@ def state(out):
     import pandas as pd
 
     frame = pd.read_csv(os.path.join(out, "search_state.csv"))
-    return frame.drop(columns=["search_walltime_hours"]).to_dict("list")
+    # which node computed an evaluation is where it ran, not what it found: it differs between runs
+    return frame.drop(columns=["search_walltime_hours", "ray_node"], errors="ignore").to_dict("list")
 
 
 def pareto(out):
