@@ -38,6 +38,7 @@ def test_the_cli_and_the_runner_find_the_same_cell_with_the_same_stems(tmp_path,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "darts supergraph" in result.stderr and "train_loss" in result.stderr  # the per-epoch bar
+    assert "train_acc" in result.stderr
     from_cli = ModelDesc.load(str(tmp_path / "cli" / "final_model_desc.yaml")).genotype()
 
     one_stem = runner_file(tmp_path / "one.yaml", tmp_path / "logs", stems=1)

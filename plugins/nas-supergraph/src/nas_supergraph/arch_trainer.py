@@ -128,20 +128,32 @@ class ArchTrainer(OpenOverrides):
         self.start_epoch(epoch)
         self.model.train()
         losses_t, losses_v = [], []  # on the device: the epoch reads the GPU once, at its end
-        for (xt, yt), (xv, yv) in zip(epoch_batches(*train, batch_size, seed, epoch),
-                                      epoch_batches(*val, batch_size, seed + 1, epoch)):
-            loss_t, loss_v = self.step_losses(xt, yt, xv, yv)
-            losses_t.append(loss_t)
-            losses_v.append(loss_v)
-        steps = len(losses_t)
-        if not steps:
-            return {"train_loss": 0.0, "val_loss": 0.0, "steps": 0}
-        sums = torch.stack([torch.stack(losses_t).sum(), torch.stack(losses_v).sum()]).tolist()
-        return {"train_loss": sums[0] / steps, "val_loss": sums[1] / steps, "steps": steps}
+        # correct predictions of the weight steps, counted on the device (the bar's train_acc)
+        self._correct, seen = torch.zeros((), device=self.device), 0
+        try:
+            for (xt, yt), (xv, yv) in zip(epoch_batches(*train, batch_size, seed, epoch),
+                                          epoch_batches(*val, batch_size, seed + 1, epoch)):
+                loss_t, loss_v = self.step_losses(xt, yt, xv, yv)
+                losses_t.append(loss_t)
+                losses_v.append(loss_v)
+                seen += len(yt)
+            steps = len(losses_t)
+            if not steps:
+                return {"train_loss": 0.0, "val_loss": 0.0, "train_acc": 0.0, "steps": 0}
+            sums = torch.stack([torch.stack(losses_t).sum(), torch.stack(losses_v).sum(), self._correct]).tolist()
+        finally:
+            self._correct = None
+        return {"train_loss": sums[0] / steps, "val_loss": sums[1] / steps, "train_acc": sums[2] / seen,
+                "steps": steps}
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor, precision: Optional[str] = None) -> torch.Tensor:
+    def _loss(self, x: torch.Tensor, y: torch.Tensor, precision: Optional[str] = None,
+              correct: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The training loss of a batch; with ``correct`` (a device tensor) its right predictions
+        are added to it in place, without reading the device."""
         with autocast(self.device, precision or self.precision):
             logits, aux = self.model(x)
+            if correct is not None:
+                correct += (logits.detach().argmax(dim=1) == y).sum()
             return self.compute_loss(F.cross_entropy, y, logits.float(), self.conf_train["aux_weight"],
                                      None if aux is None else aux.float())
 
@@ -166,7 +178,7 @@ class ArchTrainer(OpenOverrides):
         self.scaler.step(self.a_optim)  # fp16: skipped when a gradient overflowed
 
         self.w_optim.zero_grad(set_to_none=True)
-        loss = self._loss(xt, yt)
+        loss = self._loss(xt, yt, correct=getattr(self, "_correct", None))
         self.scaler.scale(loss).backward(inputs=self.weights)
         self.scaler.unscale_(self.w_optim)
         torch.nn.utils.clip_grad_norm_(self.weights, self.grad_clip)

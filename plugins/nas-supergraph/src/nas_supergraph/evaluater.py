@@ -128,10 +128,13 @@ class Evaluater(UsesDataset):
                 model.drop_path_prob(conf["drop_path_prob"] * epoch / max(1, epochs))
             model.train()
             losses = []  # on the device: the epoch reads the GPU once, at its end
+            correct, seen = torch.zeros((), device=device), 0  # the bar's train_acc, counted on the device
             for xb, yb in epoch_batches(X, y, conf["batch_size"], self.seed, epoch):
                 with autocast(device, precision):
                     out = model(xb)
                     logits, aux = out if isinstance(out, tuple) else (out, None)
+                    correct += (logits.detach().argmax(dim=1) == yb).sum()
+                    seen += len(yb)
                     loss = self.compute_loss(yb, logits.float(), conf["aux_weight"],
                                              None if aux is None else aux.float())
                 optimizer.zero_grad(set_to_none=True)
@@ -141,13 +144,14 @@ class Evaluater(UsesDataset):
                 scaler.step(optimizer)
                 scaler.update()
                 losses.append(loss.detach())
-            train_loss = float(torch.stack(losses).mean()) if losses else 0.0
+            train_loss, train_acc = (torch.stack([torch.stack(losses).mean(), correct / seen]).tolist()
+                                     if losses else (0.0, 0.0))
             if checkpoint is not None:
                 checkpoint.save({"key": key, "epoch": epoch + 1, "model": model.state_dict(),
                                  "optimizer": optimizer.state_dict(), **rng_state(device),
                                  "train_loss": train_loss})
             for callback in self.epoch_callbacks:
-                callback(epoch, {"train_loss": train_loss})
+                callback(epoch, {"train_loss": train_loss, "train_acc": train_acc})
         Xv, yv = (t.to(device) for t in data.val)
         with autocast(device, precision):
             val_acc = accuracy(model, Xv, yv)
