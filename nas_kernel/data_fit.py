@@ -15,6 +15,9 @@ The contract, all optional, so a third-party component takes part by adding meth
   check for classification and regression). Without it, ``check_batch`` runs on a batch of
   ``training_data()`` as a classifier.
 * A provider may have ``task`` (``"classification"``, the default, or ``"regression"``).
+* A provider whose samples are not images or feature rows (token windows, say) may have
+  ``space_sizes()``: the sizes a space takes from it, by factory parameter name
+  (``{"vocab_size": 256, "max_sequence_length": 128}``), instead of those read off its shape.
 
 ``data_sizes`` reads the sizes a space takes from the data (``in_channels``, ``img_size``,
 ``num_features``, ``num_classes``); ``nas_kernel.config`` fills them into a space whose experiment
@@ -71,9 +74,13 @@ def task_of(provider: Any) -> str:
 
 def data_sizes(provider: Any) -> Dict[str, Any]:
     """What a space can take from ``provider``: ``in_channels`` and ``img_size`` for images
-    ``(C, H, W)``, ``num_features`` for rows ``(F,)``, ``num_classes`` (1 output for regression)."""
+    ``(C, H, W)``, ``num_features`` for rows ``(F,)``, ``num_classes`` (1 output for regression);
+    or what the provider's own ``space_sizes()`` says."""
     from nas_kernel.api.dataset import input_shape
 
+    own = getattr(provider, "space_sizes", None)
+    if callable(own):
+        return dict(own())
     shape = input_shape(provider)
     sizes: Dict[str, Any] = {}
     if len(shape) == 3:

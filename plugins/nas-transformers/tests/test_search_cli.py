@@ -114,3 +114,18 @@ def test_bad_input_is_one_exit_2_line_naming_the_key(case, tmp_path):
     assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert key in lines[0] and "search_space.params" in lines[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_the_space_takes_vocabulary_and_context_from_the_training_corpus(tmp_path):
+    """Without its own ``dataset``, vocab_size or max_sequence_length, the space gets both from
+    ``lm_training``'s corpus (the kernel's data-fit contract: ``TextCorpus.space_sizes``)."""
+    from nas_kernel.config import load_experiment
+    from nas_kernel.plugins import make_plugin_manager
+
+    experiment = json.loads(json.dumps(EXPERIMENT))
+    del experiment["search_space"]["params"]["dataset"]
+    built = load_experiment(write(str(tmp_path), experiment), make_plugin_manager(), output_dir=str(tmp_path / "o"))
+    assert (built.search_space.vocab_size, built.search_space.max_sequence_length) == (256, 32)
+    experiment["search_space"]["params"]["max_sequence_length"] = 64  # what the experiment sets wins
+    built = load_experiment(write(str(tmp_path), experiment), make_plugin_manager(), output_dir=str(tmp_path / "o2"))
+    assert (built.search_space.vocab_size, built.search_space.max_sequence_length) == (256, 64)

@@ -189,6 +189,11 @@ class TextCorpus(DatasetProvider):
     def input_shape(self) -> Tuple[int, ...]:
         return (self.seq_len,)
 
+    def space_sizes(self) -> Dict[str, int]:
+        """What a space takes from this corpus when its experiment does not say (the kernel's
+        data-fit contract): the token vocabulary and, as the longest context, one window."""
+        return {"vocab_size": self.vocab_size, "max_sequence_length": self.seq_len}
+
     def windows(self, split: str, limit: Optional[int] = None):
         """Non-overlapping ``(inputs, targets)`` windows of a split as int64 tensors."""
         import torch
