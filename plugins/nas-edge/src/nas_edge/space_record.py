@@ -8,7 +8,7 @@ table, so the ``latency_table`` evaluator rebuilds the same space through the ke
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 
 def _data_sizes(provider: Any) -> Dict[str, Any]:
@@ -17,6 +17,19 @@ def _data_sizes(provider: Any) -> Dict[str, Any]:
     except ImportError:  # a kernel without the data-fit contract: sizes come from the experiment
         return {}
     return data_sizes(provider)
+
+
+def _dataset_of(evaluator: Any, key: str) -> Optional[Tuple[Dict[str, Any], str]]:
+    """The first ``dataset`` component of an evaluator's spec and its key, looking through
+    wrappers that run another evaluator (``process_pool``, ``ray``: ``params.evaluator``), as the
+    kernel looks through them for the data of ``nas search``."""
+    params = evaluator.get("params") if isinstance(evaluator, dict) else None
+    if not isinstance(params, dict):
+        return None
+    dataset = params.get("dataset")
+    if isinstance(dataset, dict) and "name" in dataset:
+        return dataset, f"{key}.params.dataset"
+    return _dataset_of(params.get("evaluator"), f"{key}.params.evaluator")
 
 
 def space_from_experiment(path: str, manager) -> Tuple[Any, Dict[str, Any]]:
@@ -31,9 +44,9 @@ def space_from_experiment(path: str, manager) -> Tuple[Any, Dict[str, Any]]:
     builder = ComponentBuilder(manager, source, spec["seed"], base_dir=spec.get("base_dir"))
     from_data: Dict[str, Any] = {}
     for i, objective in enumerate(spec["objectives"]):
-        dataset = (objective["evaluator"].get("params") or {}).get("dataset")
-        if isinstance(dataset, dict) and "name" in dataset:
-            provider = builder.component("datasets", dataset, f"objectives[{i}].evaluator.params.dataset")
+        found = _dataset_of(objective["evaluator"], f"objectives[{i}].evaluator")
+        if found is not None:
+            provider = builder.component("datasets", *found)
             from_data = _data_sizes(provider)
             break
     record = {"name": spec["search_space"]["name"], "params": dict(spec["search_space"].get("params") or {}),
