@@ -187,7 +187,8 @@ run "train-best device test" 30 bash -c 'device_tests "$@"' _ tests/test_train_b
 
 step "language models on $DEVICE: lm_training (fp32, bf16), generation latency and inference memory"
 run "lm device tests" 20 bash -c 'device_tests "$@"' _ plugins/nas-transformers/tests/test_lm_training.py \
-    plugins/nas-transformers/tests/test_measurements.py -k cuda
+    plugins/nas-transformers/tests/test_measurements.py \
+    plugins/nas-transformers/tests/test_huggingface_export.py -k cuda  # the last: where transformers is there
 
 step "latency table on $DEVICE: predicted against measured (mobilenet, 30 random archs)"
 run "latency table" 50 "$PYTHON" tests/benchmarks/latency_table.py --device "$DEVICE" --archs 30 \

@@ -12,6 +12,7 @@ _EXPORTS = {
     "PeakInferenceMemory": "inference_memory",
     "TransformerFlexOnnxLatency": "onnx_objectives",
     "TransformerFlexOnnxMemory": "onnx_objectives",
+    "export_huggingface": "huggingface_export",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
