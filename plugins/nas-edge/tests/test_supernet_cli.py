@@ -100,3 +100,22 @@ def test_bad_input_is_one_exit_2_line(trained, tmp_path):
     line = one_error_line(nas(tmp_path, "supernet", "train", "experiment.yaml", "-o", "x", "-q"))
     assert "objectives[0].evaluator.params.epohcs" in line and "unknown parameter" in line
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("content", [b"\x00torn or foreign\xff", None], ids=["garbage", "foreign-dict"])
+def test_an_unreadable_checkpoint_is_one_exit_2_line(tmp_path, content):
+    import torch
+
+    write_experiment(tmp_path, [supernet_objective()])
+    checkpoint = tmp_path / "sn" / "checkpoint.pt"
+    checkpoint.parent.mkdir()
+    if content is None:
+        torch.save({"weights": torch.zeros(2)}, checkpoint)  # a dict some other program wrote
+    else:
+        checkpoint.write_bytes(content)
+    before = checkpoint.read_bytes()
+    line = one_error_line(nas(tmp_path, "supernet", "train", "experiment.yaml", "-o", "sn", "-q"))
+    assert str(checkpoint) in line or "sn/checkpoint.pt" in line, line
+    assert ("unreadable training checkpoint" if content else "not a supernet training checkpoint") in line
+    assert "remove it or train into another folder (-o)" in line and "weights_only" not in line
+    assert sorted(os.listdir(tmp_path / "sn")) == ["checkpoint.pt"] and checkpoint.read_bytes() == before

@@ -63,10 +63,29 @@ def read_weights(folder: str) -> Dict[str, Any]:
     return blob
 
 
+_CHECKPOINT_KEYS = ("identity", "epoch", "step", "model", "optimizer", "history", "seconds")
+
+
 def read_checkpoint(folder: str) -> Optional[Dict[str, Any]]:
+    """The training state to resume from, None when there is none; ValueError (one line naming the
+    file) for a torn or foreign file, so a resume never ends in a traceback."""
     from nas_kernel.checkpoints import load_state
 
-    return load_state(os.path.join(folder, CHECKPOINT))
+    path = os.path.join(folder, CHECKPOINT)
+    advice = "remove it or train into another folder (-o)"
+    try:
+        state = load_state(path)
+    except Exception as exc:  # a torn or foreign file: say which and why, in one line
+        detail = (str(exc).splitlines() or [""])[0].split(". ")[0]  # torch's advice to unpickle unsafely: left out
+        raise ValueError(f"{path}: unreadable training checkpoint ({type(exc).__name__}: {detail}); "
+                         f"{advice}") from None
+    if state is None:
+        return None
+    missing = [key for key in _CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing or not isinstance(state["identity"], dict):
+        raise ValueError(f"{path}: not a supernet training checkpoint (missing {', '.join(missing) or 'a mapping as identity'}); "
+                         f"{advice}")
+    return state
 
 
 def write_checkpoint(folder: str, state: Dict[str, Any]) -> None:
