@@ -110,3 +110,40 @@ def test_zero_cost_minibatch_reads_only_its_rows(npy_data):
     assert torch.equal(X, full_X[idx]) and torch.equal(y, full_y[idx])
     proxy = Synflow(fresh, batch_size=8, device="cpu")
     assert np.isfinite(proxy.evaluate(cnn_model(4))) and not fresh._cache
+
+
+class Rows:
+    """A small in-memory provider: 64 rows of 4 features."""
+
+    def __init__(self, seed: int) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        self.X, self.y = torch.randn(64, 4, generator=gen), torch.randint(0, 2, (64,), generator=gen)
+
+    def get_train(self):
+        return self.X, self.y
+
+    def get_val(self):
+        return self.X[:16], self.y[:16]
+
+
+def test_a_new_provider_stops_the_loader_workers_of_the_one_before():
+    from nas_evaluators import batches
+
+    release_loaders()
+    first, second = Rows(0), Rows(1)
+
+    def read(provider):
+        split = batches.LoaderSplit(provider, "train", "cpu", 1, lambda X, device: X)
+        return sum(len(xb) for xb, _ in split.batches(torch.arange(64), 32))
+
+    try:
+        assert read(first) == 64
+        first_workers = [w for _, loader in batches._LOADERS.values() for w in loader._iterator._workers]
+        assert first_workers and all(w.is_alive() for w in first_workers)  # persistent: still up
+        assert read(second) == 64
+        assert [entry[0] for entry in batches._LOADERS.values()] == [second]  # only the latest's loaders
+        for worker in first_workers:
+            worker.join(timeout=10)
+        assert not any(w.is_alive() for w in first_workers)  # the first's workers exited
+    finally:
+        release_loaders()

@@ -246,6 +246,9 @@ def _loader(provider: Any, split: str, batch_size: int, num_workers: int, pin: b
         found = _LOADERS.get(key)
         if found is not None and found[0] is provider:
             return found[1]
+        # another provider's loaders go, as its resident splits do: their workers would stay up for good
+        stale = [_LOADERS.pop(k)[1] for k in [k for k, v in _LOADERS.items() if v[0] is not provider]]
+        _stop_workers(stale)
         from torch.utils.data import DataLoader
 
         data = torch_dataset(provider, split)
@@ -320,6 +323,11 @@ def release_loaders() -> None:
         loaders = [entry[1] for entry in _LOADERS.values()]
         _LOADERS.clear()
         _RESIDENT.clear()
+    _stop_workers(loaders)
+
+
+def _stop_workers(loaders) -> None:
+    """Shut down the persistent worker processes of these DataLoaders."""
     for loader in loaders:
         iterator = getattr(loader, "_iterator", None)
         if iterator is not None and hasattr(iterator, "_shutdown_workers"):
