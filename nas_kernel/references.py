@@ -3,12 +3,18 @@ resolved one way for every component.
 
 A module that sits next to the experiment file imports without installing it or setting
 ``PYTHONPATH``: the folder the kernel passes as ``base_dir`` (the experiment file's folder) is put
-on ``sys.path`` first. A spawned worker inherits that ``sys.path``, so models built from such a
-module unpickle there too.
+at the front of ``sys.path`` (once), so such a module wins over an installed one of the same name.
+A spawned worker inherits that ``sys.path``, so models built from such a module unpickle there too.
+Two experiments in one process whose folders each hold a module of the same name each get their
+own: a module cached from another plain folder is imported again from ``base_dir`` when that
+folder holds a module of that name (objects built from the first one keep the first one). A
+standard-library or installed module already imported in the process stays the one used: name
+your module differently from those.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import sys
 from typing import Any, Optional
@@ -22,8 +28,9 @@ def import_reference(reference: Any, base_dir: Optional[str], what: str, kind: s
     if not isinstance(reference, str) or not _REFERENCE.match(reference):
         raise ValueError(f"{what} must be 'package.module:{kind}', got {reference!r}")
     module_name, _, attr = reference.partition(":")
-    if base_dir and base_dir not in sys.path:
-        sys.path.append(base_dir)
+    if base_dir:
+        _put_first(os.path.abspath(base_dir))
+        _forget_if_shadowed(module_name.partition(".")[0], os.path.abspath(base_dir))
     try:
         obj = getattr(importlib.import_module(module_name), attr)
     except ImportError as exc:
@@ -34,3 +41,36 @@ def import_reference(reference: Any, base_dir: Optional[str], what: str, kind: s
     if not callable(obj):
         raise ValueError(f"{what}: {reference} is a {type(obj).__name__}, not a {kind}")
     return obj
+
+
+def _put_first(folder: str) -> None:
+    """``folder`` at the front of ``sys.path``, once: the experiment's own modules win."""
+    if sys.path[:1] != [folder]:
+        sys.path[:] = [folder] + [entry for entry in sys.path if entry != folder]
+
+
+def _forget_if_shadowed(top: str, folder: str) -> None:
+    """Drop the cached ``top`` module (and its submodules) when ``folder`` holds a module of that
+    name but the cached one came from another plain folder (another experiment's), so the import
+    finds ``folder``'s. Installed and standard-library modules stay cached: importing them twice
+    in one process is not safe (extension modules, shared state)."""
+    cached = sys.modules.get(top)
+    if cached is None or not (os.path.isfile(os.path.join(folder, top + ".py"))
+                              or os.path.isfile(os.path.join(folder, top, "__init__.py"))):
+        return
+    where = getattr(cached, "__file__", None)
+    if not where:
+        return  # built in, or a namespace package
+    where = os.path.abspath(where)
+    if where.startswith(folder + os.sep) or any(where.startswith(root + os.sep) for root in _installed_roots()):
+        return
+    for name in [name for name in sys.modules if name == top or name.startswith(top + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _installed_roots() -> set:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return {os.path.abspath(paths[key]) for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
