@@ -92,3 +92,19 @@ def test_lazy_models_and_parameter_checks():
 
     lazy = ArchaiModel(None, "lazy", builder=builder)
     assert dumps(wire_model(lazy)) and built == [1]
+
+
+def test_workers_leaving_run_the_exit_handlers_and_stop_their_loader_workers(tmp_path, monkeypatch):
+    """Workers end with os._exit (no interpreter teardown): the temporary folders their objectives
+    remove at exit, and the DataLoader workers they started, must not outlive them, whether they
+    leave after a sticky CUDA error or when the pool closes."""
+    monkeypatch.setenv("EVTEST_PIDDIR", str(tmp_path))  # inherited by the workers
+    with ProcessPoolEvaluator(EvaluationFunction("evtest_helpers:export_like_an_objective"), num_workers=1) as pool:
+        for archid in ("poison", "next"):
+            pool.send(ArchaiModel(None, archid))
+        assert pool.fetch_all() == [None, 1.0], pool.last_errors
+        loader_pid = int((tmp_path / "loader.pid").read_text())
+        assert not os.path.exists(f"/proc/{loader_pid}")  # stopped by the poisoned worker before it left
+    folders = (tmp_path / "folders").read_text().split()
+    assert len(folders) == 2  # the poisoned worker's and its replacement's
+    assert not any(os.path.exists(folder) for folder in folders)

@@ -2,6 +2,7 @@
 knows which job a worker holds (and can record None for it if the worker dies or times out)."""
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import sys
@@ -43,14 +44,8 @@ def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str
             message = conn.recv()
         except (EOFError, OSError):
             return
-        if message is None:  # skip interpreter teardown: it takes 1-3 s with torch loaded
-            from nas_evaluators.batches import release_loaders
-
-            release_loaders()  # DataLoader workers first: os._exit would leave their semaphores behind
-            conn.close()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
+        if message is None:
+            leave(conn, 0)
         job_id, payload = message
         if load_error is not None:
             conn.send((job_id, None, {}, load_error))
@@ -70,7 +65,21 @@ def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str
         except (pickle.PicklingError, TypeError, AttributeError):  # metadata that cannot travel
             conn.send((job_id, value, {}, error))
         if sticky:
-            conn.close()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(STICKY_CUDA_ERROR_EXIT)
+            leave(conn, STICKY_CUDA_ERROR_EXIT)
+
+
+def leave(conn, status: int) -> None:
+    """End this worker without the interpreter's teardown (1-3 s with torch loaded), but with what
+    the process owes the machine: its DataLoader workers stopped first (``os._exit`` alone would
+    leave their semaphores behind) and the exit handlers its components registered run (an
+    objective's temporary export folder, for one)."""
+    from nas_evaluators.batches import release_loaders
+
+    try:
+        release_loaders()
+        conn.close()
+        atexit._run_exitfuncs()  # handlers that fail print their traceback and the others still run
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
