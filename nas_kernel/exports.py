@@ -141,13 +141,19 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def write_pareto_json(results: SearchResults, path: str) -> None:
+def pareto_rows(results: SearchResults) -> List[Dict[str, Any]]:
+    """The Pareto front of ``results`` as rows (archid, iteration, one value per objective, None
+    for a missing one): what ``pareto.json`` holds and trackers log, so both stay valid JSON."""
     front = results.get_pareto_frontier()
     rows = []
     for pos, model in enumerate(front["models"]):
-        row = {"archid": model.archid, "iteration": int(front["iteration_nums"][pos])}
+        row: Dict[str, Any] = {"archid": model.archid, "iteration": int(front["iteration_nums"][pos])}
         for name, col in front["evaluation_results"].items():
             row[name] = None if math.isnan(col[pos]) else float(col[pos])
         rows.append(row)
+    return rows
+
+
+def write_pareto_json(results: SearchResults, path: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(rows, f, indent=2)
+        json.dump(pareto_rows(results), f, indent=2)

@@ -76,6 +76,9 @@ class RunSession:
                                ("started_at", repr(time.time()))):
                 store.set_meta(key, value)
             self._heartbeat = Heartbeat(store.path).start()
+            from nas_kernel.tracking import bind_trackers
+
+            bind_trackers(self.run.plugin_manager, self.output_dir)
             if self.run.on_open is not None:
                 self.run.on_open(self.output_dir)
         except BaseException:
@@ -157,7 +160,8 @@ class RunSession:
     # ---- closing ---------------------------------------------------------------------------
     def close(self, status: Optional[str] = None) -> None:
         """End the run: ``status`` (finished, failed, interrupted, stopped) when given, else the
-        status the search wrote; a status still "running" becomes "failed"."""
+        status the search wrote; a status still "running" becomes "failed". The trackers are
+        stopped here, on every end of the run: one the search did not finish is aborted with it."""
         if self.store is not None:
             if self._heartbeat is not None:
                 self._heartbeat.stop()
@@ -167,7 +171,13 @@ class RunSession:
             if status is not None:
                 self.store.set_meta("status", status)
             self.store.set_meta("ended_at", repr(time.time()))
-        self._release()
+            status = status or self.store.get_meta("status")
+        from nas_kernel.tracking import stop_trackers
+
+        try:
+            stop_trackers(self.run.plugin_manager, status or "failed")
+        finally:
+            self._release()
 
     def _release(self) -> None:
         if self._heartbeat is not None:

@@ -9,7 +9,10 @@ arguments: the candidates of every finished iteration, in (iteration, position) 
 from the first evaluation of the search. The count a tracker has logged is kept in
 ``OUTPUT_DIR/trackers/<label>.json`` after every batch, and the tracker may correct it from its
 own backend when it starts, so a search killed at any instant and resumed logs every evaluation
-once: the replayed iterations of the resume find their candidates already counted.
+once: the replayed iterations of the resume find their candidates already counted. The run's
+owner, ``RunSession``, gives the trackers the run's directory when it opens and stops them when it
+closes, however the search ended: a failed or interrupted search aborts them, so no backend run is
+left running and every tracker is closed.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nas_kernel.api.tracker import TrackedEvaluation, TrackedRun, Tracker
+from nas_kernel.exports import pareto_rows
 from nas_kernel.hookspecs import hookimpl
 from nas_kernel.run_files import PARETO_JSON, PLOTS, RESULTS_DB, SAVED_EXPERIMENT
 
@@ -44,6 +48,28 @@ def attach_trackers(manager: Any, trackers: Sequence[Tuple[str, Tracker]]) -> Li
             manager.register(hooks, name=f"tracker {label}")
         attached.append(hooks)
     return attached
+
+
+def bind_trackers(manager: Any, output_dir: str) -> None:
+    """Tell every tracker on ``manager`` the run's output directory (``RunSession.open``)."""
+    for hooks in _hooks_on(manager):
+        hooks.bind(output_dir)
+
+
+def stop_trackers(manager: Any, status: str) -> None:
+    """Stop every tracker on ``manager`` at the end of the run, however it ended
+    (``RunSession.close``); a tracker's error is reported, never raised into the search."""
+    for hooks in _hooks_on(manager):
+        try:
+            hooks.stop(status)
+        except Exception as exc:
+            hooks._fail(exc)
+
+
+def _hooks_on(manager: Any) -> List["TrackerHooks"]:
+    if manager is None:
+        return []
+    return [p for p in manager.get_plugins() if isinstance(p, TrackerHooks)]
 
 
 def labels_for(names: Sequence[str]) -> List[str]:
@@ -68,15 +94,36 @@ class TrackerHooks:
         self._output_dir = ""
         self._state: Dict[str, Any] = {}
 
+    # ---- the run's owner: RunSession opens and always stops the trackers ----------------------
+    def bind(self, output_dir: str) -> None:
+        """The run's output directory, from the session that holds it (a searcher need not have one)."""
+        self._output_dir = str(output_dir)
+
+    def stop(self, status: str) -> None:
+        """End the tracker's thread on any end of the run: after ``on_search_end`` there is nothing
+        left to do; otherwise (``failed``, ``interrupted``, a raise anywhere) the tracker is told
+        with ``abort(status)`` and closed. Waits up to ``flush_seconds``; never raises."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._thread = None
+        self._queue.put(("abort", status))
+        self._queue.put(None)
+        self._join(thread)
+
     # ---- hooks: the search thread only enqueues ---------------------------------------------
     @hookimpl
     def on_search_start(self, searcher: Any) -> None:
-        self._output_dir = str(searcher.output_dir)
+        if not self._output_dir:
+            self._output_dir = str(getattr(searcher, "output_dir", "") or "")
         self.failed = None
-        self._queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name=f"nas-tracker-{self.label}", daemon=True)
+        # a fresh queue handed to its own thread: a thread left writing by an earlier run of this
+        # object keeps reading its own queue, never this one
+        self._queue = work = queue.Queue()
+        self._thread = threading.Thread(target=self._work, args=(work,), name=f"nas-tracker-{self.label}",
+                                        daemon=True)
         self._thread.start()
-        self._queue.put(("start",))
+        work.put(("start",))
 
     @hookimpl
     def on_iteration_end(self, iteration: int, models: Any) -> None:
@@ -85,23 +132,28 @@ class TrackerHooks:
 
     @hookimpl
     def on_search_end(self, results: Any) -> None:
-        if self._thread is None:
+        thread = self._thread
+        if thread is None:
             return
+        self._thread = None
         if self.failed is None:
-            self._queue.put(("end", front_rows(results)))
+            self._queue.put(("end", pareto_rows(results)))
         self._queue.put(None)
-        self._thread.join(self.flush_seconds)
-        if self._thread.is_alive():
+        self._join(thread)
+
+    def _join(self, thread: threading.Thread) -> None:
+        thread.join(self.flush_seconds)
+        if thread.is_alive():
             print(f"nas: warning: tracker '{self.label}' is still writing after {self.flush_seconds:g} s; "
                   "the search does not wait for it", file=sys.stderr)
-        self._thread = None
 
     # ---- the worker thread -------------------------------------------------------------------
-    def _work(self) -> None:
+    def _work(self, work: "queue.Queue[Optional[tuple]]") -> None:
         params: Dict[str, Dict[str, Any]] = {}
+        finished = False
         try:
             while True:
-                message = self._queue.get()
+                message = work.get()
                 if message is None:
                     break
                 if self.failed is not None:
@@ -115,6 +167,9 @@ class TrackerHooks:
                     elif message[0] == "end":
                         self._log_new(through_iteration=None, params=params)
                         self.tracker.finish(message[1], self._artifacts())
+                        finished = True
+                    elif message[0] == "abort" and not finished:
+                        self.tracker.abort(message[1])
                 except Exception as exc:  # any backend error: report once, leave the tracker out
                     self._fail(exc)
         finally:
@@ -239,20 +294,6 @@ def arch_params(model: Any) -> Dict[str, Any]:
         elif isinstance(value, (list, tuple)) and all(isinstance(v, (bool, int, float, str)) for v in value):
             out[str(key)] = json.dumps(list(value))
     return out
-
-
-def front_rows(results: Any) -> List[Dict[str, Any]]:
-    """The Pareto front of ``results`` as table rows: archid, one column per objective, iteration."""
-    front = results.get_pareto_frontier()
-    names = list(results.objectives.objective_names)
-    rows = []
-    for i, model in enumerate(front["models"]):
-        row: Dict[str, Any] = {"archid": model.archid}
-        for name in names:
-            row[name] = float(front["evaluation_results"][name][i])
-        row["iteration"] = int(front["iteration_nums"][i])
-        rows.append(row)
-    return rows
 
 
 def experiment_params(path: str) -> Dict[str, Any]:

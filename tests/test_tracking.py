@@ -1,18 +1,25 @@
 """Trackers on the lifecycle hooks (``nas_kernel.tracking``), with a tracker that records its calls:
 every evaluation once and in order, a resumed search adding nothing, and a raising tracker
 reported once without touching the search, even on a strict plugin manager."""
+import json
+
 import pytest
 from overrides import overrides
 
 from nas_kernel import testing as kit
+from nas_kernel.api.results import SearchResults
+from nas_kernel.api.searcher import Searcher
 from nas_kernel.api.tracker import Tracker
+from nas_kernel.failures import SearchFailed
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel.run_context import RunContext
+from nas_kernel.run_files import PARETO_JSON
+from nas_kernel.run_session import run_searcher
 from nas_kernel.store import Store, db_path
 from nas_kernel.testing import CheckFailed
 from nas_kernel.tracking import attach_trackers, labels_for
 from test_loop import objectives
-from toy import ToyRandom, ToySpace
+from toy import Distance, ToyRandom, ToySpace
 
 
 class Recording(Tracker):
@@ -39,14 +46,18 @@ class Recording(Tracker):
         self.front = front
 
     @overrides
+    def abort(self, status):
+        self.calls.append(f"abort {status}")
+
+    @overrides
     def close(self):
         self.calls.append("close")
 
 
-def search(out, tracker, resume=False):
+def search(out, tracker, resume=False, distance=None):
     manager = make_plugin_manager(entrypoints=False, strict=True)
     attach_trackers(manager, [("recording", tracker)])
-    searcher = ToyRandom(ToySpace(seed=2), objectives(), str(out), num_iters=3, samples_per_iter=4, seed=2)
+    searcher = ToyRandom(ToySpace(seed=2), objectives(distance), str(out), num_iters=3, samples_per_iter=4, seed=2)
     return searcher.search(run=RunContext(plugin_manager=manager, progress=False, resume=resume))
 
 
@@ -63,6 +74,7 @@ def test_every_evaluation_reaches_the_tracker_once_in_order_and_a_resume_adds_no
     assert all(e.values["distance"] == values[e.archid] for e in first.logged)
     assert first.calls[0] == "start" and first.calls[-2:] == ["finish", "close"]
     assert not first.runs[0].resumed and first.front and all("distance" in row for row in first.front)
+    assert first.front == json.loads((tmp_path / PARETO_JSON).read_text())  # one helper builds both
 
     again = Recording()
     search(tmp_path, again, resume=True)  # the finished search replayed from the store
@@ -77,6 +89,50 @@ def test_a_raising_tracker_is_reported_once_and_the_search_runs_to_the_end(tmp_p
     err = capsys.readouterr().err
     assert err.count("tracker 'recording' failed") == 1 and "No space left on device" in err
     assert broken.calls == ["start", "log", "log", "close"]  # left out after its error, still closed
+
+
+class Interrupting(Distance):
+    @overrides
+    def evaluate(self, model, budget=None):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("distance, raised, status", [(lambda: Distance(fail_every=1), SearchFailed, "failed"),
+                                                      (Interrupting, KeyboardInterrupt, "interrupted")])
+def test_a_failed_or_interrupted_search_aborts_and_closes_its_trackers(tmp_path, distance, raised, status):
+    tracker = Recording()
+    with pytest.raises(raised):
+        search(tmp_path, tracker, distance=distance())
+    assert tracker.calls[0] == "start" and tracker.calls[-2:] == [f"abort {status}", "close"], tracker.calls
+    assert "finish" not in tracker.calls
+    assert tracker._nas_hooks._thread is None  # stopped and joined by the run's close, not left to die
+
+
+class OwnLoop(Searcher):
+    """A searcher on the bare ``Searcher`` contract without an ``output_dir`` attribute."""
+
+    def __init__(self, objectives):
+        super().__init__()
+        self.objectives = objectives
+
+    @overrides
+    def search(self):
+        results = SearchResults(ToySpace(seed=1), self.objectives)
+        models = [ToySpace(seed=1).random_sample() for _ in range(3)]
+        results.add_iteration_results(models, self.objectives.eval_all_objs(models))
+        return results
+
+
+def test_a_searcher_without_output_dir_logs_to_the_run_directory_run_searcher_was_given(tmp_path):
+    tracker = Recording()
+    manager = make_plugin_manager(entrypoints=False, strict=True)
+    attach_trackers(manager, [("recording", tracker)])
+    so = objectives()
+    run_searcher(OwnLoop(so), RunContext(plugin_manager=manager, progress=False), output_dir=str(tmp_path / "own"),
+                 objectives=so)
+    assert tracker.calls[0] == "start" and tracker.calls[-2:] == ["finish", "close"], tracker.calls
+    assert tracker.runs[0].output_dir == str(tmp_path / "own")
+    assert (tmp_path / "own" / "trackers" / "recording.json").is_file()
 
 
 def test_trackers_of_the_same_name_get_numbered_labels():

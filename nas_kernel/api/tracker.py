@@ -73,7 +73,8 @@ class Tracker(EnforceOverrides):
 
     Calls come in this order, all from one background thread: ``start`` once per search (again on
     ``--resume``, with ``TrackedRun.resumed``), ``log_evaluations`` once per finished iteration with
-    the evaluations not logged before, ``finish`` once at the end, ``close`` always last.
+    the evaluations not logged before, ``finish`` once at the end, ``close`` always last. A search
+    that fails or is interrupted gets ``abort(status)`` instead of ``finish``, then ``close``.
     """
 
     @abstractmethod
@@ -92,5 +93,11 @@ class Tracker(EnforceOverrides):
         """The search ended: ``front`` is the Pareto front as table rows (archid, objectives,
         iteration); ``artifacts`` are files to attach (the plots, the front's JSON)."""
 
+    def abort(self, status: str) -> None:
+        """The search ended without finishing: ``status`` is ``failed`` (an error, ``SearchFailed``)
+        or ``interrupted`` (Ctrl-C). Mark the parent run so where the backend can tell (MLflow's
+        FAILED or KILLED, W&B's exit code); ``close`` follows. By default nothing."""
+
     def close(self) -> None:
-        """Release files and connections; called last, also after a failure."""
+        """Release files and connections; called last, also after a failure (of the search, or of
+        this tracker: then neither ``finish`` nor ``abort`` may have been called)."""

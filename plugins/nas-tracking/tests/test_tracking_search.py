@@ -147,6 +147,17 @@ def test_failing_trackers_are_reported_once_and_the_search_finishes(site, tmp_pa
     assert len(stored_candidates(out)) == 12  # the whole search ran and was stored
 
 
+def test_a_failed_search_ends_its_mlflow_run_failed_not_running(site, mlflow_uri, tmp_path):
+    exp, out = write_experiment(tmp_path, [f"{{name: mlflow, params: {{tracking_uri: '{mlflow_uri}', "
+                                           "experiment_name: failed}}"], iters=1)
+    exp.write_text(exp.read_text().replace("fail_every: 5", "fail_every: 1"))  # every evaluation fails
+    result = run_nas(site, "search", str(exp), "-q")
+    assert result.returncode == 1, result.stderr
+    assert "tracker 'mlflow' failed" not in result.stderr
+    _, run = mlflow_run(out)
+    assert run.info.status == "FAILED" and run.info.end_time is not None
+
+
 def test_a_tracker_whose_library_is_missing_is_exit_2_naming_the_extra(site, tmp_path):
     exp, out = write_experiment(tmp_path, ["{name: tensorboard}"])
     result = run_nas(site, "search", str(exp), "-q", block=("tensorboardX",))

@@ -134,7 +134,21 @@ class MLflowTracker(Tracker):
                                  "pareto_front.json")
         for path in artifacts:
             self.client.log_artifact(self.run_id, path, "plots" if path.endswith(".png") else None)
-        self.client.set_terminated(self.run_id, "FINISHED")
+        self._end("FINISHED")
+
+    @overrides
+    def abort(self, status: str) -> None:
+        self._end("KILLED" if status == "interrupted" else "FAILED")
+
+    @overrides
+    def close(self) -> None:
+        """A run neither finished nor aborted (this tracker failed on the way) ends FAILED, not RUNNING."""
+        if self.run_id is not None:
+            self._end("FAILED")
+
+    def _end(self, status: str) -> None:
+        run_id, self.run_id = self.run_id, None
+        self.client.set_terminated(run_id, status)
 
 
 def _row(ev: TrackedEvaluation) -> Dict[str, Any]:

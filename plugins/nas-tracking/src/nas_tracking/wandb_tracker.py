@@ -91,6 +91,10 @@ class WandbTracker(Tracker):
         self.run = None
 
     @overrides
+    def abort(self, status: str) -> None:
+        self.close()  # the run ends with exit code 1: W&B shows it failed
+
+    @overrides
     def close(self) -> None:
         if self.run is not None:
             self.run.finish(exit_code=1)
