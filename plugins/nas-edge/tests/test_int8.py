@@ -32,12 +32,34 @@ def test_int8_latency_is_timed_with_onnxruntime(model):
 
 
 def registered(kind, name):
+    """The factory of a component another distribution registers. Only a component that is not
+    installed skips the test: one whose plugin is installed but broken, or that fails to load,
+    fails it."""
     from nas_kernel.plugins import make_plugin_manager
+    from nas_kernel.registry import UnknownComponent
 
+    manager = make_plugin_manager()
     try:
-        return make_plugin_manager().registry.get(kind, name).load()
-    except Exception:
+        entry = manager.registry.get(kind, name)
+    except UnknownComponent:
+        if manager.broken():  # perhaps the broken plugin is the one that registers it
+            raise
         pytest.skip(f"{kind} {name!r} is not installed (it lives in another distribution)")
+    return entry.load()
+
+
+def test_only_a_component_that_is_not_installed_skips(monkeypatch):
+    from nas_kernel.registry import ComponentEntry
+
+    with pytest.raises(pytest.skip.Exception, match="'no-such-dataset' is not installed"):
+        registered("datasets", "no-such-dataset")
+
+    def broken(self):
+        raise ImportError("the component's module fails to import")
+
+    monkeypatch.setattr(ComponentEntry, "load", broken)
+    with pytest.raises(ImportError, match="fails to import"):  # a broken one fails, it is not skipped
+        registered("evaluators", "partial_training")
 
 
 def test_accuracy_after_quantization_uses_the_trained_weights(tmp_path):
