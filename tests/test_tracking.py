@@ -2,6 +2,7 @@
 every evaluation once and in order, a resumed search adding nothing, and a raising tracker
 reported once without touching the search, even on a strict plugin manager."""
 import json
+import threading
 
 import pytest
 from overrides import overrides
@@ -106,6 +107,41 @@ def test_a_failed_or_interrupted_search_aborts_and_closes_its_trackers(tmp_path,
     assert tracker.calls[0] == "start" and tracker.calls[-2:] == [f"abort {status}", "close"], tracker.calls
     assert "finish" not in tracker.calls
     assert tracker._nas_hooks._thread is None  # stopped and joined by the run's close, not left to die
+
+
+class SlowFirstFinish(Recording):
+    """Its first ``finish`` waits until the next search has started: the end of the first search
+    gives up waiting for it, and the same tracker runs again while its first thread still writes."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate, self.first_thread = threading.Event(), None
+
+    @overrides
+    def start(self, run):
+        self.gate.set()  # the second search's start lets the first thread go on
+        return super().start(run)
+
+    @overrides
+    def finish(self, front, artifacts):
+        if self.first_thread is None:
+            self.first_thread = threading.current_thread()
+            self.gate.clear()
+            assert self.gate.wait(30)
+        super().finish(front, artifacts)
+
+
+def test_a_tracker_left_writing_by_one_search_keeps_its_own_queue_when_it_runs_again(tmp_path, capsys):
+    tracker = SlowFirstFinish()
+    attach_trackers(None, [("recording", tracker)])[0].flush_seconds = 0.2
+    search(tmp_path / "first", tracker)
+    assert "still writing" in capsys.readouterr().err
+    tracker._nas_hooks.flush_seconds = 30
+    search(tmp_path / "second", tracker)
+    tracker.first_thread.join(30)
+    assert not tracker.first_thread.is_alive()  # it ended on its own queue's stop, not the second's
+    assert "still writing" not in capsys.readouterr().err
+    assert tracker.calls.count("close") == 2 and len(tracker.logged) == 24, tracker.calls
 
 
 class OwnLoop(Searcher):
