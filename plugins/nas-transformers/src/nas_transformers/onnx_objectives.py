@@ -3,7 +3,8 @@ onnxruntime inference of the exported decoder) and ``TransformerFlexOnnxMemory``
 exported ONNX file, what the model takes on disk and to load).
 
 A search that has both objectives exports each candidate once: the latest export of this process
-is kept (one file in a private temporary folder, replaced by the next candidate's) and the other
+is kept (one file in a private temporary folder, replaced by the next candidate's; an exit handler
+removes the folder, and process_pool workers run exit handlers before they leave) and the other
 evaluator reuses it when the architecture and export settings are the same. The torch model is
 released before onnxruntime loads the file, and weight prepacking is off, so a candidate's weights
 are never held three times at once.
