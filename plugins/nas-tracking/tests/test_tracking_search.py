@@ -74,7 +74,7 @@ def test_a_search_logs_its_run_evaluations_front_and_plots_to_every_tracker(site
     assert rows[0]["arch_params"]["value"] == int(rows[0]["archid"].split("-")[1])
     with open(client.download_artifacts(run.info.run_id, "pareto_front.csv", str(tmp_path)), encoding="utf-8") as f:
         front = f.read().splitlines()
-    assert front[0] == "archid,score,size,iteration" and len(front) >= 2
+    assert front[0] == "archid,iteration,score,size" and len(front) >= 2
 
     events = tensorboard_events(out / "tensorboard")
     tb = {e.step: e.value for e in events.Scalars("objective/score")}
