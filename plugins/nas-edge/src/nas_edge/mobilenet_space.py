@@ -16,6 +16,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
+from nas_kernel.arch_files import read_arch, write_arch
 from nas_kernel.params import check_int, check_number
 from nas_edge import arch_files
 from nas_edge.mobilenet_arch import (MobileNetArch, SpaceChoices, StageTable, block_specs, parse_archid,
@@ -208,11 +209,11 @@ class MobileNetSearchSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
     # ---- files -------------------------------------------------------------------------------
     @overrides
     def save_arch(self, model, file_path):
-        arch_files.write_arch(file_path, self.space_name, model.archid, self.arch_of(model).to_dict())
+        write_arch(file_path, self.space_name, model.archid, self.arch_of(model).to_dict())
 
     @overrides
     def load_arch(self, file_path):
-        return arch_files.read_arch(file_path, self.space_name, lambda d: self.make(MobileNetArch.from_dict(d)))
+        return read_arch(file_path, self.space_name, lambda d: self.make(MobileNetArch.from_dict(d)))
 
     @overrides
     def save_model_weights(self, model, file_path):

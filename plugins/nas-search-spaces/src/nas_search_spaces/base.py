@@ -11,8 +11,6 @@ from the archid alone so cleared models (``arch is None``) can be saved.
 """
 from __future__ import annotations
 
-import json
-import os
 import random
 from abc import abstractmethod
 from typing import Any, Dict
@@ -20,10 +18,9 @@ from typing import Any, Dict
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
+from nas_kernel.arch_files import read_arch, write_arch
 from nas_kernel.params import check_int
 
-ARCH_FORMAT = 1
-MAX_ARCH_FILE_BYTES = 1 << 20
 
 
 class SeededSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
@@ -46,31 +43,11 @@ class SeededSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
 
     @overrides
     def save_arch(self, model: ArchaiModel, file_path: str):
-        document = {"space": self.space_name, "format": ARCH_FORMAT, "archid": model.archid,
-                    "arch": self.describe(model)}
-        with open(file_path, "w", encoding="utf-8") as f:
-            json.dump(document, f, indent=1, sort_keys=True)
+        write_arch(file_path, self.space_name, model.archid, self.describe(model))
 
     @overrides
     def load_arch(self, file_path: str):
-        if os.path.getsize(file_path) > MAX_ARCH_FILE_BYTES:
-            raise ValueError(f"{file_path}: too large for an architecture file")
-        with open(file_path, "r", encoding="utf-8") as f:
-            try:
-                document = json.load(f)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{file_path}: not an architecture file ({exc})") from None
-        if not isinstance(document, dict) or set(document) != {"space", "format", "archid", "arch"}:
-            raise ValueError(f"{file_path}: expected keys space, format, archid, arch")
-        if document["space"] != self.space_name:
-            raise ValueError(f"{file_path}: architecture of space {document['space']!r}, not {self.space_name!r}")
-        if document["format"] != ARCH_FORMAT or not isinstance(document["arch"], dict):
-            raise ValueError(f"{file_path}: unsupported architecture format {document['format']!r}")
-        model = self.from_description(document["arch"])
-        if model.archid != document["archid"]:
-            raise ValueError(f"{file_path}: description gives archid {model.archid!r}, "
-                             f"file says {document['archid']!r}")
-        return model
+        return read_arch(file_path, self.space_name, self.from_description)
 
     # ---- weights -----------------------------------------------------------------------------
     @overrides

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 from typing import Any, Dict, List, Optional
 
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
+from nas_kernel.arch_files import read_json_object
 from nas_kernel.params import check_choice, check_int, check_number
 from nas_transformers import arch_config
 from nas_transformers.arch_config import ARCH_TYPES
@@ -28,7 +28,6 @@ DEFAULT_D_INNER = list(range(128, 1024, 64))
 DEFAULT_N_HEAD = [2, 4, 8]
 DEFAULT_N_KV_HEAD = [1, 2, 4, 8]
 GPT2_VOCAB, GPT2_POSITIONS = 50257, 1024  # Archai's defaults when neither the user nor a dataset says
-MAX_ARCH_FILE_BYTES = 1 << 20
 MAX_TRIES = 1000
 
 
@@ -232,15 +231,7 @@ class TransformerFlexSearchSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
 
     @overrides
     def load_arch(self, file_path: str) -> ArchaiModel:
-        if os.path.getsize(file_path) > MAX_ARCH_FILE_BYTES:
-            raise ValueError(f"{file_path}: too large for an architecture file")
-        with open(file_path, "r", encoding="utf-8") as f:
-            try:
-                document = json.load(f)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{file_path}: not an architecture file ({exc})") from None
-        if not isinstance(document, dict):
-            raise ValueError(f"{file_path}: expected a JSON object")
+        document = read_json_object(file_path)
         arch_type = document.pop("arch_type", None)
         if arch_type != self.arch_type:
             raise ValueError(f"{file_path}: arch_type {arch_type!r} is not this space's {self.arch_type!r}")
