@@ -1,4 +1,4 @@
-"""How a latency table remembers its search space, and gets it back.
+"""How a latency table or a supernet remembers its search space, and gets it back.
 
 The table command builds only the experiment's search space (its evaluators may need the table
 that is being built), filling the sizes a space takes from the data (``in_channels``,
@@ -9,14 +9,6 @@ table, so the ``latency_table`` evaluator rebuilds the same space through the ke
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple
-
-
-def _data_sizes(provider: Any) -> Dict[str, Any]:
-    try:
-        from nas_kernel.data_fit import data_sizes
-    except ImportError:  # a kernel without the data-fit contract: sizes come from the experiment
-        return {}
-    return data_sizes(provider)
 
 
 def _dataset_of(evaluator: Any, key: str) -> Optional[Tuple[Dict[str, Any], str]]:
@@ -32,25 +24,38 @@ def _dataset_of(evaluator: Any, key: str) -> Optional[Tuple[Dict[str, Any], str]
     return _dataset_of(params.get("evaluator"), f"{key}.params.evaluator")
 
 
-def space_from_experiment(path: str, manager) -> Tuple[Any, Dict[str, Any]]:
-    """``(space, record)`` of the experiment file ``path`` (ConfigError on bad input)."""
+def read_spec(path: str) -> Tuple[Dict[str, Any], str]:
+    """``(spec, source)``: the experiment file read and its shape checked as ``nas search`` does,
+    without building anything (a file without ``output_dir`` gets a placeholder next to it)."""
     import os
 
-    from nas_kernel.config import ComponentBuilder, read_experiment, validate
+    from nas_kernel.config import read_experiment, validate
 
     raw, source = read_experiment(path)
-    placeholder = raw.get("output_dir") or os.path.join(os.path.dirname(os.path.abspath(path)), "runs")
-    spec = validate(raw, source, output_dir=placeholder if not raw.get("output_dir") else None)
+    placeholder = os.path.join(os.path.dirname(os.path.abspath(path)), "runs")
+    return validate(raw, source, output_dir=None if raw.get("output_dir") else placeholder), source
+
+
+def space_record(spec: Dict[str, Any], from_data: Dict[str, Any]) -> Dict[str, Any]:
+    """What a table or a supernet keeps to rebuild the experiment's space (see the module docstring)."""
+    return {"name": spec["search_space"]["name"], "params": dict(spec["search_space"].get("params") or {}),
+            "from_data": from_data, "seed": spec["seed"], "base_dir": spec.get("base_dir")}
+
+
+def space_from_experiment(path: str, manager) -> Tuple[Any, Dict[str, Any]]:
+    """``(space, record)`` of the experiment file ``path`` (ConfigError on bad input)."""
+    from nas_kernel.config import ComponentBuilder
+    from nas_kernel.data_fit import data_sizes
+
+    spec, source = read_spec(path)
     builder = ComponentBuilder(manager, source, spec["seed"], base_dir=spec.get("base_dir"))
     from_data: Dict[str, Any] = {}
     for i, objective in enumerate(spec["objectives"]):
         found = _dataset_of(objective["evaluator"], f"objectives[{i}].evaluator")
         if found is not None:
-            provider = builder.component("datasets", *found)
-            from_data = _data_sizes(provider)
+            from_data = data_sizes(builder.component("datasets", *found))
             break
-    record = {"name": spec["search_space"]["name"], "params": dict(spec["search_space"].get("params") or {}),
-              "from_data": from_data, "seed": spec["seed"], "base_dir": spec.get("base_dir")}
+    record = space_record(spec, from_data)
     return build_space(record, manager, source), record
 
 

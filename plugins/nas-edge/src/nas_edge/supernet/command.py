@@ -36,17 +36,14 @@ def find_objective(spec):
 def prepare(experiment: str, manager, device=None):
     """``(space, record, provider, settings)`` from the experiment file (ConfigError on bad input)."""
     import inspect
-    import os
 
-    from nas_kernel.config import ComponentBuilder, ConfigError, read_experiment, validate
+    from nas_kernel.config import ComponentBuilder, ConfigError
     from nas_kernel.data_fit import data_sizes
-    from nas_edge.space_record import build_space
+    from nas_edge.space_record import build_space, read_spec, space_record
     from nas_edge.supernet.evaluator import SupernetEvaluator
     from nas_edge.supernet.settings import SupernetSettings
 
-    raw, source = read_experiment(experiment)
-    placeholder = raw.get("output_dir") or os.path.join(os.path.dirname(os.path.abspath(experiment)), "runs")
-    spec = validate(raw, source, output_dir=placeholder if not raw.get("output_dir") else None)
+    spec, source = read_spec(experiment)
     key, comp = find_objective(spec)
     if comp is None:
         raise ConfigError("no objective uses the supernet evaluator (evaluator: {name: supernet, params: {path: DIR, "
@@ -75,8 +72,7 @@ def prepare(experiment: str, manager, device=None):
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"evaluator 'supernet' refused its parameters: {exc}", source=source,
                           key=f"{key}.params") from None
-    record = {"name": spec["search_space"]["name"], "params": dict(spec["search_space"].get("params") or {}),
-              "from_data": data_sizes(provider), "seed": spec["seed"], "base_dir": spec.get("base_dir")}
+    record = space_record(spec, data_sizes(provider))
     space = build_space(record, manager, source)
     if not hasattr(space, "choices") or not hasattr(space.choices, "table"):
         raise ConfigError(f"search space {record['name']!r} is not a mobilenet space; the supernet covers the "
