@@ -55,9 +55,8 @@ def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
     schema = ObjectiveSchema(specs)
     values = {(name, archid, budget_key(budget)): ev.value if ev.ok else None
               for name, archid, budget, ev in evaluations}
-    facts = {(name, archid, budget_key(budget)): training_facts(ev.metadata)
-             for name, archid, budget, ev in evaluations if ev.metadata}
     trained = [n for n in schema.objective_names if schema.is_expensive(n)]
+    facts = _trained_facts(evaluations, trained)
     results = SearchResults(search_space, schema)
     by_iteration: Dict[int, list] = {}
     for iteration, archid, bkey, extra, wall in candidates:
@@ -77,10 +76,9 @@ def load_results(output_dir: str, search_space: Any = None) -> SearchResults:
             extra_keys.extend(k for k in extra if k not in extra_keys)
         extra_cols = {k: [extra.get(k) for _, _, extra, _ in rows] for k in extra_keys}
         # what the (first) trained objective's evaluator recorded: epochs, ACT stop, momentum
-        found = [facts.get((trained[0], archid, bkey), {}) if trained else {} for archid, bkey, _, _ in rows]
-        for key in FACTS:
-            if key not in extra_cols and any(key in f for f in found):
-                extra_cols[key] = [f.get(key) for f in found]
+        found = [facts.get((archid, bkey), {}) for archid, bkey, _, _ in rows]
+        for key, column in _fact_columns(found).items():
+            extra_cols.setdefault(key, column)
         results.add_iteration_results(models, objective_values, extra_cols,
                                       walltime_hours=[w for _, _, _, w in rows])
     return results
@@ -114,20 +112,32 @@ def with_training_facts(state: Any, results: SearchResults, evaluations: List[An
     """The search-state table with a column per training fact some row has (epochs trained, ACT
     stop, momentum, Ray node: ``nas_kernel.training_facts``), read from the evaluations of the
     first expensive objective, before ``iteration_num``."""
-    trained = [n for n in results.objectives.objective_names if n in _expensive_names(results.objectives)]
-    if not trained or state.empty:
+    facts = _trained_facts(evaluations, _expensive_names(results.objectives))
+    if not facts or state.empty:
         return state
-    facts = {(archid, budget_key(budget)): training_facts(ev.metadata)
-             for name, archid, budget, ev in evaluations if name == trained[0] and ev.metadata}
     budgets = state["budget"] if "budget" in state.columns else [None] * len(state)
     found = [facts.get((archid, budget_key(None if _missing(b) else b)), {})
              for archid, b in zip(state["archid"], budgets)]
     position = list(state.columns).index("iteration_num")
-    for key in FACTS:
-        if key not in state.columns and any(key in f for f in found):
-            state.insert(position, key, [f.get(key) for f in found])
+    for key, column in _fact_columns(found).items():
+        if key not in state.columns:
+            state.insert(position, key, column)
             position += 1
     return state
+
+
+def _trained_facts(evaluations: Iterable[Any], trained: List[str]) -> Dict[Any, Dict[str, Any]]:
+    """``(archid, budget key) -> training facts`` of the first trained objective's evaluations:
+    what its evaluator recorded about itself (epochs, ACT stop, momentum, Ray node)."""
+    if not trained:
+        return {}
+    return {(archid, budget_key(budget)): training_facts(ev.metadata)
+            for name, archid, budget, ev in evaluations if name == trained[0] and ev.metadata}
+
+
+def _fact_columns(found: List[Dict[str, Any]]) -> Dict[str, List[Any]]:
+    """One column per training fact that some row has, in ``FACTS`` order."""
+    return {key: [f.get(key) for f in found] for key in FACTS if any(key in f for f in found)}
 
 
 def _expensive_names(objectives: Any) -> List[str]:
