@@ -485,7 +485,7 @@ class ComponentBuildError(Exception):
 
 
 #: what a factory raises to refuse its parameters (a user's mistake: exit 2): ``ValueError`` from the
-#: parameter checks (``nas_kernel.params``), ``FileNotFoundError`` for a path the experiment names
+#: parameter checks (``nas_kernel.toolbox.params``), ``FileNotFoundError`` for a path the experiment names
 USER_ERRORS = (ValueError, FileNotFoundError)
 
 

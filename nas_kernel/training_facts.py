@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from nas_kernel.momentum import momentum_score
+from nas_kernel.toolbox.momentum import momentum_score
 
 FACTS = ("epochs_trained", "act_stopped", "momentum", "ray_node")
 

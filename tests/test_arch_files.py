@@ -1,11 +1,11 @@
-"""The kernel's architecture files (``nas_kernel.arch_files``): one safe, strict reader for every
+"""The kernel's architecture files (``nas_kernel.toolbox.arch_files``): one safe, strict reader for every
 space that saves architectures (the built-in spaces, mobilenet, transformer_flex)."""
 import json
 from types import SimpleNamespace
 
 import pytest
 
-from nas_kernel.arch_files import MAX_ARCH_FILE_BYTES, read_arch, read_json_object, write_arch
+from nas_kernel.toolbox.arch_files import MAX_ARCH_FILE_BYTES, read_arch, read_json_object, write_arch
 
 
 def rebuild(arch):

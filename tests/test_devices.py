@@ -1,8 +1,8 @@
-"""The shared device and precision rule (nas_kernel.devices)."""
+"""The shared device and precision rule (nas_kernel.toolbox.devices)."""
 import pytest
 import torch
 
-from nas_kernel import devices
+from nas_kernel.toolbox import devices
 
 HAS_CUDA = torch.cuda.is_available()
 

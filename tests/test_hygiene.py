@@ -42,7 +42,7 @@ def test_kernel_depends_on_no_plugin_distribution_and_never_imports_one():
 def test_lazy_exports_import_on_first_use_and_list_names(tmp_path, monkeypatch):
     pkg = tmp_path / "fake_lazy_pkg"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text("from nas_kernel.lazy import lazy_exports\n"
+    (pkg / "__init__.py").write_text("from nas_kernel.toolbox.lazy import lazy_exports\n"
                                      "__getattr__, __dir__ = lazy_exports(__name__, {'Thing': 'heavy'})\n")
     (pkg / "heavy.py").write_text("class Thing:\n    pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))

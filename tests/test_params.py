@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 
 
 def test_check_int_accepts_integers_within_bounds():

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from nas_kernel.references import import_reference
+from nas_kernel.toolbox.references import import_reference
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def hive_run(tmp_path_factory):
 def _stored(run):
     import json
 
-    from nas_kernel.momentum import momentum_score
+    from nas_kernel.toolbox.momentum import momentum_score
 
     with sqlite3.connect(run / "results.db") as conn:
         rows = conn.execute("SELECT archid, budget, metadata FROM evaluations").fetchall()

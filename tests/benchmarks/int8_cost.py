@@ -50,7 +50,7 @@ def main() -> None:
             training = registry.get("evaluators", "partial_training").load()(
                 dataset=digits, epochs=args.epochs, checkpoint_dir=folder, progress_bar=False, device="cpu")
             training.evaluate(model)
-            from nas_kernel.checkpoints import load_state
+            from nas_kernel.toolbox.checkpoints import load_state
             from nas_kernel.paths import inside, safe_filename
 
             state = load_state(inside(folder, safe_filename(model.archid) + ".pt"))["model"]

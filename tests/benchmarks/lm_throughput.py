@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nas_kernel.devices import autocast, check_device, synchronize
+from nas_kernel.toolbox.devices import autocast, check_device, synchronize
 from nas_transformers import LanguageModelTraining, TextCorpus, TransformerFlexSearchSpace
 
 BATCH, SEQ = 16, 64

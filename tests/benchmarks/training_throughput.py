@@ -49,7 +49,7 @@ from torch import nn
 
 from nas_kernel.api import ArchaiModel, DatasetProvider
 from nas_kernel.components import build_component
-from nas_kernel.devices import check_device, device_type
+from nas_kernel.toolbox.devices import check_device, device_type
 
 
 class MidCNN(nn.Module):

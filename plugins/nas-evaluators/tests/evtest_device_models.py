@@ -62,7 +62,7 @@ def probe(archid="probe"):
 
 def where_am_i(model, budget):
     """An EvaluationFunction run in a pool worker: what the worker was pinned to, seen from inside."""
-    from nas_kernel import devices
+    from nas_kernel.toolbox import devices
 
     model.metadata["pinned"] = devices.pinned_device()
     model.metadata["cuda_visible"] = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -79,7 +79,7 @@ def where_am_i(model, budget):
 
 def sharers_seen(model, budget):
     """An EvaluationFunction run in a pool worker: how many workers share its device, seen from inside."""
-    from nas_kernel import devices
+    from nas_kernel.toolbox import devices
 
     model.metadata["sharers"] = devices.device_sharers()
     model.metadata["pid"] = os.getpid()

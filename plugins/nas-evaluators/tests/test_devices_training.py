@@ -8,7 +8,7 @@ import torch
 
 from evtest_device_models import HELD, SEEN, OutOfMemoryAfterAllocating, probe
 from nas_datasets import Digits
-from nas_kernel import devices
+from nas_kernel.toolbox import devices
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import PartialTraining
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from evtest_device_models import probe
 from evtest_images import Blobs
-from nas_kernel import devices
+from nas_kernel.toolbox import devices
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import (AvgOnnxLatency, EvaluationFunction, PartialTraining, ProcessPoolEvaluator,
                             TorchLatency, TorchPeakCpuMemory)

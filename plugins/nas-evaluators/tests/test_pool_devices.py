@@ -7,7 +7,7 @@ import torch
 
 from evtest_device_models import OutOfMemoryAfterAllocating, probe
 from nas_datasets import Digits
-from nas_kernel import devices
+from nas_kernel.toolbox import devices
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvaluator
 from nas_evaluators.process_pool import worker_devices

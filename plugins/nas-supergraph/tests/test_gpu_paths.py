@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from nas_kernel import devices
+from nas_kernel.toolbox import devices
 from nas_supergraph.arch_trainer import ArchTrainer
 from nas_supergraph.checkpoint import Checkpoint
 from nas_supergraph.data import split

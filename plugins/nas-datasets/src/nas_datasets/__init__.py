@@ -5,7 +5,7 @@ Every provider implements ``nas_kernel.api.DatasetProvider``: ``get_train()``, `
 and ``torch_dataset(split)``. ``Arrays``, ``ImageFolder`` and ``PythonFunction`` read the user's
 own files. Names are imported on first use so that ``import nas_datasets`` stays cheap (no torch).
 """
-from nas_kernel.lazy import lazy_exports
+from nas_kernel.toolbox.lazy import lazy_exports
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_datasets.files import check_inputs, check_labels, read_npy, read_npz, resolve_path
 from nas_datasets.provider import ArrayDataset
 from nas_datasets.splits import check_fraction, split_indices

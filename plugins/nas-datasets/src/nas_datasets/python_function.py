@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from nas_kernel.api.dataset import DatasetProvider, get_split, input_transform, split_sizes, torch_dataset
-from nas_kernel.references import import_reference
+from nas_kernel.toolbox.references import import_reference
 from nas_datasets.files import check_inputs, check_labels
 from nas_datasets.provider import ArrayDataset
 from nas_datasets.splits import check_fraction, split_indices

@@ -12,7 +12,7 @@ import codecs
 
 import numpy as np
 
-from nas_kernel.safe_pickle import restricted_loads
+from nas_kernel.toolbox.safe_pickle import restricted_loads
 
 
 def _allowed():

@@ -1,5 +1,5 @@
 """Weight files of this distribution's spaces: a ``state_dict``, loaded with
-``weights_only=True``. Architecture files are the kernel's (``nas_kernel.arch_files``)."""
+``weights_only=True``. Architecture files are the kernel's (``nas_kernel.toolbox.arch_files``)."""
 from __future__ import annotations
 
 

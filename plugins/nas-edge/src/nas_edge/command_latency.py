@@ -21,7 +21,7 @@ from typing import List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.params import check_choice, check_number
+from nas_kernel.toolbox.params import check_choice, check_number
 from nas_edge.model_input import check_shape, input_shape_of, shape_text
 
 UNITS = {"ms": 1.0, "s": 1000.0, "us": 0.001}

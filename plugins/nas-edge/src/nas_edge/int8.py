@@ -118,7 +118,7 @@ def calibration_batch(dataset, samples: int, seed: int = 0):
 def trained_state(training, model, budget: Optional[float]):
     """The weights ``training`` (a training evaluator with a ``checkpoint_dir``) left for
     ``model``, after running it; also its fp32 score."""
-    from nas_kernel.checkpoints import load_state
+    from nas_kernel.toolbox.checkpoints import load_state
     from nas_kernel.paths import inside, safe_filename
 
     directory = getattr(training, "checkpoint_dir", None)

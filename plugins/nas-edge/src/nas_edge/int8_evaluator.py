@@ -15,7 +15,7 @@ from typing import List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, DatasetProvider, ModelEvaluator
-from nas_kernel.params import check_choice, check_int
+from nas_kernel.toolbox.params import check_choice, check_int
 from nas_edge.int8 import MODES, calibration_batch, export_dynamic_batch, onnx_accuracy, quantize, trained_state
 from nas_edge.model_input import check_shape, input_shape_of
 

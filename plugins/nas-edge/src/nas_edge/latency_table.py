@@ -119,7 +119,7 @@ def mismatches(table: Dict[str, Any], expected: Dict[str, Any]) -> List[str]:
 
 def _fingerprint_here(device: str) -> Optional[Dict[str, str]]:
     if device.startswith("cuda"):
-        from nas_kernel.devices import cuda_device_count
+        from nas_kernel.toolbox.devices import cuda_device_count
 
         index = int(device.split(":", 1)[1]) if ":" in device else 0
         if index >= cuda_device_count():

@@ -46,7 +46,7 @@ class LatencyTableEvaluator(ModelEvaluator):
         expected: Dict[str, Any] = {k: v for k, v in (("device", device), ("runtime", runtime), ("threads", threads),
                                                       ("batch_size", batch_size)) if v is not None}
         if "device" in expected:
-            from nas_kernel.devices import check_device
+            from nas_kernel.toolbox.devices import check_device
 
             expected["device"] = check_device("device", expected["device"])
         problems = mismatches(self.table, expected)

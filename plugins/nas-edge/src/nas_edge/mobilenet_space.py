@@ -16,8 +16,8 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
-from nas_kernel.arch_files import read_arch, write_arch
-from nas_kernel.params import check_int, check_number
+from nas_kernel.toolbox.arch_files import read_arch, write_arch
+from nas_kernel.toolbox.params import check_int, check_number
 from nas_edge import arch_files
 from nas_edge.mobilenet_arch import (MobileNetArch, SpaceChoices, StageTable, block_specs, parse_archid,
                                      stage_block_spec, stages_from_param, stem_specs, head_spec, conv_out)

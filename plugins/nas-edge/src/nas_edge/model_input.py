@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence, Tuple
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 
 
 def check_shape(name: str, shape: Optional[Sequence[Any]]) -> Optional[Tuple[int, ...]]:

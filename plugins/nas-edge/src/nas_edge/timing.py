@@ -8,7 +8,7 @@ thread, for one-thread CPU timing on a machine other jobs share: a wall clock th
 the scheduler gives to others (a 30 ms network on a core shared by three busy processes takes
 90 ms of wall time, a 0.3 ms block usually none), so sums of short blocks and long end-to-end runs
 disagree; the thread's CPU time does not see the others. On a GPU, torch runs are timed with CUDA events after the queue is drained
-(``nas_kernel.devices.timed``); onnxruntime's ``run`` returns its outputs on the host, so a wall
+(``nas_kernel.toolbox.devices.timed``); onnxruntime's ``run`` returns its outputs on the host, so a wall
 clock around it is synchronised by construction.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List
 
-from nas_kernel.devices import check_device, timed
-from nas_kernel.params import check_choice, check_int
+from nas_kernel.toolbox.devices import check_device, timed
+from nas_kernel.toolbox.params import check_choice, check_int
 
 RUNTIMES = ("torch", "onnxruntime")
 STATISTICS = ("median", "min")

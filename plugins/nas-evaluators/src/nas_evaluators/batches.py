@@ -18,7 +18,7 @@ import threading
 from typing import Any, Callable, Iterator, Optional, Tuple
 
 from nas_kernel.api.dataset import input_shape, split_sizes, torch_dataset
-from nas_kernel.params import check_choice, check_int
+from nas_kernel.toolbox.params import check_choice, check_int
 
 LOADERS = ("auto", "tensors", "dataloader")
 AUTO_SHARE = 0.25  # ``auto`` keeps tensors while train + val take at most this share of the device's memory
@@ -112,10 +112,10 @@ def choose_loader(loader: str, provider: Any, device: str, memory: Optional[int]
     """``tensors`` or ``dataloader`` for ``loader`` (``auto`` decides by size; ``memory`` in bytes
     defaults to the device's). The share of memory ``auto`` allows is divided by ``sharers``, the
     processes holding their own copy on that device (default: this pool worker's, see
-    ``nas_kernel.devices.device_sharers``): 4 workers on one GPU may not each take a quarter."""
+    ``nas_kernel.toolbox.devices.device_sharers``): 4 workers on one GPU may not each take a quarter."""
     if loader != "auto":
         return loader
-    from nas_kernel.devices import device_sharers, memory_bytes
+    from nas_kernel.toolbox.devices import device_sharers, memory_bytes
 
     if memory is None:
         memory = memory_bytes(device)
@@ -266,7 +266,7 @@ class LoaderSplit:
     """A split read through a ``DataLoader`` and moved to the device a minibatch at a time."""
 
     def __init__(self, provider: Any, split: str, device: str, num_workers: int, place: Callable) -> None:
-        from nas_kernel.devices import device_type
+        from nas_kernel.toolbox.devices import device_type
 
         self.provider, self.split, self.device = provider, split, device
         self.num_workers, self.place = num_workers, place

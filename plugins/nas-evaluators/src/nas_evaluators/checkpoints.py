@@ -3,14 +3,14 @@
 A file holds the weights, the optimizer state (and the fp16 gradient scaler's), the epochs
 trained and whether ACT stopped the candidate, plus the training settings it was made with: a checkpoint from other settings is
 ignored rather than silently mixed in. File names come from ``safe_filename(archid)`` (an archid
-is data, never a path); files are written and read by the kernel's ``nas_kernel.checkpoints``
+is data, never a path); files are written and read by the kernel's ``nas_kernel.toolbox.checkpoints``
 (atomic writes, ``weights_only=True`` reads).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from nas_kernel.checkpoints import load_state, save_state
+from nas_kernel.toolbox.checkpoints import load_state, save_state
 from nas_kernel.paths import inside, safe_filename
 
 FORMAT = 1

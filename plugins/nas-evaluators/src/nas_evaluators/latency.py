@@ -7,7 +7,7 @@ times mostly the gaps between kernel launches (the host launches more slowly tha
 run), a group keeps the queue full, so the figure is the kernels' time.
 
 The device is the one the objective names, also inside a ``process_pool`` worker pinned to a GPU:
-``device: cpu`` is the CPU's latency there too (``nas_kernel.devices.measured_on``).
+``device: cpu`` is the CPU's latency there too (``nas_kernel.toolbox.devices.measured_on``).
 
 Registered as ``latency`` and, its older name, ``cpu_latency`` (both default to the CPU)."""
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import call_releasing_memory, check_device, device_type, measured_on, timed
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.devices import call_releasing_memory, check_device, device_type, measured_on, timed
+from nas_kernel.toolbox.params import check_int
 from nas_evaluators.inputs import check_shape, check_threads, forward_inputs, move_inputs, torch_threads
 
 

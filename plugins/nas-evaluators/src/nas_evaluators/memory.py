@@ -11,7 +11,7 @@ handles are created on first use and would otherwise land in the first candidate
 making it depend on the order candidates are measured in.
 
 The device is the one the objective names, also inside a ``process_pool`` worker pinned to a GPU
-(``nas_kernel.devices.measured_on``).
+(``nas_kernel.toolbox.devices.measured_on``).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import call_releasing_memory, check_device, device_type, measured_on, synchronize
+from nas_kernel.toolbox.devices import call_releasing_memory, check_device, device_type, measured_on, synchronize
 from nas_evaluators.inputs import check_shape, forward_inputs, move_inputs
 
 

@@ -19,8 +19,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import cuda_device_count, measured_on, parse_device
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.devices import cuda_device_count, measured_on, parse_device
+from nas_kernel.toolbox.params import check_int
 from nas_evaluators.inputs import check_shape, check_threads
 
 _DTYPES = {"torch.FloatTensor": "float32", "torch.DoubleTensor": "float64", "float32": "float32",

@@ -25,7 +25,7 @@ def worker_main(conn, evaluator_blob: bytes, torch_threads, device: Optional[str
     After a job that failed with a sticky CUDA error (an illegal address, a device-side assert)
     the worker replies and exits: every later CUDA call in this process would fail too, and the
     pool starts a fresh worker in its place."""
-    from nas_kernel.devices import is_sticky_cuda_error, pin_process, share_device
+    from nas_kernel.toolbox.devices import is_sticky_cuda_error, pin_process, share_device
 
     if device is not None:
         pin_process(device, environment)

@@ -9,7 +9,7 @@ segfault) or exceeds ``timeout`` costs exactly its own job, recorded as None; it
 the other jobs go on. Workers start on the first ``send`` and are reused until ``close()``.
 
 With ``devices`` every worker is pinned to one device before torch initialises CUDA in it (its
-``CUDA_VISIBLE_DEVICES`` names that GPU alone, see ``nas_kernel.devices.pin_process``) and the
+``CUDA_VISIBLE_DEVICES`` names that GPU alone, see ``nas_kernel.toolbox.devices.pin_process``) and the
 inner evaluator runs there; jobs go to whichever worker is idle, so one pool keeps every GPU of
 the machine busy.
 
@@ -31,8 +31,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
-from nas_kernel.devices import environment_of_children, is_sticky_cuda_error, worker_environment
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.devices import environment_of_children, is_sticky_cuda_error, worker_environment
+from nas_kernel.toolbox.params import check_int
 from nas_evaluators.inputs import check_threads
 from nas_evaluators.pool_worker import worker_main
 from nas_evaluators.transport import dumps, wire_model
@@ -270,7 +270,7 @@ class ProcessPoolEvaluator(AsyncModelEvaluator):
 
 def worker_devices(devices: Any, num_workers: Optional[int], workers_per_device: Optional[int]) -> List[Optional[str]]:
     """The device each worker slot is pinned to (None: not pinned), from the pool's parameters."""
-    from nas_kernel.devices import check_devices
+    from nas_kernel.toolbox.devices import check_devices
 
     count = None if num_workers is None else check_int("num_workers", num_workers, 1)
     per = None if workers_per_device is None else check_int("workers_per_device", workers_per_device, 1)

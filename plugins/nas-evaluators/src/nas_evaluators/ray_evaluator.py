@@ -36,8 +36,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, AsyncModelEvaluator
-from nas_kernel.devices import pin_process
-from nas_kernel.params import check_int, check_number
+from nas_kernel.toolbox.devices import pin_process
+from nas_kernel.toolbox.params import check_int, check_number
 from nas_evaluators.inputs import check_threads
 from nas_evaluators.transport import run_job, set_torch_threads, wire_model
 
@@ -63,7 +63,7 @@ def place_task(gpu_ids) -> str:
     """Pin the task's process to what Ray reserved for it (``gpu_ids``: ``ray.get_gpu_ids()``).
 
     With a GPU, Ray already made it the only visible one: every component of the job runs there
-    (``nas_kernel.devices.placed``), also when the driver that built it has no GPU. Without one
+    (``nas_kernel.toolbox.devices.placed``), also when the driver that built it has no GPU. Without one
     the task runs on the CPU, also on a node that has GPUs: ``auto`` (resolved where the driver
     ran) would otherwise take ``cuda:0``, a GPU Ray gave to some other task. Ray reuses worker
     processes, so every task pins again."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from nas_kernel.schedules import cosine_anneal
+from nas_kernel.toolbox.schedules import cosine_anneal
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "exponential", "cosine")

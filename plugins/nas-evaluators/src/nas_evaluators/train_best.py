@@ -105,7 +105,7 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     """Train the ``top`` front models (ranked by ``objective``) for ``epochs``; returns one
     record per model with its score and the files written. ``device`` (``auto``, ``cpu``,
     ``cuda``, ``cuda:N``) replaces the device of the run's trainer; None keeps it."""
-    from nas_kernel.devices import check_device
+    from nas_kernel.toolbox.devices import check_device
 
     device = None if device is None else check_device("--device", device)
     from nas_kernel.config import load_run

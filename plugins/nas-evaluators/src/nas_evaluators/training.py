@@ -16,10 +16,10 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import (autocast, call_releasing_memory, check_device, check_precision,
+from nas_kernel.toolbox.devices import (autocast, call_releasing_memory, check_device, check_precision,
                                 deterministic_algorithms, device_type, grad_scaler, placed, seeded_rng,
                                 synchronize)
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_evaluators.act import act_threshold
 from nas_evaluators.batches import Augment, TensorSplit, check_loader, choose_loader, open_split
 from nas_evaluators.checkpoints import load_checkpoint, save_checkpoint
@@ -109,7 +109,7 @@ class PartialTraining(ModelEvaluator):
         seed: weight initialisation, batch order, dropout and the default dataset split.
 
     A candidate that runs out of memory (CUDA or host) fails with
-    :class:`nas_kernel.devices.OutOfMemory` naming the archid, after its memory was released:
+    :class:`nas_kernel.toolbox.devices.OutOfMemory` naming the archid, after its memory was released:
     the search records the failure and goes on.
     """
 

@@ -23,8 +23,8 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import call_releasing_memory, check_device, placed, seeded_rng
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.devices import call_releasing_memory, check_device, placed, seeded_rng
+from nas_kernel.toolbox.params import check_int
 from nas_evaluators.inputs import check_threads, torch_threads
 
 

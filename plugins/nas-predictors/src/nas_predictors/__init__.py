@@ -1,6 +1,6 @@
 """Surrogate models (``Predictor``) for predictor-guided searchers. Classes load on first use,
 so importing the package does not import torch or scikit-learn."""
-from nas_kernel.lazy import lazy_exports
+from nas_kernel.toolbox.lazy import lazy_exports
 
 _LAZY = {
     "PredictiveDNNEnsemble": "nas_predictors.mlp_ensemble",

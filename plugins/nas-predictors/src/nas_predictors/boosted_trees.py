@@ -25,7 +25,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_predictors.data import TARGET_TRANSFORMS, check_x, check_xy, target_scaler
 
 

@@ -21,7 +21,7 @@ from overrides import overrides
 
 from nas_kernel import MeanVar
 from nas_kernel.api.graph_encoding import split_graphs
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_predictors.adam import Adam
 from nas_predictors.data import TARGET_TRANSFORMS, Standardizer, check_x, check_xy, target_scaler
 from nas_predictors.torch_fit import TorchPredictor

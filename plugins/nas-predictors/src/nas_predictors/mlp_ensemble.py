@@ -10,7 +10,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar
-from nas_kernel.params import check_int, check_number
+from nas_kernel.toolbox.params import check_int, check_number
 from nas_predictors.adam import Adam
 from nas_predictors.data import Standardizer, check_x, check_xy
 from nas_predictors.torch_fit import TorchPredictor

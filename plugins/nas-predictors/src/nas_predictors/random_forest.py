@@ -8,7 +8,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar, Predictor
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_predictors.data import check_x, check_xy
 
 

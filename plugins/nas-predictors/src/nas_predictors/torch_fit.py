@@ -6,14 +6,14 @@ from typing import Optional
 from overrides import overrides
 
 from nas_kernel import Predictor
-from nas_kernel.devices import check_device, placed
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.devices import check_device, placed
+from nas_kernel.toolbox.params import check_int
 
 
 class TorchPredictor(Predictor):
     """``device``: ``auto`` (None means the same) is the first GPU when there is one, else the
     CPU; ``cpu``, ``cuda`` or ``cuda:N`` otherwise, and ``cuda`` on a machine without a GPU is
-    refused when the predictor is built (``nas_kernel.devices``). ``num_threads``: torch CPU
+    refused when the predictor is built (``nas_kernel.toolbox.devices``). ``num_threads``: torch CPU
     threads while fitting (restored afterwards; None leaves torch's setting). One is fastest for
     these small matrices and does not collapse when another process holds the other core.
     Subclasses implement ``_fit``."""

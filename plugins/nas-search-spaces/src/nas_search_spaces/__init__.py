@@ -2,7 +2,7 @@
 
 Public names are imported on first use, so ``import nas_search_spaces`` does not import torch.
 """
-from nas_kernel.lazy import lazy_exports
+from nas_kernel.toolbox.lazy import lazy_exports
 
 __version__ = "0.1.0"
 

@@ -18,8 +18,8 @@ from typing import Any, Dict
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
-from nas_kernel.arch_files import read_arch, write_arch
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.arch_files import read_arch, write_arch
+from nas_kernel.toolbox.params import check_int
 
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.params import check_int_list
 

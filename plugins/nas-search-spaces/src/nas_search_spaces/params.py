@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List, Sequence
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 
 
 def check_int_list(name: str, values: Any, minimum: int = 1) -> List[int]:

@@ -1,6 +1,6 @@
 """Search algorithms on the NAS Kernel loop, under Archai's class names. Classes load on first
 use, so importing the package stays cheap."""
-from nas_kernel.lazy import lazy_exports
+from nas_kernel.toolbox.lazy import lazy_exports
 
 _LAZY = {
     "RandomSearch": "nas_searchers.random_search",

@@ -15,7 +15,7 @@ from overrides import overrides
 
 from nas_kernel import ModelEvaluator, Predictor
 from nas_kernel.loop import Proposal
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_searchers.acquisition import ACQUISITIONS, score
 from nas_searchers.base import AlgorithmSearcher, require
 from nas_searchers.encoding import check_encoding, encode_models

@@ -9,7 +9,7 @@ import numpy as np
 
 from nas_kernel import ArchaiModel
 from nas_kernel.loop import IterativeSearcher
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_kernel.pareto import to_minimization
 from nas_searchers.ranking import pareto_indices, ranked_indices
 from nas_searchers.warm_start import ProxyScores

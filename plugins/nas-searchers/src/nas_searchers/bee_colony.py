@@ -34,7 +34,7 @@ from overrides import overrides
 
 from nas_kernel import ArchaiModel
 from nas_kernel.loop import Proposal
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_searchers.base import AlgorithmSearcher, require
 from nas_searchers.momentum import allocate_epochs, momentum_score
 

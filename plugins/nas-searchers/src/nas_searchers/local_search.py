@@ -22,7 +22,7 @@ from overrides import overrides
 
 from nas_kernel import ArchaiModel, ModelEvaluator, Predictor
 from nas_kernel.loop import Proposal
-from nas_kernel.params import check_choice, check_int
+from nas_kernel.toolbox.params import check_choice, check_int
 from nas_searchers.base import AlgorithmSearcher, require
 from nas_searchers.encoding import check_encoding, encode_models
 from nas_searchers.neighbourhood import neighbourhood

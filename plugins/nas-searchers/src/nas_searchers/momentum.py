@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Dict
 
-from nas_kernel.momentum import momentum_record, momentum_score  # noqa: F401  (the score is defined once, in the kernel)
+from nas_kernel.toolbox.momentum import momentum_record, momentum_score  # noqa: F401  (the score is defined once, in the kernel)
 
 
 def allocate_epochs(scores: Dict[str, float], epochs: Dict[str, float], pool: int, rng: random.Random

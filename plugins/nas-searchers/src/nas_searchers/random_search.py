@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from overrides import overrides
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_searchers.base import AlgorithmSearcher
 
 

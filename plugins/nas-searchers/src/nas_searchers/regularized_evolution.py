@@ -9,7 +9,7 @@ from overrides import overrides
 
 from nas_kernel import ModelEvaluator
 from nas_kernel.loop import Proposal
-from nas_kernel.params import check_int, check_number
+from nas_kernel.toolbox.params import check_int, check_number
 from nas_searchers.base import AlgorithmSearcher, require
 
 

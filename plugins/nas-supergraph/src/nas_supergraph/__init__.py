@@ -4,7 +4,7 @@ becomes ``nas_supergraph.X``).
 
 Names are imported lazily, so ``import nas_supergraph`` does not import torch.
 """
-from nas_kernel.lazy import lazy_exports
+from nas_kernel.toolbox.lazy import lazy_exports
 
 _EXPORTS = {
     "ConvMacroParams": "model_desc", "OpDesc": "model_desc", "EdgeDesc": "model_desc", "NodeDesc": "model_desc",

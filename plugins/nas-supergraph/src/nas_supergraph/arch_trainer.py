@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from nas_kernel.devices import autocast, check_device, device_type, grad_scaler, placed
+from nas_kernel.toolbox.devices import autocast, check_device, device_type, grad_scaler, placed
 from nas_kernel.api.overridable import OpenOverrides
 from nas_supergraph.checkpoint import fingerprint, restore_rng, rng_state
 from nas_supergraph.conf import arch_trainer_conf

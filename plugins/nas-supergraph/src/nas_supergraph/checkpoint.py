@@ -1,5 +1,5 @@
 """Resumable training state on disk, the checkpoint object the supergraph classes pass around:
-the kernel's checkpoint files (``nas_kernel.checkpoints``: written atomically, read back with
+the kernel's checkpoint files (``nas_kernel.toolbox.checkpoints``: written atomically, read back with
 ``torch.load(weights_only=True)``), plus the fingerprint a checkpoint or result must match to be
 continued or reused."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any, Dict, Optional
 
-from nas_kernel.checkpoints import load_state, save_state
+from nas_kernel.toolbox.checkpoints import load_state, save_state
 from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.jsonable import plain
 

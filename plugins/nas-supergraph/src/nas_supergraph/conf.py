@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from nas_kernel.devices import check_device, check_precision
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.devices import check_device, check_precision
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 
 PRIMITIVES = ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
               "dil_conv_3x3", "dil_conv_5x5", "none"]

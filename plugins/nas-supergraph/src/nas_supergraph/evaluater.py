@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
-from nas_kernel.devices import autocast, call_releasing_memory, check_device, device_type, grad_scaler, placed
+from nas_kernel.toolbox.devices import autocast, call_releasing_memory, check_device, device_type, grad_scaler, placed
 from nas_supergraph.conf import eval_trainer_conf
 from nas_supergraph.data import DataLoaders, UsesDataset, describe
 from nas_supergraph.model import Model

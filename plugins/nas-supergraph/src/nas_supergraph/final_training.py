@@ -7,7 +7,7 @@ from typing import Any, Optional, Tuple
 from overrides import overrides
 
 from nas_kernel import ArchaiModel, ModelEvaluator
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_supergraph.data import resolve_dataset
 from nas_supergraph.model_desc import ModelDesc
 
@@ -75,7 +75,7 @@ class FinalTraining(ModelEvaluator):
         evaluator's) and return its validation accuracy and the trained model, ready to save with
         the ``darts_cells`` space (``nas train-best`` calls this). Its archid is that of the
         network trained, which differs from ``arch``'s when ``init_channels`` / ``n_cells`` re-lay it out."""
-        from nas_kernel.devices import resolve_device
+        from nas_kernel.toolbox.devices import resolve_device
         from nas_supergraph.model import LogitsModel
 
         conf = dict(self.conf_train, epochs=check_int("epochs", epochs, minimum=1))

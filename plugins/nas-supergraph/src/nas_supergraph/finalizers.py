@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_kernel.api.overridable import OpenOverrides
 from nas_supergraph.model_desc import CellDesc, EdgeDesc, ModelDesc, NodeDesc
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nas_kernel.params import check_number
+from nas_kernel.toolbox.params import check_number
 from nas_kernel.api.overridable import OpenModuleOverrides
 from nas_supergraph.arch_params import ArchModule
 from nas_supergraph.model_desc import AuxTowerDesc, CellDesc, EdgeDesc, ModelDesc

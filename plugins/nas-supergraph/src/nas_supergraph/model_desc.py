@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, List, Optional
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_kernel.api.overridable import OpenOverrides
 
 CELL_TYPES = ("regular", "reduction")

@@ -31,7 +31,7 @@ import copy
 import random
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_kernel.api.overridable import OpenOverrides
 from nas_supergraph.conf import PRIMITIVES, model_desc_conf
 from nas_supergraph.model_desc import (AuxTowerDesc, CellDesc, CellType, ConvMacroParams, EdgeDesc, ModelDesc,

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.loop import IterativeSearcher, Proposal
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_supergraph.conf import arch_trainer_conf
 
 FINAL_DESC = "final_model_desc.yaml"

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nas_kernel.api.overridable import OpenModuleOverrides
-from nas_kernel.params import check_int, check_number
+from nas_kernel.toolbox.params import check_int, check_number
 from nas_supergraph import conf
 from nas_supergraph.arch_params import ArchModule, ArchParams
 from nas_supergraph.model_desc import ConvMacroParams, OpDesc

@@ -17,7 +17,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_supergraph import cell_encodings
 from nas_supergraph.model_desc import ModelDesc
 from nas_supergraph.model_desc_builder import Genotype, ModelDescBuilder

@@ -7,7 +7,7 @@ from typing import Iterator, Tuple
 
 import torch
 
-from nas_kernel.schedules import cosine_anneal
+from nas_kernel.toolbox.schedules import cosine_anneal
 
 
 def epoch_batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, epoch: int,

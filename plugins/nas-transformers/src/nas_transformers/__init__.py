@@ -1,7 +1,7 @@
 """Language-model search for NAS Kernel: the ``transformer_flex`` space, ``text`` data and the
 evaluators of Lightweight Transformer Search, under Archai's class names. Names import lazily, so
 importing the package (and the plugin module) does not import torch."""
-from nas_kernel.lazy import lazy_exports
+from nas_kernel.toolbox.lazy import lazy_exports
 
 _EXPORTS = {
     "TransformerFlexSearchSpace": "search_space",

@@ -4,7 +4,7 @@ or for one forward pass over a given length (``mode: forward``).
 Generation is timed after the prompt has gone through once (the prefill is not a per-token
 cost): ``new_tokens`` greedy steps, each one token attending to the cache; the figure is the
 median over ``num_samples`` runs of their total divided by ``new_tokens``, in milliseconds. On a
-GPU, CUDA events time the work (``nas_kernel.devices.timed``), not the kernel launches.
+GPU, CUDA events time the work (``nas_kernel.toolbox.devices.timed``), not the kernel launches.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import call_releasing_memory, check_device, measured_on, timed
-from nas_kernel.params import check_choice, check_int
+from nas_kernel.toolbox.devices import call_releasing_memory, check_device, measured_on, timed
+from nas_kernel.toolbox.params import check_choice, check_int
 from nas_transformers.threads import check_thread_count, pinned_threads
 
 MODES = ("generate", "forward")

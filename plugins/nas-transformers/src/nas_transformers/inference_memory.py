@@ -14,8 +14,8 @@ from typing import Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import call_releasing_memory, check_device, device_type, measured_on, synchronize
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.devices import call_releasing_memory, check_device, device_type, measured_on, synchronize
+from nas_kernel.toolbox.params import check_int
 
 
 class PeakInferenceMemory(ModelEvaluator):

@@ -6,7 +6,7 @@ in this process or in a worker) from weights seeded by ``(seed, archid)``, for
 ``round(steps x budget)`` optimiser steps (or the steps that ``tokens x budget`` tokens take).
 The minibatches of step ``s`` depend only on ``(seed, s)`` and the learning rate only on ``s``, so
 a call that continues a checkpoint equals a straight run. Device, precision, determinism and
-out-of-memory handling follow the kernel's one rule (``nas_kernel.devices``).
+out-of-memory handling follow the kernel's one rule (``nas_kernel.toolbox.devices``).
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
 from nas_kernel.api.dataset import DatasetProvider
-from nas_kernel.checkpoints import load_state, save_state
-from nas_kernel.devices import (autocast, call_releasing_memory, check_device, check_precision,
+from nas_kernel.toolbox.checkpoints import load_state, save_state
+from nas_kernel.toolbox.devices import (autocast, call_releasing_memory, check_device, check_precision,
                                 deterministic_algorithms, device_type, grad_scaler, placed, seeded_rng, synchronize)
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_kernel.paths import inside, safe_filename
-from nas_kernel.schedules import cosine_anneal
+from nas_kernel.toolbox.schedules import cosine_anneal
 from nas_transformers.threads import check_thread_count, pinned_threads
 
 METRICS = ("loss", "perplexity", "bits_per_byte")

@@ -22,7 +22,7 @@ from typing import Any, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_transformers.threads import check_thread_count, pinned_threads
 
 _EXPORT = {"key": None, "path": None, "folder": None}

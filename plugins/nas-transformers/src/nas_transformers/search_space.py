@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, BayesOptSearchSpace, EvolutionarySearchSpace
-from nas_kernel.arch_files import read_json_object
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.arch_files import read_json_object
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_transformers import arch_config
 from nas_transformers.arch_config import ARCH_TYPES
 

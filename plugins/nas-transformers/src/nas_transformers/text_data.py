@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from nas_kernel.api.dataset import DatasetProvider
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_transformers import corpus_files
 from nas_transformers.tokenization import BYTE_VOCAB, bpe_tokens, byte_tokens, train_bpe
 

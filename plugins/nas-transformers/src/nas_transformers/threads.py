@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Optional
 
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 
 
 def check_thread_count(name: str, value: Optional[int]) -> Optional[int]:

@@ -21,8 +21,8 @@ from typing import Any, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.devices import check_device, placed
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.devices import check_device, placed
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_edge.supernet import files
 from nas_edge.supernet.settings import SupernetSettings
 

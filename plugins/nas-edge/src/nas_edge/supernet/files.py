@@ -38,7 +38,7 @@ def read_meta(folder: str) -> Dict[str, Any]:
 
 def write_supernet(folder: str, meta: Dict[str, Any], state: Dict[str, Any]) -> None:
     """Weights first, then the description (a folder with ``supernet.json`` always has its weights)."""
-    from nas_kernel.checkpoints import save_state
+    from nas_kernel.toolbox.checkpoints import save_state
 
     os.makedirs(folder, exist_ok=True)
     save_state(os.path.join(folder, WEIGHTS), {"format": FORMAT, "config": meta["config"],
@@ -50,7 +50,7 @@ def write_supernet(folder: str, meta: Dict[str, Any], state: Dict[str, Any]) -> 
 
 
 def read_weights(folder: str) -> Dict[str, Any]:
-    from nas_kernel.checkpoints import load_state
+    from nas_kernel.toolbox.checkpoints import load_state
 
     try:
         blob = load_state(os.path.join(folder, WEIGHTS))
@@ -69,7 +69,7 @@ _CHECKPOINT_KEYS = ("identity", "epoch", "step", "model", "optimizer", "history"
 def read_checkpoint(folder: str) -> Optional[Dict[str, Any]]:
     """The training state to resume from, None when there is none; ValueError (one line naming the
     file) for a torn or foreign file, so a resume never ends in a traceback."""
-    from nas_kernel.checkpoints import load_state
+    from nas_kernel.toolbox.checkpoints import load_state
 
     path = os.path.join(folder, CHECKPOINT)
     advice = "remove it or train into another folder (-o)"
@@ -89,7 +89,7 @@ def read_checkpoint(folder: str) -> Optional[Dict[str, Any]]:
 
 
 def write_checkpoint(folder: str, state: Dict[str, Any]) -> None:
-    from nas_kernel.checkpoints import save_state
+    from nas_kernel.toolbox.checkpoints import save_state
 
     save_state(os.path.join(folder, CHECKPOINT), state)
 

@@ -8,8 +8,8 @@ from typing import Any, Callable, Optional
 import torch
 from torch.nn import functional as F
 
-from nas_kernel.devices import autocast, grad_scaler, seeded_rng
-from nas_kernel.schedules import cosine_anneal
+from nas_kernel.toolbox.devices import autocast, grad_scaler, seeded_rng
+from nas_kernel.toolbox.schedules import cosine_anneal
 
 
 def train_network(net: torch.nn.Module, provider: Any, *, epochs: int, lr: float, batch_size: int, seed: int,

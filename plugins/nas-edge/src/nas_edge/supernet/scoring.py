@@ -5,7 +5,7 @@ from typing import Tuple
 
 import torch
 
-from nas_kernel.devices import autocast
+from nas_kernel.toolbox.devices import autocast
 
 
 def accuracy(net: torch.nn.Module, split: Tuple[torch.Tensor, torch.Tensor], device: str = "cpu",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
-from nas_kernel.devices import check_device, check_precision
-from nas_kernel.params import check_choice, check_int, check_number
+from nas_kernel.toolbox.devices import check_device, check_precision
+from nas_kernel.toolbox.params import check_choice, check_int, check_number
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine")

@@ -19,8 +19,8 @@ from typing import Any, Callable, Dict, Optional
 
 import torch
 
-from nas_kernel.devices import autocast, check_device, device_type, grad_scaler, seeded_rng
-from nas_kernel.schedules import cosine_anneal
+from nas_kernel.toolbox.devices import autocast, check_device, device_type, grad_scaler, seeded_rng
+from nas_kernel.toolbox.schedules import cosine_anneal
 from nas_edge.supernet import files
 from nas_edge.supernet.bn_calibration import calibration_indices, recalibrate_bn
 from nas_edge.supernet.channel_order import sort_channels
@@ -124,7 +124,7 @@ def data_parallel_world(settings: SupernetSettings, device: str) -> int:
     """How many processes train: every visible GPU for ``data_parallel: auto`` on CUDA, else one."""
     if settings.data_parallel != "auto" or device_type(device) != "cuda":
         return 1
-    from nas_kernel.devices import cuda_device_count, pinned_device
+    from nas_kernel.toolbox.devices import cuda_device_count, pinned_device
 
     return 1 if pinned_device() is not None else max(1, cuda_device_count())
 

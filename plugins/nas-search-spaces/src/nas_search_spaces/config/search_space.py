@@ -18,8 +18,8 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
-from nas_kernel.params import check_number
-from nas_kernel.references import import_reference
+from nas_kernel.toolbox.params import check_number
+from nas_kernel.toolbox.references import import_reference
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.config.tree import ArchParamTree
 from nas_search_spaces.config.yaml_tree import tree_from_data

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from nas_kernel.safe_pickle import restricted_loads
+from nas_kernel.toolbox.safe_pickle import restricted_loads
 from nas_search_spaces.nb201.table import NUM_ARCHS, Nb201Table
 
 META = "meta.pickle.pbz2"

@@ -9,7 +9,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel
-from nas_kernel.params import check_int
+from nas_kernel.toolbox.params import check_int
 from nas_search_spaces.base import SeededSpace, require_keys
 from nas_search_spaces.nb201 import encodings
 from nas_search_spaces.nb201.archids import archid_of, index_of

@@ -16,7 +16,7 @@ from typing import Dict, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_kernel.params import check_number
+from nas_kernel.toolbox.params import check_number
 from nas_search_spaces.nb201.archids import index_of
 from nas_search_spaces.nb201.search_space import canonical_dataset
 from nas_search_spaces.nb201.table import Nb201Table, load_nb201_table
