@@ -38,7 +38,7 @@ def make_cli() -> click.Group:
     @click.option("--hook", default=None, help="Only plugins implementing this hook.")
     def plugins_list(as_json: bool, hook: Optional[str]) -> None:
         """One row per plugin: name, distribution, version, status and its components."""
-        from nas_kernel.plugin_listing import render_plugins
+        from nas_kernel._plugin_listing import render_plugins
 
         rows = _manager().plugin_rows()
         if hook:
@@ -49,7 +49,7 @@ def make_cli() -> click.Group:
     @click.argument("name")
     def plugins_check(name: str) -> None:
         """Import every component of plugin NAME and name those that fail (exit 1)."""
-        from nas_kernel.plugin_listing import check_rows, render_checks
+        from nas_kernel._plugin_listing import check_rows, render_checks
 
         manager = _manager()
         if name not in {r["name"] for r in manager.plugin_rows()}:
@@ -66,7 +66,7 @@ def make_cli() -> click.Group:
     def plugins_new(name: str, kind: str, directory: str) -> None:
         """Scaffold a plugin distribution that installs and passes its tests as is."""
         try:
-            from nas_kernel.scaffold import create_plugin
+            from nas_kernel._scaffold import create_plugin
         except ImportError as exc:
             fail(f"the plugin scaffold is not available: {exc}", EXIT_FAILED)
         try:
@@ -80,7 +80,7 @@ def make_cli() -> click.Group:
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
     def components(kind: Optional[str], as_json: bool) -> None:
         """Every registered component with its parameters (from the factory signatures)."""
-        from nas_kernel.plugin_listing import component_rows, render_components
+        from nas_kernel._plugin_listing import component_rows, render_components
 
         manager = _manager()
         manager.warn_broken()

@@ -13,7 +13,7 @@ from nas_kernel.components import build_component
 from nas_kernel.config import ConfigError
 from nas_kernel.kinds import KEYS, KINDS
 from nas_kernel.plugins import make_plugin_manager
-from nas_kernel.scaffold import KINDS as SCAFFOLD_KINDS
+from nas_kernel._scaffold import KINDS as SCAFFOLD_KINDS
 from nas_kernel.testing import _runners
 from nas_kernel.testing._generator import KIND_CHECKS
 from toy import Distance

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nas_kernel.scaffold import KINDS, create_plugin
+from nas_kernel._scaffold import KINDS, create_plugin
 from nas_kernel.plugins import make_plugin_manager
 
 VENV_PIP = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "pip"

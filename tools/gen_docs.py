@@ -97,7 +97,7 @@ def cli_page() -> str:
 
 def components_page() -> str:
     from nas_kernel.kinds import KEYS as KINDS
-    from nas_kernel.plugin_listing import component_rows
+    from nas_kernel._plugin_listing import component_rows
     from nas_kernel.plugins import make_plugin_manager
 
     manager = make_plugin_manager()

@@ -55,7 +55,7 @@ class BayesOptSearchSpace(DiscreteSearchSpace):
     ``encode`` is the space's default encoding. A space may offer more under names
     (``encodings`` lists them, ``encode_as`` computes one), so a searcher or benchmark can pick
     the encoding its predictor ranks best with, by name, without knowing the space. An encoding
-    named ``graph`` follows ``nas_kernel.api.graph_encoding``, so graph predictors can read it.
+    named ``graph`` follows ``nas_kernel.toolbox.graph_encoding``, so graph predictors can read it.
     """
 
     DEFAULT_ENCODING = "default"

@@ -1,7 +1,7 @@
 """Random graphs in the kernel's graph-encoding layout, for the predictor tests."""
 import numpy as np
 
-from nas_kernel.api.graph_encoding import flatten_graph
+from nas_kernel.toolbox.graph_encoding import flatten_graph
 
 
 def random_dags(count, seed, nodes=6, ops=3):

@@ -128,7 +128,7 @@ def test_cell_stats_append_after_any_base_and_ignore_dead_edges():
 
 
 def test_graph_encoding_puts_each_live_edge_s_op_on_a_node_wired_as_the_cell_computes():
-    from nas_kernel.api.graph_encoding import split_graphs
+    from nas_kernel.toolbox.graph_encoding import split_graphs
 
     # 0->1 conv3x3, 0->2 none, 1->2 skip, 0->3 avg pool, 1->3 none, 2->3 conv1x1
     ops = ["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3", "none", "nor_conv_1x1"]

@@ -73,7 +73,7 @@ def test_encodings_work_after_clear_and_unknown_names_are_refused():
 
 
 def test_graph_encoding_wires_each_edge_s_op_node_as_the_cell_computes():
-    from nas_kernel.api.graph_encoding import split_graphs
+    from nas_kernel.toolbox.graph_encoding import split_graphs
 
     choices = space().choices
     # node 0 (state 2) reads both inputs; node 1 (state 3) reads input 0 and node 0

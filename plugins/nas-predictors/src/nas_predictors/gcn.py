@@ -1,7 +1,7 @@
 """A graph convolutional network as surrogate: the graph predictor of Wen et al., "Neural
 Predictor for Neural Architecture Search" (ECCV 2020), in an ensemble for the uncertainty.
 
-It reads the graph encoding of ``nas_kernel.api.graph_encoding`` (a space's ``graph`` encoding,
+It reads the graph encoding of ``nas_kernel.toolbox.graph_encoding`` (a space's ``graph`` encoding,
 e.g. ``natsbench_tss``'s), so it learns from how operations are wired rather than from per-slot
 bits; extra features after the graph (``graph+cell_stats+params+flops``) join the graph's
 summary before the output layers. Members train together as one batched network, full batch,
@@ -20,7 +20,7 @@ import numpy as np
 from overrides import overrides
 
 from nas_kernel import MeanVar
-from nas_kernel.api.graph_encoding import split_graphs
+from nas_kernel.toolbox.graph_encoding import split_graphs
 from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_predictors.adam import Adam
 from nas_predictors.data import TARGET_TRANSFORMS, Standardizer, check_x, check_xy, target_scaler

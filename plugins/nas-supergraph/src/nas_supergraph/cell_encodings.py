@@ -14,7 +14,7 @@ space's sorted order:
   which exist only in chain-like cells, are counted per input and length - the truncation
   BANANAS applies to the DARTS space, whose full encoding has thousands of mostly empty slots.
 * ``graph``: every cell type as a graph with its ops on nodes (the two inputs, one node per edge
-  slot, the output), side by side in one graph in the layout of ``nas_kernel.api.graph_encoding``
+  slot, the output), side by side in one graph in the layout of ``nas_kernel.toolbox.graph_encoding``
   (for graph predictors such as ``gcn``). Node features: one-hot input / output, one-hot cell
   type, one-hot op; an edge node reads the edge's input state (an input node, or every edge node
   feeding that intermediate node) and feeds the nodes reading its own node, or the output when
@@ -28,7 +28,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from nas_kernel.api.graph_encoding import flatten_graph
+from nas_kernel.toolbox.graph_encoding import flatten_graph
 
 PATH_MAX_LENGTH = 3
 INPUTS = 2

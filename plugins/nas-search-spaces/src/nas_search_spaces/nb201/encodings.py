@@ -10,7 +10,7 @@
   are left out, leaving 4 + 16 + 64 = 84 op sequences of length 1 to 3.
 * ``graph``: the live cell with its ops on nodes (input, one node per edge, output: 8 nodes, as
   the graph predictors of Wen et al., "Neural Predictor for NAS", ECCV 2020 read NAS-Bench-201),
-  in the layout of ``nas_kernel.api.graph_encoding``: node features are one-hot over input,
+  in the layout of ``nas_kernel.toolbox.graph_encoding``: node features are one-hot over input,
   output and the four live ops; a dead edge's node has no features and no links (114 numbers).
 
 A name may add features after ``+``:
@@ -36,7 +36,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from nas_kernel.api.graph_encoding import flatten_graph
+from nas_kernel.toolbox.graph_encoding import flatten_graph
 from nas_search_spaces.nb201.cells import EDGES, OP_NAMES
 
 LIVE_OPS = tuple(op for op in OP_NAMES if op != "none")

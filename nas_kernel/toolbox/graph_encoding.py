@@ -29,7 +29,7 @@ def split_graphs(x: np.ndarray) -> Graphs:
     n, k = x[0, 0], x[0, 1]
     if n != int(n) or k != int(k) or n < 1 or k < 1 or not (x[:, :2] == x[0, :2]).all():
         raise ValueError("a graph encoding starts with the same node count n >= 1 and node-feature count k >= 1 "
-                         f"in every row (the layout of nas_kernel.api.graph_encoding); got {x[:3, :2].tolist()}")
+                         f"in every row (the layout of nas_kernel.toolbox.graph_encoding); got {x[:3, :2].tolist()}")
     n, k = int(n), int(k)
     end = 2 + n * n + n * k
     if x.shape[1] < end:
