@@ -60,7 +60,7 @@ class Experiment:
         """The ``RunContext`` of a run of this experiment: its plugin manager, fingerprint and
         ``max_failures``, plus the caller's ``settings`` (resume, progress, earlier_run, on_open)."""
         from nas_kernel.run_context import RunContext
-        from nas_kernel.tracking import attach_trackers
+        from nas_kernel._tracking import attach_trackers
 
         attach_trackers(self.manager, self.trackers)
         budget = tuple(getattr(self.searcher, "budget_params", ()))
@@ -346,7 +346,7 @@ def build_experiment(spec: Dict[str, Any], source: str, manager: NasPluginManage
         objectives.add_constraint(con["name"], evaluator, tuple(con["constraint"]))
     searcher = builder.component("searchers", spec["searcher"], "searcher",
                                  leading=(space, objectives, spec["output_dir"]))
-    from nas_kernel.tracking import labels_for
+    from nas_kernel._tracking import labels_for
 
     built = [builder.component("trackers", t, f"trackers[{i}]") for i, t in enumerate(spec.get("trackers") or [])]
     trackers = list(zip(labels_for([t["name"] for t in spec.get("trackers") or []]), built))

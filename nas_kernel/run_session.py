@@ -76,7 +76,7 @@ class RunSession:
                                ("started_at", repr(time.time()))):
                 store.set_meta(key, value)
             self._heartbeat = Heartbeat(store.path).start()
-            from nas_kernel.tracking import bind_trackers
+            from nas_kernel._tracking import bind_trackers
 
             bind_trackers(self.run.plugin_manager, self.output_dir)
             if self.run.on_open is not None:
@@ -172,7 +172,7 @@ class RunSession:
                 self.store.set_meta("status", status)
             self.store.set_meta("ended_at", repr(time.time()))
             status = status or self.store.get_meta("status")
-        from nas_kernel.tracking import stop_trackers
+        from nas_kernel._tracking import stop_trackers
 
         try:
             stop_trackers(self.run.plugin_manager, status or "failed")

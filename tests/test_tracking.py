@@ -1,4 +1,4 @@
-"""Trackers on the lifecycle hooks (``nas_kernel.tracking``), with a tracker that records its calls:
+"""Trackers on the lifecycle hooks (``nas_kernel._tracking``), with a tracker that records its calls:
 every evaluation once and in order, a resumed search adding nothing, and a raising tracker
 reported once without touching the search, even on a strict plugin manager."""
 import json
@@ -18,7 +18,7 @@ from nas_kernel.run_files import PARETO_JSON
 from nas_kernel.run_session import run_searcher
 from nas_kernel.store import Store, db_path
 from nas_kernel.testing import CheckFailed
-from nas_kernel.tracking import attach_trackers, labels_for
+from nas_kernel._tracking import attach_trackers, labels_for
 from test_loop import objectives
 from toy import Distance, ToyRandom, ToySpace
 

@@ -2,7 +2,7 @@
 implements to receive a search's parent run, its evaluations and its final front.
 
 A tracker never sees the search loop. The kernel wraps every tracker of the experiment's
-``trackers:`` list in a lifecycle-hook plugin (``nas_kernel.tracking``) that reads each finished
+``trackers:`` list in a lifecycle-hook plugin (``nas_kernel._tracking``) that reads each finished
 iteration from the results store, works out which evaluations the tracker has not logged yet
 (so a resumed search logs nothing twice) and hands them over on a background thread, so a slow or
 broken backend never slows or stops the search. A tracker therefore implements plain, blocking

@@ -1,4 +1,4 @@
-"""Checks for trackers: the kit drives a tracker the way ``nas_kernel.tracking`` does (start,
+"""Checks for trackers: the kit drives a tracker the way ``nas_kernel._tracking`` does (start,
 evaluations in batches, finish, close), in a temporary output directory, then starts it again on
 the same directory as a resumed search would. A tracker whose backend cannot be reached from a
 test machine is checked with parameters that point it at local files."""

@@ -30,7 +30,7 @@ from nas_kernel.loop import IterativeSearcher
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel.run_context import RunContext
 from nas_kernel.testing.reference import ArchidScore, IntegerSpace
-from nas_kernel.tracking import TrackerHooks
+from nas_kernel._tracking import TrackerHooks
 
 ITERATIONS, PER_ITER = 10, 20
 
