@@ -16,6 +16,8 @@ from nas_kernel.cli_exit import EXIT_FAILED, error, fail
 from nas_kernel.kinds import BY_CLI, KEYS
 from nas_kernel.plugins import NasPluginManager, call_register_commands, make_plugin_manager
 
+__all__ = ["main", "make_cli"]
+
 
 def _manager() -> NasPluginManager:
     return click.get_current_context().find_root().obj

@@ -13,6 +13,11 @@ from typing import Optional
 
 from nas_kernel.run_files import ERROR_LOG
 
+__all__ = [
+    "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "error", "fail", "write_error_log",
+    "plugin_bug", "disk_full", "install_sigterm",
+]
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 

@@ -28,6 +28,11 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+__all__ = [
+    "DATA_SIZED", "DataMismatch", "DataUnreadable", "training_data", "data_sizes", "describe_data", "sample_batch",
+    "check_batch",
+]
+
 #: space factory parameters the data can supply (``nas_kernel.config`` fills them when unset)
 DATA_SIZED = ("in_channels", "img_size", "num_features", "num_classes")
 #: samples in the preflight batch

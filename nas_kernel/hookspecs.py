@@ -14,6 +14,8 @@ import pluggy
 
 from nas_kernel.kinds import KINDS, Kind
 
+__all__ = ["PROJECT", "hookspec", "hookimpl", "RegisterFn", "REGISTRATION_HOOKS", "LIFECYCLE_HOOKS"]
+
 PROJECT = "nas_kernel"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+__all__ = ["plain", "json_items"]
+
 
 def plain(value: Any, fallback: Callable[[Any], Any] = str) -> Any:
     """``value`` with tuples as lists, mapping keys as text, numpy scalars and 0-d arrays as

@@ -13,6 +13,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+__all__ = ["to_minimization", "pareto_front_indices", "front_ranks", "non_dominated_sorting", "ParetoArchive"]
+
 
 def to_minimization(values: Dict[str, Sequence[float]], higher_is_better: Dict[str, bool]) -> np.ndarray:
     """Stack objective columns into an (N, K) array where smaller is better on every column."""

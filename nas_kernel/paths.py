@@ -6,6 +6,8 @@ import hashlib
 import os
 import re
 
+__all__ = ["safe_filename", "inside"]
+
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=,+-]{0,99}$")
 
 

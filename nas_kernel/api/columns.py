@@ -7,6 +7,8 @@ is imported.
 """
 from __future__ import annotations
 
+__all__ = ["RESERVED_COLUMNS"]
+
 #: ``archid`` first, then the bookkeeping columns after the objectives; ``models`` is the key of
 #: the model objects in ``SearchResults.results``. ``budget`` is not reserved (Archai accepts an
 #: objective of that name): only a multi-fidelity searcher adds a ``budget`` column, and

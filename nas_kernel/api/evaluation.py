@@ -5,6 +5,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+__all__ = ["Evaluation", "outcome", "budget_key", "normalize_budget"]
+
 
 def budget_key(budget: Any) -> str:
     """Canonical text of a budget, so 1, 1.0 and numpy 1.0 are one cache entry; '' is no budget."""

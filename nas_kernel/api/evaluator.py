@@ -8,6 +8,8 @@ from overrides import EnforceOverrides
 from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.overridable import OpenOverrides, abstract
 
+__all__ = ["ModelEvaluator", "AsyncModelEvaluator"]
+
 
 class ModelEvaluator(OpenOverrides, EnforceOverrides):
     """Computes one number for one model, blocking.

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+__all__ = ["ArchaiModel"]
+
 _UNBUILT = object()
 
 

@@ -32,6 +32,8 @@ import inspect
 import types
 from typing import Any, Callable, TypeVar
 
+__all__ = ["OpenOverrides", "OpenModuleOverrides", "abstract"]
+
 T = TypeVar("T", bound=type)
 
 

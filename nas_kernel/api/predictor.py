@@ -8,6 +8,8 @@ from overrides import EnforceOverrides
 
 from nas_kernel.api.overridable import OpenOverrides, abstract
 
+__all__ = ["MeanVar", "Predictor"]
+
 
 class MeanVar(NamedTuple):
     """Predicted mean and variance, each an array of shape (N, T)."""

@@ -8,6 +8,8 @@ from overrides import EnforceOverrides
 from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.overridable import OpenOverrides, abstract
 
+__all__ = ["DiscreteSearchSpace", "EvolutionarySearchSpace", "BayesOptSearchSpace"]
+
 
 class DiscreteSearchSpace(OpenOverrides, EnforceOverrides):
     """A space a searcher can sample from and persist models of.

@@ -8,6 +8,8 @@ from overrides import EnforceOverrides
 
 from nas_kernel.api.overridable import OpenOverrides
 
+__all__ = ["Searcher"]
+
 
 class Searcher(OpenOverrides, EnforceOverrides):
     """A search algorithm. ``search()`` returns ``SearchResults``.

@@ -7,6 +7,8 @@ from them, and ``search()`` returns its results with ``stop_reason`` set to the 
 """
 from __future__ import annotations
 
+__all__ = ["StopSearch"]
+
 
 class StopSearch(Exception):
     """Raise from ``evaluate``/``send``/``fetch_all``, an iteration callback or a lifecycle hook to

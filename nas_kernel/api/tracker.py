@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Optional
 
 from overrides import EnforceOverrides
 
+__all__ = ["Tracker", "TrackedRun", "TrackedEvaluation"]
+
 
 @dataclass
 class TrackedRun:

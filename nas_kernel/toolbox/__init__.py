@@ -17,3 +17,6 @@ its public surface (listed in ``docs/reference/api.md`` and held by ``tests/test
 - ``momentum``: the momentum score of a training curve (HiveNAS's early-stop signal).
 - ``graph_encoding``: the flat layout in which a space's ``graph`` encoding reaches a graph predictor.
 """
+
+__all__ = ["arch_files", "checkpoints", "devices", "graph_encoding", "lazy", "momentum", "params", "references",
+           "safe_pickle", "schedules"]

@@ -14,6 +14,8 @@ import json
 import os
 from typing import Any, Callable, Dict
 
+__all__ = ["ARCH_FORMAT", "MAX_ARCH_FILE_BYTES", "read_json_object", "write_arch", "read_arch"]
+
 ARCH_FORMAT = 1
 #: an architecture is a few kilobytes: a larger file is not one, and is not read into memory
 MAX_ARCH_FILE_BYTES = 1 << 20

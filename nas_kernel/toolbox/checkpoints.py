@@ -8,6 +8,8 @@ import os
 import tempfile
 from typing import Any, Optional
 
+__all__ = ["save_state", "load_state"]
+
 
 def save_state(path: str, state: Any) -> str:
     """Write ``state`` (tensors, numbers, strings, state dicts) to ``path`` atomically."""

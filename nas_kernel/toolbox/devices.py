@@ -15,6 +15,14 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+__all__ = [
+    "PRECISIONS", "parse_device", "check_device", "check_devices", "resolve_device", "check_precision",
+    "cuda_device_count", "visible_devices", "device_type", "autocast", "grad_scaler", "synchronize", "timed",
+    "deterministic_algorithms", "seeded_rng", "memory_bytes", "OutOfMemory", "call_releasing_memory",
+    "is_out_of_memory", "release_memory", "is_sticky_cuda_error", "worker_environment", "environment_of_children",
+    "pin_process", "pinned_device", "placed", "measured_on", "share_device", "device_sharers",
+]
+
 PRECISIONS = ("fp32", "bf16", "fp16")
 _DEVICE = re.compile(r"^(auto|cpu|cuda)(?::(\d+))?$")
 

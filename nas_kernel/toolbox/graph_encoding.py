@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+__all__ = ["Graphs", "flatten_graph", "split_graphs"]
+
 
 class Graphs(NamedTuple):
     adjacency: np.ndarray  # (N, n, n)

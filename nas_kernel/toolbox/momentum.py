@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import List, Optional, Sequence
 
+__all__ = ["momentum_record", "momentum_score"]
+
 
 def momentum_record(history: Optional[Sequence[float]]) -> List[float]:
     """HiveNAS's per-epoch record of validation accuracies ``history``: the first two entries are

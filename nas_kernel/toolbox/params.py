@@ -7,6 +7,8 @@ import math
 import numbers
 from typing import Any, Optional, Sequence
 
+__all__ = ["check_int", "check_number", "check_choice"]
+
 
 def check_int(name: str, value: Any, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
     """``value`` as an int within ``[minimum, maximum]`` (either bound may be None); bools refused."""

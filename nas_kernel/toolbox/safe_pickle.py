@@ -11,6 +11,8 @@ import io
 import pickle
 from typing import Any, Callable, Mapping, Tuple
 
+__all__ = ["Allowed", "RestrictedUnpickler", "restricted_loads"]
+
 Allowed = Mapping[Tuple[str, str], Callable[..., Any]]
 
 

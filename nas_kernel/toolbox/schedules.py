@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+__all__ = ["cosine_anneal"]
+
 
 def cosine_anneal(start: float, end: float, step: int, horizon: int) -> float:
     """``start`` at step 0, falling along a half cosine to ``end`` at ``horizon`` and held there
