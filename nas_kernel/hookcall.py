@@ -15,6 +15,8 @@ from typing import Any, Callable, Dict, Optional
 
 from nas_kernel.api.stop import StopSearch
 
+__all__ = ["Kwargs", "call_each", "trace"]
+
 Kwargs = Dict[str, Any]
 
 

@@ -9,11 +9,14 @@ imports neither the API nor torch.
 """
 from __future__ import annotations
 
-import importlib
 import sys
 import typing
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
+
+from nas_kernel.toolbox.references import resolve_reference
+
+__all__ = ["BY_CLI", "BY_KEY", "KEYS", "KINDS", "Kind", "kinds_for_type", "label"]
 
 
 @dataclass(frozen=True)
@@ -69,20 +72,11 @@ class Kind:
 
     def contract_types(self) -> tuple:
         """The contract's types, imported now (for ops this imports torch)."""
-        return tuple(load_reference(ref) for ref in self.contract)
+        return tuple(resolve_reference(ref) for ref in self.contract)
 
     def subject(self) -> str:
         """What the kit's ``check_<snake>`` runner takes, in words."""
         return self.kit_subject or f"{self.label} ({self.contract_names()})"
-
-
-def load_reference(ref: str):
-    """The object a ``"package.module:attr"`` text names."""
-    module_name, _, attr = ref.partition(":")
-    obj = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 KINDS: Tuple[Kind, ...] = (
@@ -152,16 +146,7 @@ KINDS: Tuple[Kind, ...] = (
 
 BY_KEY: Dict[str, Kind] = {k.key: k for k in KINDS}
 BY_CLI: Dict[str, Kind] = {k.cli: k for k in KINDS}
-BY_HOOK: Dict[str, Kind] = {k.hook: k for k in KINDS}
 KEYS: Tuple[str, ...] = tuple(BY_KEY)
-
-
-def kind(key: str) -> Kind:
-    """The kind registered under ``key``; ``ValueError`` naming the kinds otherwise."""
-    try:
-        return BY_KEY[key]
-    except KeyError:
-        raise ValueError(f"unknown component kind {key!r}; kinds are {', '.join(KEYS)}") from None
 
 
 def label(key: str) -> str:
@@ -191,7 +176,7 @@ def kinds_for_type(hint: Any) -> List[str]:
             module = ref.partition(":")[0]
             if module not in sys.modules and not module.startswith("nas_kernel"):
                 continue
-            contract = load_reference(ref)
+            contract = resolve_reference(ref)
             if any(issubclass(c, contract) for c in classes) and record.key not in found:
                 found.append(record.key)
     return found

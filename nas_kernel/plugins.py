@@ -26,6 +26,7 @@ from nas_kernel.hookspecs import LIFECYCLE_HOOKS, PROJECT
 from nas_kernel.kinds import KEYS, KINDS as KIND_RECORDS, label
 from nas_kernel.registry import (ComponentConflict, ComponentEntry, ComponentError, Registry, UnknownComponent,
                                  factory_parameters)
+from nas_kernel.toolbox.references import is_reference
 
 __all__ = ["ComponentConflict", "ComponentEntry", "ComponentError", "KINDS", "NasPluginManager", "PluginError",
            "PluginRecord", "Registry", "UnknownComponent", "call_lifecycle", "call_register_commands",
@@ -34,7 +35,6 @@ __all__ = ["ComponentConflict", "ComponentEntry", "ComponentError", "KINDS", "Na
 ENTRY_POINT_GROUP = PROJECT
 KINDS = KEYS  # the registry keys, in the order of nas_kernel.kinds.KINDS
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_LAZY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
 class PluginError(Exception):
@@ -288,7 +288,7 @@ def _make_register(kind: str, staged: Dict[str, Any], record: PluginRecord) -> C
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"{label(kind)} name must match {_NAME.pattern}, got {name!r}")
         if isinstance(factory, str):
-            if not _LAZY.match(factory):
+            if not is_reference(factory):
                 raise ValueError(f"{label(kind)} {name!r}: a lazy factory must look like 'package.module:attr', "
                                  f"got {factory!r}")
         elif not callable(factory):

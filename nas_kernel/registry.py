@@ -2,12 +2,15 @@
 conflicts, and the errors a lookup gives. Built by ``NasPluginManager.build_registry``."""
 from __future__ import annotations
 
-import importlib
 import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Tuple, Union
 
 from nas_kernel.kinds import BY_KEY, KEYS, label
+from nas_kernel.toolbox.references import resolve_reference
+
+__all__ = ["ComponentConflict", "ComponentEntry", "ComponentError", "Registry", "UnknownComponent",
+           "factory_parameters", "supplied"]
 
 
 class ComponentError(Exception):
@@ -45,11 +48,8 @@ class ComponentEntry:
 
     def load(self) -> Callable[..., Any]:
         if isinstance(self.factory, str):
-            module_name, _, attr = self.factory.partition(":")
             try:
-                obj: Any = importlib.import_module(module_name)
-                for part in attr.split("."):
-                    obj = getattr(obj, part)
+                obj: Any = resolve_reference(self.factory)
             except Exception as exc:
                 if not isinstance(exc, ImportError):  # the module ran and raised: its code, not its install
                     advice = f" This is a bug in the plugin's code; `nas plugins check {self.plugin.name}` names it."

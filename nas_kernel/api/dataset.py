@@ -37,6 +37,9 @@ from nas_kernel.api.overridable import OpenOverrides
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
+__all__ = ["REQUIRED", "SPLITS", "DatasetProvider", "default_transform", "get_split", "input_shape",
+           "input_transform", "split_sizes", "tensor_dataset", "torch_dataset"]
+
 SPLITS = ("train", "val", "test")
 REQUIRED = ("get_train", "get_val")
 
@@ -162,7 +165,3 @@ def input_transform(provider: Any) -> Dict[str, Any]:
     method = getattr(provider, "input_transform", None)
     return dict(method()) if callable(method) else default_transform(provider)
 
-
-def is_dataset_provider(obj: Any) -> bool:
-    """True for objects with callable ``get_train`` / ``get_val`` and a ``num_classes``."""
-    return isinstance(obj, DatasetProvider) and getattr(obj, "num_classes", None) is not None

@@ -6,13 +6,14 @@ import functools
 import inspect
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from nas_kernel.kinds import KINDS, load_reference
+from nas_kernel.kinds import KINDS
+from nas_kernel.toolbox.references import resolve_reference
 from nas_kernel.testing._naming import name_of
 from nas_kernel.testing._results import validate_expected
 
 #: kit kind name (``search_space``, ``evaluator``, ..., ``dataset``) -> function listing the checks
 #: that apply to an object of that kind (empty if none); one per record of ``nas_kernel.kinds``
-KIND_CHECKS: Dict[str, Callable[[Any], List[Callable[..., None]]]] = {k.snake: load_reference(k.checks)
+KIND_CHECKS: Dict[str, Callable[[Any], List[Callable[..., None]]]] = {k.snake: resolve_reference(k.checks)
                                                                       for k in KINDS}
 Expected = Union[None, Mapping[str, str], Callable[[Any], Optional[Mapping[str, str]]]]
 

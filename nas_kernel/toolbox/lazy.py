@@ -2,8 +2,11 @@
 importing torch (or anything heavy) until one is used, so importing the plugin stays cheap."""
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any, Callable, Dict, List, Tuple
+
+from nas_kernel.toolbox.references import resolve_reference
+
+__all__ = ["lazy_exports"]
 
 
 def lazy_exports(package: str, names: Dict[str, str]) -> Tuple[Callable[[str], Any], Callable[[], List[str]]]:
@@ -20,7 +23,7 @@ def lazy_exports(package: str, names: Dict[str, str]) -> Tuple[Callable[[str], A
 
     def __getattr__(name: str) -> Any:
         if name in names:
-            return getattr(import_module(where(names[name])), name)
+            return resolve_reference(f"{where(names[name])}:{name}")
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__() -> List[str]:

@@ -6,7 +6,7 @@ from typing import Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.references import check_reference, resolve
+from nas_kernel.toolbox.references import check_reference, resolve_value
 
 
 class EvaluationFunction(ModelEvaluator):
@@ -24,5 +24,5 @@ class EvaluationFunction(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
-        fn = resolve(self.evaluation_fn, "evaluation_fn")
+        fn = resolve_value(self.evaluation_fn, "evaluation_fn")
         return fn(arch, budget)

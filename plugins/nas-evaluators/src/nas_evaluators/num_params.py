@@ -6,7 +6,7 @@ from typing import List, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.references import resolve
+from nas_kernel.toolbox.references import resolve_value
 
 
 class TorchNumParameters(ModelEvaluator):
@@ -31,7 +31,7 @@ class TorchNumParameters(ModelEvaluator):
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
         net = arch.arch
-        classes = tuple(resolve(c, "exclude_cls") for c in self.exclude_cls)
+        classes = tuple(resolve_value(c, "exclude_cls") for c in self.exclude_cls)
         excluded = set()
         if classes:
             for module in net.modules():

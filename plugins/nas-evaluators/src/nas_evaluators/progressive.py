@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 from overrides import overrides
 
 from nas_kernel.api import ArchaiModel, ModelEvaluator
-from nas_evaluators.references import check_reference, resolve
+from nas_kernel.toolbox.references import check_reference, resolve_value
 
 
 class ProgressiveTraining(ModelEvaluator):
@@ -33,7 +33,7 @@ class ProgressiveTraining(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None):
-        fn = resolve(self.training_fn, "training_fn")
+        fn = resolve_value(self.training_fn, "training_fn")
         metric, state = fn(arch, self.dataset, budget, self.training_states.get(arch.archid))
         self.training_states[arch.archid] = state
         return metric

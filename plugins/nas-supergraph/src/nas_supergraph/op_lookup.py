@@ -1,16 +1,17 @@
-"""How an op name becomes a module: this package's own table first (the same lazy references
-``plugin.py`` registers, so a model builds without any plugin manager), then the kernel's op
-registry of the installed plugins (``nas_kernel.components.component_factory``), so ops that
-other plugins register work inside our cells. No state of our own: the kernel holds the one
-manager of installed plugins."""
+"""How an op name becomes a module. The one table of this package's ops is ``plugin.OPS`` (name
+-> lazy ``"module:attr"`` factory): ``plugin.py`` registers it and this lookup reads it, resolving
+a reference the kernel's one way (``nas_kernel.toolbox.references``), so a model of built-in ops
+builds without any plugin manager. Another name goes to the op registry of the plugin manager in
+use (``nas_kernel.components.component_factory``: the ``nas`` command's, or the builder's), so ops
+that other plugins register work inside our cells."""
 from __future__ import annotations
 
-import importlib
 from typing import Any, Callable, List
 
+from nas_kernel.toolbox.references import resolve_reference
 from nas_supergraph.model_desc import OpDesc
 
-_BUILTIN_CACHE: dict = {}
+__all__ = ["builtin_factory", "builtin_op_names", "create_op", "resolve_factory"]
 
 
 def builtin_op_names() -> List[str]:
@@ -20,12 +21,10 @@ def builtin_op_names() -> List[str]:
 
 
 def builtin_factory(name: str) -> Callable[..., Any]:
-    if name not in _BUILTIN_CACHE:
-        from nas_supergraph.plugin import OPS
+    """The factory ``plugin.OPS`` names for ``name`` (``KeyError`` for a name not in it)."""
+    from nas_supergraph.plugin import OPS
 
-        module, _, attr = OPS[name].partition(":")
-        _BUILTIN_CACHE[name] = getattr(importlib.import_module(module), attr)
-    return _BUILTIN_CACHE[name]
+    return resolve_reference(OPS[name])
 
 
 def resolve_factory(name: str) -> Callable[..., Any]:

@@ -511,7 +511,7 @@ def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     return x * (mask / keep)
 
 
-# ---- factories (registry names): factory(op_desc, affine) -> Op --------------------------------
+# ---- factories, each named by one entry of ``plugin.OPS``: factory(op_desc, affine) -> Op --------
 def make_zero(op_desc: OpDesc, affine: bool = True) -> Op:
     return Zero(op_desc)
 

@@ -2,7 +2,8 @@
 final-training evaluator with NAS Kernel. Lazy references only: nothing here imports torch."""
 from nas_kernel import hookimpl
 
-#: registry name -> lazy factory reference; the same table ``nas_supergraph.operations`` builds from
+#: the one table of this package's ops: registry name -> lazy factory reference. Registered below and
+#: read by ``nas_supergraph.op_lookup`` (so a model of these ops builds without a plugin manager)
 OPS = {
     "none": "nas_supergraph.operations:make_zero",
     "identity": "nas_supergraph.operations:make_identity",

@@ -29,13 +29,13 @@ class NonEmbeddingParamsProxy(ModelEvaluator):
         self.trainable_only = bool(trainable_only)
 
     def _excluded(self):
-        import pkgutil
-
         import torch
+
+        from nas_kernel.toolbox.references import resolve_value
 
         if self.exclude_cls is None:
             return (torch.nn.Embedding,)
-        return tuple(pkgutil.resolve_name(c) if isinstance(c, str) else c for c in self.exclude_cls)
+        return tuple(resolve_value(c, "exclude_cls") for c in self.exclude_cls)
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
