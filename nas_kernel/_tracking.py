@@ -28,10 +28,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from nas_kernel.api.tracker import TrackedEvaluation, TrackedRun, Tracker
 from nas_kernel.exports import pareto_rows
 from nas_kernel.hookspecs import hookimpl
-from nas_kernel.run_files import PARETO_JSON, PLOTS, RESULTS_DB, SAVED_EXPERIMENT
+from nas_kernel.run_files import PARETO_JSON, PLOTS, SAVED_EXPERIMENT, TRACKERS
+from nas_kernel.store_reader import candidate_evaluations, read_meta
 
-#: the folder of the output directory where each tracker's count and state are kept
-TRACKERS_DIR = "trackers"
 #: how long the end of a search waits for a tracker to write what it was given
 DEFAULT_FLUSH_SECONDS = 30.0
 
@@ -185,7 +184,7 @@ class TrackerHooks:
                   f"{self.failed}", file=sys.stderr)
 
     def _state_path(self) -> str:
-        return os.path.join(self._output_dir, TRACKERS_DIR, f"{self.label}.json")
+        return os.path.join(self._output_dir, TRACKERS, f"{self.label}.json")
 
     def _start(self) -> None:
         saved = _read_json(self._state_path())
@@ -233,53 +232,32 @@ class TrackerHooks:
 
     def _store_meta(self, key: str) -> str:
         try:
-            conn = _connect(self._output_dir)
-            try:
-                row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-            finally:
-                conn.close()
+            return (read_meta(self._output_dir) or {}).get(key, "")
         except sqlite3.Error:
             return ""
-        return row[0] if row else ""
 
 
 # ---- reading what to log ---------------------------------------------------------------------
-def _connect(output_dir: str) -> sqlite3.Connection:
-    from nas_kernel.store import connect_read_only
-
-    return connect_read_only(os.path.join(output_dir, RESULTS_DB), timeout=30)
-
-
 def read_evaluations(output_dir: str, *, start: int = 0,
                      through_iteration: Optional[int] = None) -> List[TrackedEvaluation]:
     """The candidates of the store from the ``start``-th on (in (iteration, position) order),
     up to the store's 0-based ``through_iteration`` (None: all), each with every objective."""
-    conn = _connect(output_dir)
-    try:
-        limit = "" if through_iteration is None else "WHERE iteration <= ?"
-        args: Tuple[Any, ...] = () if through_iteration is None else (through_iteration,)
-        rows = conn.execute(f"SELECT iteration, archid, budget_key FROM candidates {limit} "
-                            "ORDER BY iteration, position LIMIT -1 OFFSET ?", args + (int(start),)).fetchall()
-        out = []
-        for offset, (iteration, archid, bkey) in enumerate(rows):
-            evaluations = conn.execute(
-                "SELECT objective, budget_key, budget, value, status, error, seconds FROM evaluations "
-                "WHERE archid=? AND budget_key IN (?, '')", (archid, bkey)).fetchall()
-            ev = TrackedEvaluation(index=start + offset, iteration=iteration + 1, archid=archid,
-                                   budget=None, values={}, seconds={})
-            for objective, key, budget, value, status, error, seconds in sorted(evaluations, key=lambda r: r[1] != bkey):
-                if objective in ev.values:  # the candidate's own budget wins over a budget-less row
-                    continue
-                ev.values[objective] = float(value) if status == "ok" and value is not None else None
-                ev.seconds[objective] = float(seconds or 0.0)
-                if status != "ok":
-                    ev.errors[objective] = error or status
-                if key == bkey and budget is not None:
-                    ev.budget = float(budget)
-            out.append(ev)
-        return out
-    finally:
-        conn.close()
+    out = []
+    rows = candidate_evaluations(output_dir, start=start, through_iteration=through_iteration)
+    for offset, (iteration, archid, bkey, evaluations) in enumerate(rows):
+        ev = TrackedEvaluation(index=start + offset, iteration=iteration + 1, archid=archid,
+                               budget=None, values={}, seconds={})
+        for objective, key, budget, value, status, error, seconds in evaluations:
+            if objective in ev.values:  # the candidate's own budget wins over a budget-less row
+                continue
+            ev.values[objective] = float(value) if status == "ok" and value is not None else None
+            ev.seconds[objective] = float(seconds or 0.0)
+            if status != "ok":
+                ev.errors[objective] = error or status
+            if key == bkey and budget is not None:
+                ev.budget = float(budget)
+        out.append(ev)
+    return out
 
 
 def arch_params(model: Any) -> Dict[str, Any]:

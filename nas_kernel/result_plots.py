@@ -17,9 +17,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from nas_kernel.api.evaluation import budget_key
 from nas_kernel.pareto import pareto_front_indices, to_minimization
 from nas_kernel.paths import inside, safe_filename
-from nas_kernel.store import Store, StoreError, db_path
+from nas_kernel.store import StoreError, db_path
+from nas_kernel.store_reader import read_run
+
+__all__ = ["RunSeries", "best_so_far", "best_so_far_figure", "comparison_figure", "parallel_coordinates_figure",
+           "read_series", "save_figure", "shared_objectives", "write_run_plots"]
 
 
 @dataclass
@@ -44,33 +49,19 @@ class RunSeries:
 
 def read_series(directory: str, label: Optional[str] = None) -> RunSeries:
     """The run in ``directory`` as plotted (raises ``StoreError`` when there is no search)."""
-    store = Store(db_path(directory), readonly=True)
-    try:
-        specs = store.get_json("objectives")
-        if not specs:
-            raise StoreError(f"{db_path(directory)} holds no search yet")
-        created = float(store.get_meta("created") or 0.0)
-        rows = store.conn.execute(
-            "SELECT objective, archid, budget_key, value, status, created FROM evaluations ORDER BY rowid").fetchall()
-        candidates = store.conn.execute(
-            "SELECT iteration, archid, budget_key FROM candidates ORDER BY iteration, position").fetchall()
-    finally:
-        store.close()
-    expensive = {s["name"] for s in specs if s.get("compute_intensive", True)}
-    keys = {(archid, bkey) for _, archid, bkey in candidates}
-    archids = {archid for _, archid, _ in candidates}
-    series = RunSeries(label or os.path.basename(os.path.abspath(directory)), specs, created)
-    values: Dict[Tuple[str, str, str], float] = {}
-    for name, archid, bkey, value, status, when in rows:
-        ok = status == "ok" and value is not None
-        values[(name, archid, bkey)] = float(value) if ok else math.nan
-        counted = (archid, bkey) in keys if name in expensive else archid in archids
+    run = read_run(directory)
+    if not run.schema.specs:
+        raise StoreError(f"{db_path(directory)} holds no search yet")
+    series = RunSeries(label or os.path.basename(os.path.abspath(directory)), run.schema.specs, run.created)
+    keys = {(c.archid, c.budget_key) for c in run.candidates}
+    archids = {c.archid for c in run.candidates}
+    for name, archid, budget, ev, when in run.evaluations:
+        counted = (archid, budget_key(budget)) in keys if run.schema.is_expensive(name) else archid in archids
         if name in series.names and counted:
-            series.evaluations.setdefault(name, []).append((float(when) - created, values[(name, archid, bkey)]))
-    for iteration, archid, bkey in candidates:
-        row = {"iteration": int(iteration), "archid": archid}
-        for name in series.names:
-            row[name] = values.get((name, archid, bkey if name in expensive else ""), math.nan)
+            series.evaluations.setdefault(name, []).append((float(when) - run.created, ev.number))
+    for c in run.candidates:
+        row: Dict[str, object] = {"iteration": int(c.iteration), "archid": c.archid}
+        row.update({name: run.value(name, c.archid, c.budget_key) for name in series.names})
         series.models.append(row)
     return series
 

@@ -7,14 +7,15 @@ import sqlite3
 
 import click
 
-from nas_kernel.exports import load_results, open_store
+from nas_kernel.cli_exit import EXIT_BAD_INPUT, EXIT_OK, error
+from nas_kernel.run_files import PLOTS
 from nas_kernel.runstate import read_run_state
 from nas_kernel.store import StoreError
+from nas_kernel.store_reader import load_results, run_summary
 from nas_kernel.tables import number, render
 from nas_kernel.training_facts import FACTS
 
-from nas_kernel.cli_exit import EXIT_BAD_INPUT, EXIT_OK, error  # noqa: E402
-from nas_kernel.run_files import PLOTS  # noqa: E402
+__all__ = ["DETAIL_COLUMNS", "front_table", "plot", "show"]
 
 
 #: per-candidate columns shown after the objectives when a run has them: the budget a
@@ -61,26 +62,20 @@ def _cell(value) -> str:
 def show(directory: str, show_all: bool = False) -> int:
     try:
         results = load_results(directory)
-        store = open_store(directory)
-        try:
-            describe = store.get_meta("describe") or ""
-            total, failed = store.count_evaluations(), store.count_evaluations("failed")
-            evaluated = store.conn.execute("SELECT COUNT(DISTINCT archid) FROM evaluations").fetchone()[0]
-            failures = store.failures()
-        finally:
-            store.close()
+        summary = run_summary(directory)
     except (StoreError, sqlite3.Error) as exc:
         return error(f"{directory}: {exc}", EXIT_BAD_INPUT)
     models = sum(len(r["archid"]) for r in results.results)
     status = read_run_state(directory).describe()  # running (heartbeat age) / finished / stopped / failed / stale
-    click.echo(f"{directory}: {status}; {describe}")
+    click.echo(f"{directory}: {status}; {summary.describe}")
     # a running search stores each evaluation at once but an iteration only when it ends: say both
-    click.echo(f"{results.iteration_num} iterations done ({models} models in them); {total} evaluations of "
-               f"{evaluated} models so far ({failed} failed)")
+    click.echo(f"{results.iteration_num} iterations done ({models} models in them); {summary.evaluations} "
+               f"evaluations of {summary.models} models so far ({summary.failed} failed)")
     if models:
         label = "All models" if show_all else f"Pareto front ({len(results.get_pareto_frontier()['models'])} models)"
         click.echo(f"\n{label}:")
         click.echo(front_table(results, only_front=not show_all))
+    failures = summary.failures
     if failures:
         click.echo(f"\nFailed evaluations ({len(failures)}):")
         click.echo(render(["objective", "archid", "budget", "error"],

@@ -3,7 +3,8 @@
 The driver process is the only writer (``nas_kernel.runstate`` holds the directory for it;
 ``nas_kernel.run_session`` opens the store for a search). Every evaluation is committed as it finishes, keyed by
 (objective, archid, budget), so a run killed at any instant loses at most what was in flight.
-Readers (``nas results show``) open it read-only and never block the writer.
+Readers (``nas results show``, the dashboard, trackers) open it read-only through
+``nas_kernel.store_reader`` and never block the writer.
 """
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from nas_kernel.api.evaluation import Evaluation, budget_key
+from nas_kernel.run_files import RESULTS_DB
 
-from nas_kernel.run_files import RESULTS_DB as DB_NAME  # noqa: E402 (the one definition)
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "check_resumable", "connect_read_only", "db_path", "preflight",
+           "store_describe"]
+
 SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -37,7 +41,16 @@ class StoreError(Exception):
 
 
 def db_path(output_dir: str) -> str:
-    return os.path.join(output_dir, DB_NAME)
+    return os.path.join(output_dir, RESULTS_DB)
+
+
+def check_resumable(output_dir: str) -> None:
+    """``StoreError`` unless ``output_dir`` holds a store that ``--resume`` could continue: the
+    one "nothing to resume" check (``RunSession`` runs it before taking the lock, so a mistyped
+    directory is not created; ``preflight`` again under it)."""
+    path = db_path(output_dir)
+    if not os.path.exists(path):
+        raise StoreError(f"nothing to resume: {path} does not exist")
 
 
 def connect_read_only(path: str, *, timeout: float = 30, check_same_thread: bool = True) -> sqlite3.Connection:
@@ -155,10 +168,9 @@ def preflight(output_dir: str, fingerprint: str, *, resume: bool, earlier_run: s
     refused (``earlier_run="refuse"``, the CLI) or reported by returning True so the caller moves
     it aside (``"move_aside"``, the Python API)."""
     path = db_path(output_dir)
-    exists = os.path.exists(path)
-    if resume and not exists:
-        raise StoreError(f"nothing to resume: {path} does not exist")
-    if not exists:
+    if resume:
+        check_resumable(output_dir)
+    elif not os.path.exists(path):
         return False
     try:
         probe = Store(path, readonly=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
+__all__ = ["number", "render"]
+
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns; a cell may hold several lines (continuation lines stay in column)."""

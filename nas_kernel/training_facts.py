@@ -9,6 +9,8 @@ from typing import Any, Dict, Optional
 
 from nas_kernel.toolbox.momentum import momentum_score
 
+__all__ = ["FACTS", "training_facts"]
+
 FACTS = ("epochs_trained", "act_stopped", "momentum", "ray_node")
 
 

@@ -19,6 +19,9 @@ from nas_kernel.api.model import ArchaiModel
 from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.pareto import ParetoArchive, pareto_front_indices, to_minimization
 from nas_kernel.paths import inside, safe_filename
+from nas_kernel.run_files import WEIGHTS_SUFFIX
+
+__all__ = ["SearchResults"]
 
 
 class SearchResults(OpenOverrides):
@@ -181,13 +184,13 @@ class SearchResults(OpenOverrides):
             if not save_weights:
                 continue
             try:
-                self.search_space.save_model_weights(model, base + "_weights.pt")
+                self.search_space.save_model_weights(model, base + WEIGHTS_SUFFIX)
             except Exception:
                 if model.is_built and model.arch is None:  # cleared: nothing left to save
                     cleared.append(model.archid)
                     continue
                 raise
-            written.append(base + "_weights.pt")
+            written.append(base + WEIGHTS_SUFFIX)
         if cleared:
             warnings.warn(
                 f"save_pareto_frontier_models: no weights for {len(cleared)} front model(s) whose "

@@ -181,14 +181,14 @@ def test_reading_a_run_writes_nothing_into_it(run_copy):
 def test_a_store_no_writer_has_open_is_read_without_creating_side_files(run_copy):
     import sqlite3
 
-    from nas_dashboard.runs import connect_readonly
+    from nas_kernel.store_reader import connect
 
     writer = sqlite3.connect(run_copy / "results.db")  # the last connection to close removes -wal/-shm
     writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     writer.close()
     names = sorted(os.listdir(run_copy))
     assert "results.db-wal" not in names
-    conn = connect_readonly(str(run_copy / "results.db"))
+    conn = connect(str(run_copy), timeout=5, check_same_thread=False)  # the dashboard's connection
     assert conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] > 0
     conn.close()
     assert sorted(os.listdir(run_copy)) == names

@@ -15,14 +15,15 @@ from typing import Any, Dict, Optional, Tuple
 from nas_dashboard.queries import read_experiment
 from nas_dashboard.runs import Run
 from nas_kernel.paths import inside, safe_filename
+from nas_kernel.run_files import PARETO_MODELS, SAVED_EXPERIMENT, TRAIN_BEST, WEIGHTS_SUFFIX
 
 # kind -> (folder in the run, suffix after safe_filename(archid)); the only files ever served
 FILES: Dict[str, Tuple[str, str]] = {
-    "arch": ("pareto_models", ""),
-    "weights": ("pareto_models", "_weights.pt"),
-    "trained_arch": ("train_best", ".arch"),
-    "trained_weights": ("train_best", "_weights.pt"),
-    "onnx": ("train_best", ".onnx"),
+    "arch": (PARETO_MODELS, ""),
+    "weights": (PARETO_MODELS, WEIGHTS_SUFFIX),
+    "trained_arch": (TRAIN_BEST, ".arch"),
+    "trained_weights": (TRAIN_BEST, WEIGHTS_SUFFIX),
+    "onnx": (TRAIN_BEST, ".onnx"),
 }
 
 _SPACES: Dict[str, Tuple[Any, Optional[str]]] = {}
@@ -62,13 +63,13 @@ def _build_space(run: Run) -> Tuple[Any, Optional[str]]:
     spec = read_experiment(run)
     comp = (spec or {}).get("search_space")
     if not isinstance(comp, dict) or not isinstance(comp.get("name"), str):
-        return None, "the run saved no experiment.yaml with a search_space"
+        return None, f"the run saved no {SAVED_EXPERIMENT} with a search_space"
     from nas_kernel.components import build_component
 
     seed = spec.get("seed") if isinstance(spec.get("seed"), int) else 0
     try:
         return build_component("search_spaces", comp["name"], comp.get("params") or {}, seed=seed,
-                               source=os.path.join(run.path, "experiment.yaml")), None
+                               source=os.path.join(run.path, SAVED_EXPERIMENT)), None
     except Exception as exc:  # a missing plugin or a bad file: the page says so, the rest still works
         return None, f"cannot rebuild search space {comp['name']!r}: {exc}"
 

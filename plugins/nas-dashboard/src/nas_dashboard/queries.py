@@ -17,7 +17,8 @@ import yaml
 
 from nas_dashboard.runs import Run
 from nas_dashboard.status import run_state
-from nas_kernel.config import SAVED_EXPERIMENT
+from nas_kernel.run_files import SAVED_EXPERIMENT
+from nas_kernel.store_reader import EVALUATION_ROW, archid_rows, candidate_rows, evaluation_rows, overview_rows
 from nas_kernel.training_facts import training_facts
 
 PAGE = 5000  # rows per response; the page asks again while ``more`` is true
@@ -54,13 +55,8 @@ def _component(spec: Optional[Dict[str, Any]], key: str) -> Optional[Dict[str, A
 
 def overview(run: Run) -> Dict[str, Any]:
     with run.connect() as conn:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        counts = dict(conn.execute("SELECT status, COUNT(*) FROM evaluations GROUP BY status").fetchall())
-        first, last, cursor = conn.execute(
-            "SELECT MIN(created), MAX(created), MAX(rowid) FROM evaluations").fetchone()
-        iterations, models = conn.execute(
-            "SELECT COUNT(DISTINCT iteration), COUNT(*) FROM candidates").fetchone()
-        current = conn.execute("SELECT MAX(iteration) FROM evaluations").fetchone()[0]
+        stored = overview_rows(conn)
+    meta, counts, first, last, current = (stored[k] for k in ("meta", "counts", "first", "last", "current"))
     spec = read_experiment(run)
     state = run_state(run.path, meta.get("status"))
     created = _float(meta.get("created"))
@@ -82,10 +78,10 @@ def overview(run: Run) -> Dict[str, Any]:
         "objectives": objective_specs(meta.get("objectives")),
         "evaluations": sum(counts.values()),
         "failed": counts.get("failed", 0),
-        "iterations_done": iterations,
+        "iterations_done": stored["iterations"],
         "current_iteration": None if current is None else current + 1,
-        "models": models,
-        "cursor": cursor or 0,
+        "models": stored["models"],
+        "cursor": stored["cursor"] or 0,
         "experiment": {
             "description": (spec or {}).get("description"),
             "seed": (spec or {}).get("seed"),
@@ -101,16 +97,10 @@ def evaluations(run: Run, since: int) -> Dict[str, Any]:
     """Evaluation rows with rowid >= ``since``; of the metadata only the training facts (epochs
     trained, ACT stop, momentum, Ray node: ``nas_kernel.training_facts``), the model page has the rest."""
     with run.connect() as conn:
-        top = conn.execute("SELECT MAX(rowid) FROM evaluations").fetchone()[0] or 0
-        reset = since > top  # the store shrank (recreated under the page): start the page over
-        rows = conn.execute(
-            "SELECT rowid, objective, archid, budget_key, budget, value, status, error, seconds, iteration, created, "
-            "metadata FROM evaluations WHERE rowid >= ? ORDER BY rowid LIMIT ?",
-            (0 if reset else since, PAGE + 1)).fetchall()
+        reset, rows = evaluation_rows(conn, since, PAGE + 1)  # reset: the store shrank, the page starts over
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    keys = ("id", "objective", "archid", "budget_key", "budget", "value", "status", "error", "seconds",
-            "iteration", "created")
+    keys = EVALUATION_ROW[:-1]  # the metadata travels as its training facts only
     out = [dict({k: finite(v) for k, v in zip(keys, row)}, facts=training_facts(_json(row[-1]))) for row in rows]
     cursor = out[-1]["id"] if out else (0 if reset else since)
     return {"rows": out, "cursor": cursor, "more": more, "reset": reset}
@@ -120,9 +110,7 @@ def iterations(run: Run, since: int) -> Dict[str, Any]:
     """Candidate rows (the search state) of iterations >= ``since``: an iteration is written in
     one transaction, so the last one the page saw is fetched again and replaced whole."""
     with run.connect() as conn:
-        rows = conn.execute(
-            "SELECT iteration, position, archid, budget_key, extra, walltime_hours FROM candidates "
-            "WHERE iteration >= ? ORDER BY iteration, position", (since,)).fetchall()
+        rows = candidate_rows(conn, since)
     out = []
     for iteration, position, archid, bkey, extra, wall in rows:
         out.append({"iteration": iteration, "position": position, "archid": archid, "budget_key": bkey,
@@ -133,13 +121,7 @@ def iterations(run: Run, since: int) -> Dict[str, Any]:
 def model_rows(run: Run, archid: str) -> Dict[str, Any]:
     """Everything the store holds about one archid, plus its recorded lineage."""
     with run.connect() as conn:
-        evals = conn.execute(
-            "SELECT objective, budget_key, budget, value, status, error, seconds, metadata, iteration, created "
-            "FROM evaluations WHERE archid=? ORDER BY rowid", (archid,)).fetchall()
-        cands = conn.execute(
-            "SELECT iteration, position, budget_key, extra FROM candidates WHERE archid=? ORDER BY iteration",
-            (archid,)).fetchall()
-        parents = dict(conn.execute("SELECT archid, extra FROM candidates ORDER BY iteration DESC").fetchall())
+        evals, cands, parents = archid_rows(conn, archid)
     keys = ("objective", "budget_key", "budget", "value", "status", "error", "seconds", "metadata", "iteration",
             "created")
     ev_out = []

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, List
 
-from nas_kernel.store import DB_NAME, connect_read_only
+from nas_kernel.run_files import RESULTS_DB
+from nas_kernel.store_reader import connect, read_meta
 
 
 class RunDirError(ValueError):
@@ -29,23 +30,15 @@ class Run:
     def name(self) -> str:
         return os.path.basename(self.path.rstrip(os.sep)) or self.path
 
-    @property
-    def db(self) -> str:
-        return os.path.join(self.path, DB_NAME)
-
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A read-only connection to the run's store, closed when the block ends."""
-        conn = connect_readonly(self.db)
+        """The kernel's reader connection to the run's store (never writes into DIR), shareable
+        with the server's threads, closed when the block ends."""
+        conn = connect(self.path, timeout=5, check_same_thread=False)
         try:
             yield conn
         finally:
             conn.close()
-
-
-def connect_readonly(path: str) -> sqlite3.Connection:
-    """The kernel's reader connection (never writes into DIR), shareable with the server's threads."""
-    return connect_read_only(path, timeout=5, check_same_thread=False)
 
 
 def check_run_dir(directory: str) -> str:
@@ -54,19 +47,14 @@ def check_run_dir(directory: str) -> str:
     path = os.path.abspath(directory)
     if not os.path.isdir(path):
         raise RunDirError(f"{directory}: no such directory")
-    db = os.path.join(path, DB_NAME)
-    if not os.path.isfile(db):
-        raise RunDirError(f"{directory}: not a run directory (no {DB_NAME}; run `nas search -o {directory}` first)")
+    if not os.path.isfile(os.path.join(path, RESULTS_DB)):
+        raise RunDirError(f"{directory}: not a run directory (no {RESULTS_DB}; run `nas search -o {directory}` first)")
     try:
-        conn = connect_readonly(db)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key='objectives'").fetchone()
-        finally:
-            conn.close()
+        meta = read_meta(path, timeout=5)
     except sqlite3.Error as exc:
-        raise RunDirError(f"{directory}: {DB_NAME} is not a results store ({exc})") from None
-    if row is None:
-        raise RunDirError(f"{directory}: {DB_NAME} holds no search yet")
+        raise RunDirError(f"{directory}: {RESULTS_DB} is not a results store ({exc})") from None
+    if "objectives" not in (meta or {}):
+        raise RunDirError(f"{directory}: {RESULTS_DB} holds no search yet")
     return path
 
 

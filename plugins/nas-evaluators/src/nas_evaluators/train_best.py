@@ -31,10 +31,8 @@ import os
 from typing import Any, Dict, List, Optional
 
 from nas_kernel.paths import inside, safe_filename
-from nas_kernel.run_files import PARETO_JSON, PARETO_MODELS, WEIGHTS_SUFFIX
-
-OUT = "train_best"
-PREPROCESSING_SUFFIX = "_preprocessing.json"  #: ``train_best/<archid>_preprocessing.json``
+from nas_kernel.run_files import (PARETO_JSON, PARETO_MODELS, PREPROCESSING_SUFFIX, TRAIN_BEST, TRAIN_BEST_RECORDS,
+                                  WEIGHTS_SUFFIX)
 
 
 def find_trainer(evaluator: Any) -> Optional[Any]:
@@ -66,10 +64,10 @@ def pick_best(run_dir: str, objective: str, higher_is_better: bool, top: int) ->
 def _why_empty(run_dir: str) -> str:
     """Why a run has no front, from its store: the objectives that never succeeded, else its status."""
     from nas_kernel.failures import failure_summary
-    from nas_kernel.store import Store, db_path
+    from nas_kernel.store_reader import open_store
 
     try:
-        store = Store(db_path(run_dir), readonly=True)
+        store = open_store(run_dir)
         try:
             failed = failure_summary(store.evaluations(), only_total=True)
             status = store.get_meta("status") or "unknown"
@@ -135,7 +133,7 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     trainer.act_beta = 0.0
     if device is not None:
         trainer.device = device
-    out_dir = os.path.join(run_dir, OUT)
+    out_dir = os.path.join(run_dir, TRAIN_BEST)
     trainer.checkpoint_dir = os.path.join(out_dir, "checkpoints-continued" if continue_training else "checkpoints")
     if continue_training:
         trainer.reset_weights = False  # start from the loaded search-time weights
@@ -163,7 +161,7 @@ def _train_final(run_dir: str, experiment: Any, name: str, evaluator: Any, *, ep
                  echo, device: Optional[str], rank_by: Optional[str] = None) -> List[dict]:
     """The front models trained by the evaluator's own ``train_final`` (e.g. the discrete network
     of a one-shot search's cell, trained by ``final_training``)."""
-    out_dir = os.path.join(run_dir, OUT)
+    out_dir = os.path.join(run_dir, TRAIN_BEST)
     records = []
     rank_by = rank_by or name
     for archid in pick_best(run_dir, rank_by, experiment.objectives.objectives[rank_by].higher_is_better, top):
@@ -205,7 +203,7 @@ def _keep(space: Any, model: Any, archid: str, out_dir: str, provider: Any, reco
 
 def _write_summary(out_dir: str, records: List[dict]) -> List[dict]:
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "train_best.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out_dir, TRAIN_BEST_RECORDS), "w", encoding="utf-8") as f:
         json.dump(records, f, indent=2)
     return records
 

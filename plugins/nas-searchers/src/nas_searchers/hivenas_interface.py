@@ -27,6 +27,7 @@ from nas_kernel import ArchaiModel
 from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.components import build_component
 from nas_kernel.paths import inside, safe_filename
+from nas_kernel.run_files import PARETO_JSON
 from nas_searchers.momentum import momentum_score
 
 FULLY_TRAINED = "fully_trained"  #: ``results_dir/fully_trained/<archid>.pt``: models trained from scratch
@@ -79,9 +80,9 @@ class HiveNasInterface(OpenOverrides):
     def fully_train_best_model(self, from_arch: bool = True) -> Dict[str, Any]:
         """The best candidate of ``results_dir`` (by ``objective``), trained ``full_train_epochs``
         from scratch (``from_arch``) or for that many more epochs from its search checkpoint."""
-        if not self.results_dir or not os.path.isfile(os.path.join(self.results_dir, "pareto.json")):
-            raise FileNotFoundError(f"no results file: {self.results_dir!r} holds no pareto.json of a finished search")
-        with open(os.path.join(self.results_dir, "pareto.json"), encoding="utf-8") as f:
+        if not self.results_dir or not os.path.isfile(os.path.join(self.results_dir, PARETO_JSON)):
+            raise FileNotFoundError(f"no results file: {self.results_dir!r} holds no {PARETO_JSON} of a finished search")
+        with open(os.path.join(self.results_dir, PARETO_JSON), encoding="utf-8") as f:
             rows = [r for r in json.load(f) if isinstance(r.get(self.objective), (int, float))]
         if not rows:
             raise ValueError(f"{self.results_dir}: no candidate has a value of {self.objective!r}")
