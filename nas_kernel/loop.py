@@ -1,11 +1,12 @@
 """The search loop every built-in searcher runs on.
 
-``IterativeSearcher.search()`` runs, for each iteration: the ``on_start_iteration`` hook and
-subscribed callbacks, the algorithm's ``propose``, dedup by (archid, budget) before any module is
-built, constraints, evaluation (cheap objectives first, cache first, async evaluators batched),
-durable recording, the algorithm's ``learn``, and ``on_iteration_end``. At the end it writes the
-exports from the store and fires ``on_search_end``. A concrete algorithm supplies ``propose`` and
-usually ``learn``; it draws every random choice from ``self.rng``.
+``IterativeSearcher.search()`` runs inside the run's owner, a ``RunSession`` (lock, store,
+heartbeat, the start and end hooks, exports, status: ``nas_kernel.run_session``), and only
+proposes and evaluates. For each iteration: the ``on_start_iteration`` hook and subscribed
+callbacks, the algorithm's ``propose``, dedup by (archid, budget) before any module is built,
+constraints, evaluation (cheap objectives first, cache first, async evaluators batched), durable
+recording, the algorithm's ``learn``, and ``on_iteration_end``. A concrete algorithm supplies
+``propose`` and usually ``learn``; it draws every random choice from ``self.rng``.
 
 Resume replays the same seed: stored evaluations are read back into the cache before the first
 iteration, so the replayed iterations cost no evaluation and the search continues where it
@@ -13,6 +14,7 @@ stopped.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import sys
@@ -30,13 +32,25 @@ from nas_kernel.api.objectives import SearchObjectives
 from nas_kernel.api.results import SearchResults
 from nas_kernel.api.searcher import Searcher
 from nas_kernel.api.stop import StopSearch
-from nas_kernel.failures import FAIL_FAST_FIRST, FAIL_FAST_IN_ROW, FailureWatch, SearchFailed, never_succeeded
+from nas_kernel.failures import FailureWatch, SearchFailed
 from nas_kernel.plugins import call_lifecycle
-from nas_kernel.run_context import RunContext
+from nas_kernel.run_context import RunContext, progress_enabled
 from nas_kernel.run_session import RunSession
-from nas_kernel.store import Store
 
 __all__ = ["IterativeSearcher", "Proposal", "SearchFailed", "StopSearch"]
+
+
+def _run_setting(name: str) -> property:
+    """An attribute of the searcher that is the field ``name`` of its ``RunContext``, ``self.run``
+    (one home for a run setting, however it is set)."""
+
+    def get(self):
+        return getattr(self.run, name)
+
+    def set(self, value) -> None:
+        self.run = dataclasses.replace(self.run, **{name: value})
+
+    return property(get, set, doc=f"``self.run.{name}``: see ``nas_kernel.run_context.RunContext``.")
 
 
 @dataclass
@@ -59,14 +73,15 @@ class IterativeSearcher(Searcher):
     --resume`` continues a stored run when only these differ (a finished search goes on with a
     larger ``num_iters``); a subclass adds its own (e.g. a total evaluation budget).
 
-    How a run is driven comes from the caller as a ``RunContext`` (``search(run=...)``: the
-    ``nas search`` command and the conformance kit pass one). Python code that calls ``search()``
-    without one may set these attributes first, Archai-style; ``default_run()`` reads them:
-    ``plugin_manager`` (lifecycle hooks), ``resume``, ``fingerprint`` (identifies the experiment
-    in the store), ``progress``, ``max_failures`` (stop when more evaluations than this failed;
-    None = the fail-fast defaults of ``nas_kernel.failures``: ``fail_fast_first``,
-    ``fail_fast_in_row``, None = off). ``sampling_patience``: tries per wanted candidate before
-    giving up on finding valid, unseen ones. While a search runs, ``self.run`` is its context.
+    How a run is driven is one ``RunContext`` (``nas_kernel.run_context``): the caller's, given
+    as ``search(run=...)`` (the ``nas search`` command and the conformance kit pass one), else
+    the searcher's own, ``self.run``. Python code may set that one's fields through attributes of
+    the same names, Archai-style: ``plugin_manager`` (lifecycle hooks), ``resume``,
+    ``fingerprint`` (identifies the experiment in the store), ``progress``, ``max_failures``,
+    ``fail_fast_first``, ``fail_fast_in_row`` (when failed evaluations stop the search, see
+    ``nas_kernel.failures``). While a search runs, ``self.run`` is the context it runs under.
+    ``sampling_patience``: tries per wanted candidate before giving up on finding valid, unseen
+    ones.
     """
 
     budget_params: Tuple[str, ...] = ("num_iters",)
@@ -82,6 +97,7 @@ class IterativeSearcher(Searcher):
         save_pareto_model_weights: bool = False,
     ) -> None:
         super().__init__()
+        self.run = RunContext()  # the context of a ``search()`` given none; see the class docstring
         if int(num_iters) < 1:
             raise ValueError(f"num_iters must be at least 1, got {num_iters}")
         if not isinstance(search_objectives, SearchObjectives):
@@ -94,35 +110,19 @@ class IterativeSearcher(Searcher):
         self.rng = random.Random(seed)
         self.clear_evaluated_models = clear_evaluated_models
         self.save_pareto_model_weights = save_pareto_model_weights
-        self.plugin_manager = None
-        self.resume = False
-        self.fingerprint: Optional[str] = None
-        self.progress = True
-        self.max_failures: Optional[int] = None
-        self.fail_fast_first: Optional[int] = FAIL_FAST_FIRST
-        self.fail_fast_in_row: Optional[int] = FAIL_FAST_IN_ROW
         self.sampling_patience = 20
         self.results: Optional[SearchResults] = None
         self.stop_reason: Optional[str] = None
         self._seen: Set[Tuple[str, str]] = set()
         self._watch = FailureWatch()
-        self.run: Optional[RunContext] = None
 
-    @property
-    def plugin_manager(self):
-        """The lifecycle-hook manager: the running search's context's, else the one set here."""
-        run = getattr(self, "run", None)
-        return run.plugin_manager if run is not None else self._plugin_manager
-
-    @plugin_manager.setter
-    def plugin_manager(self, manager) -> None:
-        self._plugin_manager = manager
-
-    def default_run(self) -> RunContext:
-        """The context of a ``search()`` called without one (the Python API): the attributes
-        above, and an earlier run in ``output_dir`` moved aside as Archai starts afresh there."""
-        return RunContext(plugin_manager=self._plugin_manager, fingerprint=self.fingerprint, resume=self.resume,
-                          progress=self.progress, max_failures=self.max_failures, earlier_run="move_aside")
+    plugin_manager = _run_setting("plugin_manager")
+    resume = _run_setting("resume")
+    fingerprint = _run_setting("fingerprint")
+    progress = _run_setting("progress")
+    max_failures = _run_setting("max_failures")
+    fail_fast_first = _run_setting("fail_fast_first")
+    fail_fast_in_row = _run_setting("fail_fast_in_row")
 
     # ---- what an algorithm implements ------------------------------------------------------
     @abstractmethod
@@ -183,26 +183,42 @@ class IterativeSearcher(Searcher):
     @overrides
     def search(self, run: Optional[RunContext] = None):
         """Run the search under ``run`` (the caller's settings for this run, see
-        ``nas_kernel.run_context``); without one, the searcher's own attributes decide."""
-        run = run if run is not None else self.default_run()
-        self._watch = FailureWatch(run.max_failures, self.fail_fast_first, self.fail_fast_in_row)
+        ``nas_kernel.run_context``); without one, under the searcher's own, ``self.run``."""
+        own = self.run
+        run = own if run is None else run
+        self._watch = FailureWatch(run.max_failures, run.fail_fast_first, run.fail_fast_in_row)
         self._seen = set()
         self.stop_reason = None
         self.reset()
-        session = RunSession(self.output_dir, run, fingerprint=run.fingerprint or self._fingerprint(),
-                             describe=self._describe())
-        store = session.open()
         self.run = run
-        session.save_schema(self.objectives)
-        session.attach(self.objectives)
-        session.on_evaluation = lambda name, ev: self._watch.record(name, ev.ok, ev.error)
-        walltime_offset = store.max_walltime()
-        started = time.time()
-        results = SearchResults(self.search_space, self.objectives)
-        self.results = results
-        bar = _iteration_bar(run.progress, self.num_iters)
         try:
-            call_lifecycle(self.plugin_manager, "on_search_start", searcher=self)
+            with RunSession(self.output_dir, run, fingerprint=run.fingerprint or self._fingerprint(),
+                            describe=self._describe(), searcher=self, objectives=self.objectives,
+                            on_evaluation=lambda name, ev: self._watch.record(name, ev.ok, ev.error)) as session:
+                results = self.results = SearchResults(self.search_space, self.objectives)
+                try:
+                    if session.stop_at_start is not None:
+                        raise session.stop_at_start
+                    self._iterate(session, results)
+                except StopSearch as stop:  # raised by an evaluator, a callback or a hook: a clean end
+                    self.stop_reason = str(stop) or "StopSearch was raised"
+                    print(f"nas: search stopped: {self.stop_reason}", file=sys.stderr)
+                    session.record_stop_reason(self.stop_reason)
+                if results.iteration_num == 0 or not any(len(r["archid"]) for r in results.results):
+                    raise SearchFailed(
+                        "no candidate could be evaluated: " + (self.stop_reason or "every proposal was empty")
+                        + ". Check the constraints and the search space.")
+                session.finish(results, save_weights=self.save_pareto_model_weights)
+        finally:
+            self.run = own
+        return results
+
+    def _iterate(self, session: RunSession, results: SearchResults) -> None:
+        """The iterations: propose, evaluate, record (through ``session``), learn."""
+        walltime_offset = session.store.max_walltime()
+        started = time.time()
+        bar = _iteration_bar(self.num_iters)
+        try:
             for iteration in range(1, self.num_iters + 1):
                 session.start_iteration(iteration)
                 self.on_start_iteration(iteration)
@@ -221,7 +237,7 @@ class IterativeSearcher(Searcher):
                     columns["budget"] = list(budgets)
                 results.add_iteration_results(models, values, columns, walltime_hours=walltimes)
                 session.record_iteration(iteration, [m.archid for m in models], budgets,
-                                       _rows(columns, len(models)), walltimes)
+                                         _rows(columns, len(models)), walltimes)
                 self.learn(iteration, models, values)
                 call_lifecycle(self.plugin_manager, "on_iteration_end", searcher=self, iteration=iteration,
                                models=models, results=values)
@@ -233,25 +249,8 @@ class IterativeSearcher(Searcher):
                             model.clear()
                 bar.update(1)
                 bar.set_postfix_str(_best_text(results), refresh=False)
-            self._finish(results, store)
-        except StopSearch as stop:  # raised by an evaluator, a callback or a hook: a clean end
-            self.stop_reason = str(stop) or "StopSearch was raised"
-            print(f"nas: search stopped: {self.stop_reason}", file=sys.stderr)
-            store.set_meta("stop_reason", self.stop_reason)
-            try:
-                self._finish(results, store)
-            except BaseException:
-                store.set_meta("status", "failed")
-                raise
-        except BaseException as exc:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            store.set_meta("status", status)
-            raise
         finally:
             bar.close()
-            session.close()
-            self.run = None
-        return results
 
     def _propose(self, iteration: int):
         """``propose``, with the likely cause named when a space method read the module of a model
@@ -296,27 +295,11 @@ class IterativeSearcher(Searcher):
         values = self.objectives.eval_cheap_objs(models, progress_bar=False)
         expensive = self.objectives.expensive_objective_names
         per_obj = {name: budgets for name in expensive}
-        values.update(self.objectives.eval_expensive_objs(models, per_obj, progress_bar=self.run.progress))
+        values.update(self.objectives.eval_expensive_objs(models, per_obj, progress_bar=True))  # off when quiet
         return {name: values[name] for name in self.objectives.objective_names}
 
-    def _finish(self, results: SearchResults, store: Store) -> None:
-        """After the last iteration (or a ``StopSearch``): the exports, status and end hook."""
-        if results.iteration_num == 0 or not any(len(r["archid"]) for r in results.results):
-            raise SearchFailed(
-                "no candidate could be evaluated: " + (self.stop_reason or "every proposal was empty")
-                + ". Check the constraints and the search space.")
-        from nas_kernel.exports import write_exports
-
-        failed = never_succeeded(store.evaluations())
-        if failed:  # no front to export: the store keeps what was tried (``nas results show``)
-            raise SearchFailed(failed)
-        write_exports(self.output_dir, results, store.evaluations(), self.save_pareto_model_weights)
-        store.set_meta("status", "finished")
-        call_lifecycle(self.plugin_manager, "on_search_end", searcher=self, results=results)
-
     def _fingerprint(self) -> str:
-        if self.fingerprint:
-            return self.fingerprint
+        """The run's identity in the store when the context gives none."""
         text = f"{self._describe()}|seed={self.seed}|objectives={self.objectives.objective_names}"
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -353,8 +336,8 @@ def _best_text(results: SearchResults) -> str:
     return f"best {entry['archid'][i]}: {values}"
 
 
-def _iteration_bar(enabled: bool, total: int):
-    if not enabled:
+def _iteration_bar(total: int):
+    if not progress_enabled():  # a quiet run (``RunContext.progress`` off)
         from nas_kernel.progress import NoBar
 
         return NoBar()

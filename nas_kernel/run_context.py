@@ -1,17 +1,20 @@
-"""``RunContext``: what the caller of a search decides about one run, handed to the loop.
+"""``RunContext``: what the caller of a search decides about one run, handed to the run's owner.
 
 The algorithm's settings (iterations, population, seed) are the searcher's constructor
 parameters. How a run is driven (which plugins see its lifecycle, whether it resumes, whether it
 prints progress, when failures stop it, what happens to an earlier run in the same directory) is
 decided by whoever starts it: the ``nas search`` command, the conformance kit, or Python code.
 They build one ``RunContext`` and pass it to ``searcher.search(run=...)`` (or to
-``nas_kernel.run_session.run_searcher`` for searchers that are not on the kernel loop); nothing
-is patched onto a built searcher.
+``nas_kernel.run_session.run_searcher``, which takes any ``Searcher``); the run's owner,
+``nas_kernel.run_session.RunSession``, reads it. Nothing is copied onto a built searcher.
 
-Python code that calls ``searcher.search()`` with no context gets one built from the searcher's
-own attributes (``progress``, ``resume``, ``max_failures``, ``plugin_manager``: Archai-style
-settings of the object), and an earlier run in its ``output_dir`` is moved aside, as Archai
-starts a new search there.
+A searcher on the kernel loop keeps its own ``RunContext`` as ``searcher.run``: what a
+``searcher.search()`` with no context runs under. Its ``progress``, ``resume``, ``max_failures``,
+``plugin_manager``... attributes (Archai-style settings of the object) read and write that one
+object; an earlier run in its ``output_dir`` is moved aside, as Archai starts a new search there.
+
+Quiet travels one way: ``progress`` here, turned by the session into a quiet scope for the whole
+run, read by every progress bar through ``progress_enabled()``.
 """
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ import contextlib
 import contextvars
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional
+
+from nas_kernel.failures import FAIL_FAST_FIRST, FAIL_FAST_IN_ROW
+
+__all__ = ["EARLIER_RUN_CHOICES", "RunContext", "progress_enabled", "quiet_if"]
 
 #: what a new (not resumed) search does with an earlier run found in its output directory
 EARLIER_RUN_CHOICES = ("move_aside", "refuse")
@@ -35,7 +42,10 @@ class RunContext:
         fingerprint: identity of the experiment in the store (None: derived from the searcher).
         resume: continue the run stored in ``output_dir`` (its evaluations are read, not redone).
         progress: progress bars and per-failure lines (``nas search -q`` turns them off).
-        max_failures: stop when more evaluations than this failed (None: never).
+        max_failures: stop when more evaluations than this failed (None: the fail-fast rules
+            below decide; set, it turns them off).
+        fail_fast_first, fail_fast_in_row: the fail-fast rules of ``nas_kernel.failures`` for one
+            objective: its first N evaluations all failed, or N failed in a row (None: off).
         earlier_run: a new search in a directory holding an earlier run: ``"move_aside"`` (the
             Python API: the earlier run goes to ``OUTPUT_DIR/earlier-runs/...``, printed) or
             ``"refuse"`` (``nas search``: exit 2, nothing touched). A live run always refuses.
@@ -50,6 +60,8 @@ class RunContext:
     resume: bool = False
     progress: bool = True
     max_failures: Optional[int] = None
+    fail_fast_first: Optional[int] = FAIL_FAST_FIRST
+    fail_fast_in_row: Optional[int] = FAIL_FAST_IN_ROW
     earlier_run: str = "move_aside"
     on_open: Optional[Callable[[str], None]] = None
     experiment: Optional[Dict[str, Any]] = None

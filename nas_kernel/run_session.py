@@ -1,53 +1,133 @@
-"""``RunSession``: a search holding its output directory, from the first check to the last write.
+"""``RunSession``: the one owner of a run's life, from the first check to the last write.
 
-Opening a session takes the single-writer lock (``nas_kernel.runstate``), runs the store's one
-preflight under it (resume, mixing, an earlier run), moves an earlier run aside when the caller
-asked for that, opens the store, records who writes it (pid, host, start time) and starts the
-heartbeat. It also records every evaluation the objectives compute. Closing it writes the end
-time (and the final status, when given) and lets the directory go.
+Every searcher runs inside one, as a context manager::
 
-``run_searcher`` drives any ``Searcher`` with a ``RunContext``: searchers on the kernel loop take
-the context themselves; any other searcher runs inside a session, so it too is resumable (its
-objectives' cache is filled from the store), quiet under ``-q`` and the only writer of its
-directory, its start and end reach the lifecycle hooks, and its exports are written from the
-store at the end.
+    with RunSession(output_dir, run, fingerprint=..., searcher=searcher, objectives=objectives) as session:
+        results = ...            # the search: propose, evaluate (recorded by the session)
+        session.finish(results)  # exports, status "finished", the end hook
+
+Entering takes the single-writer lock (``nas_kernel.runstate``), runs the store's one preflight
+under it (resume, mixing, an earlier run), moves an earlier run aside when the caller asked for
+that, opens the store, records who writes it (pid, host, start time), starts the heartbeat, makes
+the run quiet when the context says so, records every evaluation the objectives compute (and
+reads the stored ones back when resuming) and fires ``on_search_start``. ``finish`` writes the
+exports and fires ``on_search_end``. Leaving writes the end time and the final status (finished,
+failed, interrupted) and lets the directory go. The status is written by ``_set_status`` alone.
+
+The kernel loop (``nas_kernel.loop``) holds its session in ``search(run=...)``; ``run_searcher``
+holds one around any other ``Searcher``, so it too is resumable, quiet under ``-q``, the only
+writer of its directory, seen by the lifecycle hooks and exported from the store at the end.
 """
 from __future__ import annotations
 
+import contextlib
+import inspect
 import os
 import shutil
 import sys
 import time
 from typing import Any, Callable, List, Optional
 
+from nas_kernel.api.results import SearchResults
+from nas_kernel.api.stop import StopSearch
+from nas_kernel.failures import SearchFailed, never_succeeded
+from nas_kernel.plugins import call_lifecycle
 from nas_kernel.run_context import RunContext, quiet_if
-from nas_kernel.run_files import EARLIER_RUNS, RUN_LOCK
-from nas_kernel.runstate import Heartbeat, RunLock, this_host
-from nas_kernel.store import SCHEMA_VERSION, Store, StoreError, check_resumable, db_path, preflight
-from nas_kernel.store_reader import open_store
+from nas_kernel.runstate import LOCK_NAME, RUN_STATUSES, Heartbeat, RunLock, this_host
+from nas_kernel.store import SCHEMA_VERSION, Store, StoreError, db_path, preflight
+
+__all__ = ["EARLIER_RUNS", "RunSession", "differing_keys", "move_earlier_run", "run_searcher", "takes_run_context"]
+
+#: where a new search puts an earlier run it found in its output directory
+EARLIER_RUNS = "earlier-runs"
+
 
 class RunSession:
-    """See the module docstring. ``open()`` returns the store; ``close(status)`` ends the run."""
+    """See the module docstring. ``searcher`` is what the lifecycle hooks are given;
+    ``objectives`` are recorded in the store. ``open()`` and ``close(status)`` are the two halves
+    of ``with``, for code that holds a run directory without searching in it."""
 
-    def __init__(self, output_dir: str, run: RunContext, *, fingerprint: str, describe: str = "") -> None:
+    def __init__(self, output_dir: str, run: RunContext, *, fingerprint: str, describe: str = "",
+                 searcher: Any = None, objectives: Any = None,
+                 on_evaluation: Optional[Callable[[str, Any], None]] = None) -> None:
         self.output_dir = str(output_dir)
         self.run = run
         self.fingerprint = fingerprint
         self.describe = describe
+        self.searcher = searcher
+        self.objectives = objectives
         self.store: Optional[Store] = None
         self.moved_to: Optional[str] = None
         #: called with the objective's name and every recorded ``Evaluation`` (the loop counts
         #: failures per objective with it)
-        self.on_evaluation: Optional[Callable[[str, Any], None]] = None
+        self.on_evaluation = on_evaluation
         self._lock = RunLock(self.output_dir)
         self._heartbeat: Optional[Heartbeat] = None
         self._objectives: List[Any] = []
         self._index: Optional[int] = None  # the store's 0-based index of the iteration running
+        self._quiet: Optional[contextlib.ExitStack] = None
+        #: a ``StopSearch`` the start hook raised; the searcher raises it again inside the ``with``
+        self.stop_at_start: Optional[StopSearch] = None
+
+    # ---- the run's life as a context manager ----------------------------------------------
+    def __enter__(self) -> "RunSession":
+        self.open()
+        try:
+            self._quiet = contextlib.ExitStack()
+            self._quiet.enter_context(quiet_if(not self.run.progress))
+            if self.objectives is not None:
+                self.save_schema(self.objectives)
+                self.attach(self.objectives)
+            try:
+                call_lifecycle(self.run.plugin_manager, "on_search_start", searcher=self.searcher)
+            except StopSearch as stop:  # a request to end the search: the searcher raises it inside
+                self.stop_at_start = stop
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """Ends the run however the search ended; an exception goes on to the caller."""
+        if self._quiet is not None:
+            self._quiet.close()
+            self._quiet = None
+        if exc_type is None:
+            self.close()  # finished when ``finish`` ran; a search that left without it failed
+        else:
+            self.close("interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed")
+
+    def finish(self, results: Any, *, record: bool = False, save_weights: bool = False) -> None:
+        """The end of a search that ran to its end (or to a ``StopSearch``): ``SearchFailed`` when
+        an objective never succeeded; else the search state (with ``record``: for a searcher that
+        built its ``SearchResults`` itself, the loop stores each iteration as it ends) and the
+        exports, written from the store, the status ``finished`` and ``on_search_end``."""
+        failed = never_succeeded(self.store.evaluations())
+        if failed:  # no front to export: the store keeps what was tried (``nas results show``)
+            raise SearchFailed(failed)
+        if isinstance(results, SearchResults) and self.objectives is not None:
+            from nas_kernel.exports import write_exports
+
+            if record:
+                self.record_results(results)
+            write_exports(self.output_dir, results, self.store.evaluations(), save_weights)
+        self._set_status("finished")
+        call_lifecycle(self.run.plugin_manager, "on_search_end", searcher=self.searcher, results=results)
+
+    def record_stop_reason(self, reason: str) -> None:
+        """Why a search ended early (a ``StopSearch``): kept with the run."""
+        self.store.set_meta("stop_reason", reason)
+
+    def _set_status(self, status: str) -> None:
+        """The one writer of the run's status (meta ``status``), read by ``read_run_state``."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"a run's status is one of {', '.join(RUN_STATUSES)}, not {status!r}")
+        self.store.set_meta("status", status)
 
     # ---- opening ---------------------------------------------------------------------------
     def open(self) -> Store:
-        if self.run.resume:
-            check_resumable(self.output_dir)
+        if self.run.resume and not os.path.exists(db_path(self.output_dir)):
+            raise StoreError(f"nothing to resume: {db_path(self.output_dir)} does not exist")
         self._lock.acquire()
         try:
             try:
@@ -70,9 +150,10 @@ class RunSession:
 
                 store.set_json("experiment", plain(self.run.experiment))
             store.conn.execute("DELETE FROM meta WHERE key='ended_at'")
-            for key, value in (("status", "running"), ("pid", str(os.getpid())), ("host", this_host()),
-                               ("started_at", repr(time.time()))):
-                store.set_meta(key, value)
+            self._set_status("running")
+            store.set_meta("pid", str(os.getpid()))
+            store.set_meta("host", this_host())
+            store.set_meta("started_at", repr(time.time()))
             self._heartbeat = Heartbeat(store.path).start()
             from nas_kernel._tracking import bind_trackers
 
@@ -81,7 +162,7 @@ class RunSession:
                 self.run.on_open(self.output_dir)
         except BaseException:
             if self.store is not None:
-                self.store.set_meta("status", "failed")
+                self._set_status("failed")
             self._release()
             raise
         return store
@@ -92,7 +173,7 @@ class RunSession:
         if self.run.experiment is None:
             return ""
         try:
-            probe = open_store(self.output_dir)
+            probe = Store(db_path(self.output_dir), readonly=True)
             try:
                 stored = probe.get_json("experiment")
             finally:
@@ -167,7 +248,7 @@ class RunSession:
             if status is None and self.store.get_meta("status") == "running":
                 status = "failed"
             if status is not None:
-                self.store.set_meta("status", status)
+                self._set_status(status)
             self.store.set_meta("ended_at", repr(time.time()))
             status = status or self.store.get_meta("status")
         from nas_kernel._tracking import stop_trackers
@@ -214,7 +295,7 @@ def move_earlier_run(output_dir: str) -> str:
     already kept) to ``OUTPUT_DIR/earlier-runs/<its start time>``; returns that folder."""
     started = time.time()
     try:
-        probe = open_store(output_dir)
+        probe = Store(db_path(output_dir), readonly=True)
         try:
             started = float(probe.get_meta("started_at") or probe.get_meta("created") or started)
         finally:
@@ -229,53 +310,35 @@ def move_earlier_run(output_dir: str) -> str:
         target = os.path.join(keep, f"{stamp}-{n}")
     os.makedirs(target)
     for name in sorted(os.listdir(output_dir)):
-        if name in (RUN_LOCK, EARLIER_RUNS):
+        if name in (LOCK_NAME, EARLIER_RUNS):
             continue
         shutil.move(os.path.join(output_dir, name), os.path.join(target, name))
     return target
 
 
-def run_searcher(searcher: Any, run: RunContext, *, output_dir: Optional[str] = None, objectives: Any = None,
-                 search_space: Any = None):
-    """Run ``searcher.search`` under ``run``. Searchers on the kernel loop get the context
-    directly; any other ``Searcher`` runs inside a ``RunSession`` on ``output_dir`` (the one the
-    experiment gave it), with ``objectives`` recorded in the store and resumed from it."""
-    from nas_kernel.loop import IterativeSearcher
+def takes_run_context(searcher: Any) -> bool:
+    """True when ``searcher.search`` takes ``run=``: such a searcher (the kernel loop) holds its
+    ``RunSession`` itself; any other is run inside one by ``run_searcher``."""
+    try:
+        return "run" in inspect.signature(searcher.search).parameters
+    except (TypeError, ValueError):
+        return False
 
-    if isinstance(searcher, IterativeSearcher):
+
+def run_searcher(searcher: Any, run: RunContext, *, output_dir: Optional[str] = None, objectives: Any = None):
+    """Run ``searcher`` under ``run``: ``search(run=run)`` for a searcher that takes the context
+    (the kernel loop); any other ``Searcher`` runs inside a ``RunSession`` on ``output_dir`` (the
+    one the experiment gave it), with ``objectives`` recorded in the store and resumed from it."""
+    if takes_run_context(searcher):
         return searcher.search(run=run)
     output_dir = output_dir or getattr(searcher, "output_dir", None)
     if not output_dir:
         raise ValueError(f"{type(searcher).__name__} has no output_dir; pass output_dir= to run_searcher")
     fingerprint = run.fingerprint or f"{type(searcher).__module__}.{type(searcher).__qualname__}"
-    session = RunSession(output_dir, run, fingerprint=fingerprint, describe=type(searcher).__name__)
-    session.open()
-    status = "failed"
-    try:
-        if objectives is not None:
-            session.attach(objectives)
-        from nas_kernel.plugins import call_lifecycle
-
-        call_lifecycle(run.plugin_manager, "on_search_start", searcher=searcher)
-        with quiet_if(not run.progress):
-            results = searcher.search()
-        from nas_kernel.api.results import SearchResults
-        from nas_kernel.exports import write_exports
-
-        from nas_kernel.failures import SearchFailed, never_succeeded
-
-        failed = never_succeeded(session.store.evaluations())
-        if failed:  # some objective never worked: the search did not succeed, whatever it returned
-            raise SearchFailed(failed)
-        if isinstance(results, SearchResults) and objectives is not None:
-            session.save_schema(objectives)
-            session.record_results(results)
-            write_exports(output_dir, results, session.store.evaluations())
-        call_lifecycle(run.plugin_manager, "on_search_end", searcher=searcher, results=results)
-        status = "finished"
-        return results
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        session.close(status)
+    with RunSession(output_dir, run, fingerprint=fingerprint, describe=type(searcher).__name__, searcher=searcher,
+                    objectives=objectives) as session:
+        if session.stop_at_start is not None:
+            raise session.stop_at_start
+        results = searcher.search()
+        session.finish(results, record=True)
+    return results

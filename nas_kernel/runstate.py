@@ -20,21 +20,25 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
-from nas_kernel.run_files import RUN_LOCK
-from nas_kernel.store import StoreError
-from nas_kernel.store_reader import read_meta
+from nas_kernel.run_files import RESULTS_DB
+from nas_kernel.store import StoreError, connect_read_only
 
+__all__ = ["HEARTBEAT_S", "LOCK_NAME", "RUN_STATUSES", "STALE_AFTER_S", "Heartbeat", "RunDirectoryBusy", "RunLock",
+           "RunState", "pid_alive", "read_run_state", "this_host"]
+
+LOCK_NAME = "run.lock"
 #: seconds between two heartbeats of a running search
 HEARTBEAT_S = 2.0
 #: a "running" run whose heartbeat is older than this is stale (its writer is gone)
 STALE_AFTER_S = 20.0
 
-STATES = ("running", "finished", "stopped", "failed", "stale", "unknown")
-# what the loop writes as meta "status" -> the state a reader reports
+# what the run's owner (``RunSession``) writes as meta "status" -> the state a reader reports
 _STATUS_STATE = {"running": "running", "finished": "finished", "failed": "failed",
                  "stopped": "stopped", "interrupted": "stopped"}
+#: the statuses a run records, and the only ones its owner writes
+RUN_STATUSES = tuple(_STATUS_STATE)
 
 
 class RunDirectoryBusy(StoreError):
@@ -88,6 +92,17 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def _meta_ro(output_dir: str) -> Optional[Dict[str, str]]:
+    path = os.path.join(output_dir, RESULTS_DB)
+    if not os.path.exists(path):
+        return None
+    conn = connect_read_only(path, timeout=2)
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        conn.close()
+
+
 def _float(text: Optional[str]) -> Optional[float]:
     try:
         return None if text is None else float(text)
@@ -100,7 +115,7 @@ def read_run_state(output_dir: str, *, now: Optional[float] = None) -> RunState:
     store says running but the writer is gone: no heartbeat for ``STALE_AFTER_S`` seconds, or
     its pid is dead on this host) or unknown (no store, or not one this kernel wrote)."""
     try:
-        meta = read_meta(output_dir, timeout=2)
+        meta = _meta_ro(output_dir)
     except sqlite3.Error:
         meta = None
     if not meta:
@@ -125,12 +140,8 @@ class RunLock:
 
     def __init__(self, output_dir: str) -> None:
         self.output_dir = str(output_dir)
-        self.path = os.path.join(self.output_dir, RUN_LOCK)
+        self.path = os.path.join(self.output_dir, LOCK_NAME)
         self._file = None
-
-    @property
-    def held(self) -> bool:
-        return self._file is not None
 
     def acquire(self) -> "RunLock":
         """Take the lock or raise ``RunDirectoryBusy`` naming the live holder; never waits."""

@@ -15,8 +15,9 @@ from nas_kernel.run_files import ERROR_LOG
 from nas_kernel.config import (SAVED_EXPERIMENT, ComponentBuildError, ConfigError, check_data_fits, load_experiment,
                                save_experiment)
 from nas_kernel.plugins import NasPluginManager, PluginError
-from nas_kernel.store import StoreError
-from nas_kernel.store_reader import open_store
+from nas_kernel.store import Store, StoreError
+
+__all__ = ["run_search"]
 
 
 def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Optional[str], resume: bool,
@@ -26,28 +27,27 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
     try:
         experiment = load_experiment(path, manager, sets=sets, seed=seed, output_dir=output_dir)
     except ConfigError as exc:
-        return _error(str(exc), EXIT_BAD_INPUT)
+        return error(str(exc), EXIT_BAD_INPUT)
     except ComponentBuildError as exc:  # a bug in a plugin, not in the experiment
         return plugin_bug(exc, exc.output_dir, show_traceback=manager.strict or manager.trace_calls)
     except PluginError as exc:
-        return _error(str(exc), EXIT_FAILED)
+        return error(str(exc), EXIT_FAILED)
     try:  # one sample model takes one batch of each training evaluator's data: before anything is written
         check_data_fits(experiment)
     except ConfigError as exc:
-        return _error(str(exc), EXIT_BAD_INPUT)
+        return error(str(exc), EXIT_BAD_INPUT)
     searcher = experiment.searcher
     # the CLI never moves an earlier run aside: a new search there is refused (exit 2), and the
     # experiment file is saved only once the directory is held and the store accepted it
     run = experiment.run_context(resume=resume, progress=not quiet, earlier_run="refuse",
                                  on_open=lambda _dir: save_experiment(experiment))
     resume_hint = _resume_command(path, experiment.output_dir)
-    from nas_kernel.loop import SearchFailed
+    from nas_kernel.failures import SearchFailed
     from nas_kernel.run_session import run_searcher
 
     install_sigterm()
     try:
-        results = run_searcher(searcher, run, output_dir=experiment.output_dir, objectives=experiment.objectives,
-                               search_space=experiment.search_space)
+        results = run_searcher(searcher, run, output_dir=experiment.output_dir, objectives=experiment.objectives)
     except KeyboardInterrupt:
         click.echo(f"\nnas: search interrupted; everything evaluated so far is stored in "
                    f"{experiment.output_dir}.\nResume with: {resume_hint}", err=True)
@@ -55,12 +55,12 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
     except SearchFailed as exc:
         log = _failure_log(experiment.output_dir)
         details = f"; details in {log}" if log else ""
-        return _error(f"search failed: {str(exc).rstrip('.')}{details}", EXIT_FAILED)
+        return error(f"search failed: {str(exc).rstrip('.')}{details}", EXIT_FAILED)
     except StoreError as exc:
-        return _error(str(exc), EXIT_BAD_INPUT)
+        return error(str(exc), EXIT_BAD_INPUT)
     except Exception as exc:
         if disk_full(exc):  # the store is intact up to the last evaluation: say how to go on, nothing more
-            return _error(f"no space left on device writing {experiment.output_dir}: "
+            return error(f"no space left on device writing {experiment.output_dir}: "
                           f"{_stored(experiment.output_dir)} evaluations are stored; free space and resume with "
                           f"{resume_hint}", EXIT_FAILED)
         log = os.path.join(experiment.output_dir, ERROR_LOG)
@@ -70,7 +70,7 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
             where = f"traceback in {log}; "
         except OSError:
             where = ""
-        return _error(f"search failed: {type(exc).__name__}: {exc} ({where}resume with: {resume_hint})", EXIT_FAILED)
+        return error(f"search failed: {type(exc).__name__}: {exc} ({where}resume with: {resume_hint})", EXIT_FAILED)
     reason = getattr(searcher, "stop_reason", None)
     if reason:
         click.echo(f"\nStopped after {results.iteration_num} iterations: {reason}.")
@@ -81,9 +81,10 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
 
 def _stored(output_dir: str) -> int:
     """How many evaluations the run's store holds (0 when it cannot be read)."""
+    from nas_kernel.store import db_path
 
     try:
-        with closing(open_store(output_dir)) as store:
+        with closing(Store(db_path(output_dir), readonly=True)) as store:
             return store.count_evaluations()
     except Exception:
         return 0
@@ -93,9 +94,10 @@ def _failure_log(output_dir: str) -> Optional[str]:
     """Every failed evaluation of the run, written to ``OUTPUT_DIR/error.log``; its path, or None
     when there is nothing to write or no room to write it."""
     from nas_kernel.failures import write_failure_log
+    from nas_kernel.store import db_path
 
     try:
-        with closing(open_store(output_dir)) as store:
+        with closing(Store(db_path(output_dir), readonly=True)) as store:
             failures = store.failures()
         if not failures:
             return None
@@ -107,9 +109,10 @@ def _failure_log(output_dir: str) -> Optional[str]:
 def _failures_line(output_dir: str) -> None:
     """After a finished search, one line on stderr (shown with ``-q`` too) when evaluations failed."""
     from nas_kernel.failures import failure_summary
+    from nas_kernel.store import db_path
 
     try:
-        with closing(open_store(output_dir)) as store:
+        with closing(Store(db_path(output_dir), readonly=True)) as store:
             summary = failure_summary(store.evaluations())
     except Exception:
         return
@@ -148,5 +151,3 @@ def _resume_command(path: Optional[str], output_dir: str) -> str:
     parts = ["nas", "search"] + ([path] if path else []) + ["-o", output_dir, "--resume"]
     return " ".join(shlex.quote(p) for p in parts)
 
-
-_error = error

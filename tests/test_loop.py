@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from overrides import overrides
 
-from nas_kernel import SearchObjectives, hookimpl
+from nas_kernel import SearchObjectives, StopSearch, hookimpl
 from nas_kernel.loop import IterativeSearcher, Proposal, SearchFailed
 from nas_kernel.run_context import RunContext
 from nas_kernel.store import StoreError
@@ -230,3 +230,85 @@ def test_search_twice_gives_the_same_run_because_state_is_reset(tmp_path):
     searcher.objectives._cache.clear()
     searcher.search()
     assert state(tmp_path / "b").equals(first)
+
+
+# ---- the run's status: written by its owner, RunSession, for every way a run ends --------------------
+def _meta(out, key):
+    with sqlite3.connect(out / "results.db") as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return row and row[0]
+
+
+class StopsAtStart:
+    @hookimpl
+    def on_search_start(self, searcher):
+        raise StopSearch("not today")
+
+
+class FailsAtEnd:
+    @hookimpl
+    def on_search_end(self, results):
+        raise RuntimeError("end hook broke")
+
+
+def test_each_end_of_a_search_records_its_status(tmp_path, toy_manager):
+    from nas_kernel.plugins import make_plugin_manager
+    from nas_kernel.runstate import read_run_state
+
+    run(ToyRandom, tmp_path / "finished", num_iters=2)
+    assert _meta(tmp_path / "finished", "status") == "finished" and _meta(tmp_path / "finished", "ended_at")
+
+    searcher = ToyRandom(ToySpace(), objectives(Distance(fail_every=1)), str(tmp_path / "failed"), num_iters=5)
+    with pytest.raises(SearchFailed):
+        searcher.search(run=RunContext(progress=False, max_failures=2))
+    assert _meta(tmp_path / "failed", "status") == "failed" and read_run_state(str(tmp_path / "failed")).state == "failed"
+
+    with pytest.raises(KeyboardInterrupt):
+        run(ToyRandom, tmp_path / "cut", so=objectives(Interrupting(after=3)), num_iters=3)
+    assert _meta(tmp_path / "cut", "status") == "interrupted" and read_run_state(str(tmp_path / "cut")).state == "stopped"
+
+    # a StopSearch from the start hook ends the search before its first iteration: nothing evaluated
+    toy_manager.register(StopsAtStart(), name="stops-at-start")
+    searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path / "stopped"), num_iters=2)
+    with pytest.raises(SearchFailed, match="no candidate could be evaluated: not today"):
+        searcher.search(run=RunContext(progress=False, plugin_manager=toy_manager))
+    assert _meta(tmp_path / "stopped", "status") == "failed" and _meta(tmp_path / "stopped", "stop_reason") == "not today"
+
+    # the exports were written and "finished" recorded, then the end hook raised on a strict manager: failed
+    strict = make_plugin_manager(entrypoints=False, strict=True)
+    strict.register(FailsAtEnd(), name="fails-at-end")
+    searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path / "end"), num_iters=1)
+    with pytest.raises(Exception, match="end hook broke"):
+        searcher.search(run=RunContext(progress=False, plugin_manager=strict))
+    assert (tmp_path / "end" / "search_state.csv").exists() and _meta(tmp_path / "end", "status") == "failed"
+
+
+def test_a_session_left_without_finishing_is_failed_and_a_status_must_be_known(tmp_path):
+    from nas_kernel.run_session import RunSession
+
+    with RunSession(str(tmp_path), RunContext(progress=False), fingerprint="f") as session:
+        assert _meta(tmp_path, "status") == "running"
+        with pytest.raises(ValueError, match="not 'done'"):
+            session._set_status("done")  # a reader would not know it
+    assert _meta(tmp_path, "status") == "failed"
+
+
+def test_the_searchers_run_settings_live_in_its_one_run_context(tmp_path, toy_manager):
+    searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path), num_iters=1)
+    searcher.progress, searcher.max_failures, searcher.plugin_manager = False, 4, toy_manager
+    assert (searcher.run.progress, searcher.run.max_failures, searcher.run.plugin_manager) == (False, 4, toy_manager)
+    assert searcher.run.earlier_run == "move_aside"  # a plain search() moves an earlier run aside, as Archai
+    with pytest.raises(ValueError, match="max_failures must be >= 0"):
+        searcher.max_failures = -1  # checked as it is set, like any RunContext
+    seen = []
+
+    class Sees:
+        @hookimpl
+        def on_search_start(self, searcher):
+            seen.append((searcher.run.resume, searcher.plugin_manager))
+
+    given = RunContext(progress=False, plugin_manager=toy_manager)
+    toy_manager.register(Sees(), name="sees")
+    own = searcher.run
+    searcher.search(run=given)
+    assert seen == [(False, toy_manager)] and searcher.run is own  # the caller's context, for that run only

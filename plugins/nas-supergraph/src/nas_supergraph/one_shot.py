@@ -84,9 +84,8 @@ class DartsSearcher(IterativeSearcher):
                              f"space is built for {space.builder.in_channels} and {space.builder.num_classes}")
         from nas_supergraph.progress import EpochProgress
 
-        run = getattr(self, "run", None)  # the search's context: its progress is off under `nas search -q`
-        bar = EpochProgress(f"{self.algorithm} supergraph", self.conf_trainer["epochs"],
-                            self.progress_bar and (run is None or bool(run.progress)))
+        # off when asked, and inside a quiet run (`nas search -q`): the run's session says so
+        bar = EpochProgress(f"{self.algorithm} supergraph", self.conf_trainer["epochs"], self.progress_bar)
         searcher.epoch_callbacks.append(bar)
         try:
             result = searcher.search(self.conf_search(), ModelDescBuilder(), ArchTrainer,
