@@ -15,6 +15,7 @@ import click
 from nas_kernel.cli_exit import EXIT_FAILED, error, fail
 from nas_kernel.kinds import BY_CLI, KEYS
 from nas_kernel.plugins import NasPluginManager, call_register_commands, make_plugin_manager
+from nas_kernel.plugins_in_use import using_plugins
 
 __all__ = ["main", "make_cli"]
 
@@ -142,7 +143,8 @@ def main(argv: Optional[List[str]] = None, manager: Optional[NasPluginManager] =
         return sys.exit(error(str(exc), EXIT_FAILED, exc=exc, show_traceback=True))
     cli = make_cli()
     call_register_commands(manager, cli)
-    return cli.main(args=argv, prog_name="nas", obj=manager)
+    with using_plugins(manager):  # what plugins build as defaults comes from this manager too
+        return cli.main(args=argv, prog_name="nas", obj=manager)
 
 
 if __name__ == "__main__":  # pragma: no cover

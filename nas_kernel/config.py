@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nas_kernel.kinds import BY_KEY, KINDS, kinds_for_type, label
 from nas_kernel.plugins import NasPluginManager
+from nas_kernel.plugins_in_use import using_plugins
 from nas_kernel.registry import ComponentError, factory_parameters
 
 DEFAULT_NAME = "<embedded default experiment>"
@@ -535,7 +536,8 @@ class ComponentBuilder:
             raise ConfigError(f"missing required parameter(s) of {label(kind)} {name!r}: {', '.join(missing)}",
                               source=self.source, key=f"{key}.params")
         try:
-            obj = factory(*leading, **kwargs)
+            with using_plugins(self.manager):  # a default the factory builds comes from this manager
+                obj = factory(*leading, **kwargs)
         except USER_ERRORS as exc:
             taken = (" (" + ", ".join(f"{p}={v!r}" for p, v in filled.items()) + " taken from the training data)"
                      if filled else "")

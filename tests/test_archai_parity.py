@@ -370,13 +370,14 @@ def _nas(args):
     from click.testing import CliRunner
 
     from nas_kernel.cli import make_cli
-    from nas_kernel.components import installed_plugins
-    from nas_kernel.plugins import call_register_commands
+    from nas_kernel.plugins import call_register_commands, make_plugin_manager
+    from nas_kernel.plugins_in_use import using_plugins
 
-    manager = installed_plugins()
+    manager = make_plugin_manager()
     cli = make_cli()
     call_register_commands(manager, cli)
-    return CliRunner().invoke(cli, args, obj=manager, catch_exceptions=False)
+    with using_plugins(manager):  # as the `nas` command runs
+        return CliRunner().invoke(cli, args, obj=manager, catch_exceptions=False)
 
 
 def _synthetic_run(tmp_path, checkpoints: bool):

@@ -2,6 +2,7 @@
 real ONNX export) through the real command, on every path a search can take: discrete spaces
 trained by partial_training, a DARTS cell trained by final_training, and a model no ONNX exporter
 can write; and one model of every registered search space exported and run in onnxruntime."""
+import functools
 import json
 
 import numpy as np
@@ -165,10 +166,16 @@ SPACE_PARAMS = {"hivenas_chain": {"skip_rate": 0.9, "depth": 6},  # skips across
 DATA_PARAMS = {"in_channels": 1, "num_classes": 10, "nb_classes": 10, "img_size": 8}
 
 
-def _registered_spaces():
-    from nas_kernel.components import installed_plugins
+@functools.lru_cache(maxsize=None)
+def _installed():
+    """One manager of the installed plugins for this module's tests (a new one per call costs time)."""
+    from nas_kernel.plugins import make_plugin_manager
 
-    return installed_plugins().registry.names("search_spaces")
+    return make_plugin_manager()
+
+
+def _registered_spaces():
+    return _installed().registry.names("search_spaces")
 
 
 @pytest.mark.parametrize("name", _registered_spaces())
@@ -177,14 +184,14 @@ def test_one_model_of_every_registered_space_exports_and_runs_in_onnxruntime(nam
         pytest.skip(NOT_EXPORTED[name])
     import torch
     from nas_evaluators.train_best import export_onnx
-    from nas_kernel.components import build_component, installed_plugins
+    from nas_kernel.components import build_component
 
-    accepted = {p.name for p in installed_plugins().registry.get("search_spaces", name).parameters()}
+    accepted = {p.name for p in _installed().registry.get("search_spaces", name).parameters()}
     special = name in SAMPLE_SHAPES or name in TOKEN_INPUTS
     params = {k: v for k, v in DATA_PARAMS.items() if k in accepted and not special}
     params.update(SPACE_PARAMS.get(name, {}))
     torch.manual_seed(0)
-    model = build_component("search_spaces", name, params, seed=3).random_sample()
+    model = build_component("search_spaces", name, params, seed=3, manager=_installed()).random_sample()
     if name in TOKEN_INPUTS:
         vocabulary, length = TOKEN_INPUTS[name]
         x = torch.randint(0, vocabulary, (3, length))

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from nas_kernel import hookimpl
-from nas_kernel.components import installed_plugins
+from nas_kernel.plugins import make_plugin_manager
+from nas_kernel.plugins_in_use import using_plugins
 from nas_supergraph.model_desc import ConvMacroParams, OpDesc
 from nas_supergraph.finalizers import Finalizers
 from nas_supergraph.model import Model
@@ -106,18 +107,12 @@ class _ThirdParty:
 
 @pytest.fixture
 def third_party_plugin():
-    """A plugin registering the op ``double`` in the kernel's manager of installed plugins,
-    the manager ``Op.create`` asks for names it does not know (removed afterwards)."""
-    manager = installed_plugins()
-    name = manager.register(_ThirdParty(), name="third_party_test")
-    yield
-    manager.unregister(name=name)
-    manager.register(_Nothing(), name="third_party_reset")  # registering rebuilds the registry
-    manager.unregister(name="third_party_reset")
-
-
-class _Nothing:
-    pass
+    """A plugin registering the op ``double`` in the plugin manager in use for the test, the
+    manager ``Op.create`` asks for names it does not know."""
+    manager = make_plugin_manager()
+    manager.register(_ThirdParty(), name="third_party_test")
+    with using_plugins(manager):
+        yield
 
 
 def test_ops_resolve_through_the_kernel_registry_so_third_party_ops_work(request):

@@ -66,14 +66,14 @@ class LatencyTableEvaluator(ModelEvaluator):
 
     @property
     def space(self):
-        """The table's search space, rebuilt once through the kernel's registry."""
+        """The table's search space, rebuilt once through the plugin manager in use."""
         if self._space is None:
-            from nas_kernel.plugins import make_plugin_manager
+            from nas_kernel.plugins_in_use import plugins_in_use
             from nas_edge.block_contract import require_block_listing
             from nas_edge.space_record import build_space
 
             record = self.table["space"]
-            self._space = build_space(record, make_plugin_manager(), self.path)
+            self._space = build_space(record, plugins_in_use(), self.path)
             require_block_listing(self._space, record["name"])
         return self._space
 

@@ -61,7 +61,7 @@ def prepare(experiment: str, manager, device=None):
     else:
         from nas_kernel.components import build_component
 
-        provider = build_component("datasets", "digits", seed=spec["seed"])
+        provider = build_component("datasets", "digits", seed=spec["seed"], manager=manager)
     fields = {f for f in SupernetSettings.__dataclass_fields__}
     given = {k: v for k, v in params.items() if k in fields}
     given.setdefault("seed", spec["seed"])
