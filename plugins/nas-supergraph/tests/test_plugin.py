@@ -43,6 +43,19 @@ def test_registers_every_op_and_the_search_components():
         assert list(inspect.signature(factory).parameters)[:2] == ["op_desc", "affine"], name
 
 
+def test_plugin_ops_is_the_one_op_table_registered_and_looked_up():
+    """Every op factory of the package is named by ``plugin.OPS``, and the lookup a model uses
+    without a plugin manager gives the registered factory itself."""
+    from nas_supergraph import mixed_op, op_lookup, operations
+
+    factories = {f"{module.__name__}:{name}" for module in (operations, mixed_op) for name in vars(module)
+                 if name.startswith("make_") and callable(getattr(module, name))}
+    assert factories == set(plugin.OPS.values())
+    registry = manager().registry
+    for name in plugin.OPS:
+        assert op_lookup.resolve_factory(name) is registry.get("ops", name).load(), name
+
+
 def test_factories_have_explicit_keyword_parameters_with_defaults():
     registry = manager().registry
     for kind in EXPECTED:
