@@ -3,8 +3,8 @@ where torch sees a GPU (skipped otherwise)."""
 import pytest
 import torch
 
-from evtest_models import TinyCNN, cnn_model
-from nas_datasets import Digits
+from nas_evaluators.testing.models import TinyCNN, cnn_model
+from nas_kernel.testing.reference import Glyphs
 from nas_kernel.api import ArchaiModel
 from nas_kernel.components import build_component
 from nas_evaluators import AvgOnnxLatency, TorchLatency, TorchPeakCpuMemory, TorchPeakCudaMemory
@@ -103,7 +103,7 @@ def full_fp32():
 @ON_EVERY_DEVICE
 @pytest.mark.parametrize("proxy", [Synflow, Naswot, GradNorm, Snip, Jacov])
 def test_zero_cost_proxies_score_the_same_on_a_device_as_on_the_cpu(device, proxy, full_fp32):
-    data = Digits(seed=1)
+    data = Glyphs(seed=1)
     model = cnn_model(8, archid="zc")
     on_device = proxy(data, batch_size=32, device=device).evaluate(model)
     reference = proxy(data, batch_size=32, device="cpu").evaluate(model)

@@ -6,8 +6,8 @@ import gc
 import pytest
 import torch
 
-from evtest_device_models import HELD, SEEN, OutOfMemoryAfterAllocating, probe
-from nas_datasets import Digits
+from nas_evaluators.testing.device_models import HELD, SEEN, OutOfMemoryAfterAllocating, probe
+from nas_kernel.testing.reference import Glyphs
 from nas_kernel.toolbox import devices
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import PartialTraining
@@ -15,7 +15,7 @@ from nas_evaluators import PartialTraining
 HAS_CUDA = torch.cuda.is_available()
 ON_EVERY_DEVICE = pytest.mark.parametrize("device", [
     "cpu", pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="torch sees no GPU"))])
-DIGITS = Digits(seed=1)
+IMAGES = Glyphs(seed=1)
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -23,7 +23,7 @@ def trainer(device, **kw):
     kw.setdefault("progress_bar", False)
     kw.setdefault("epochs", 1)
     kw.setdefault("lr", 1e-2)
-    return PartialTraining(DIGITS, device=device, **kw)
+    return PartialTraining(IMAGES, device=device, **kw)
 
 
 @ON_EVERY_DEVICE
@@ -85,16 +85,16 @@ def test_same_seed_same_device_same_score_and_deterministic_mode(device):
 
 @pytest.mark.skipif(HAS_CUDA, reason="needs a machine without a GPU")
 def test_auto_trains_on_the_cpu_here_and_cuda_is_refused_naming_the_key():
-    ev = PartialTraining(DIGITS, epochs=1, progress_bar=False)
+    ev = PartialTraining(IMAGES, epochs=1, progress_bar=False)
     assert ev.device == "cpu"
     model = probe()
     ev.evaluate(model)
     assert model.metadata["device"] == "cpu"
     for asked in ("cuda", "cuda:1"):
         with pytest.raises(ValueError, match=r"^device is '.*' but torch sees no CUDA device"):
-            PartialTraining(DIGITS, device=asked)
+            PartialTraining(IMAGES, device=asked)
     with pytest.raises(ValueError, match="^precision must be one of"):
-        PartialTraining(DIGITS, precision="half")
+        PartialTraining(IMAGES, precision="half")
 
 
 @ON_EVERY_DEVICE

@@ -3,7 +3,7 @@ import pickle
 
 import pytest
 
-from evtest_helpers import archid_length
+from nas_evaluators.testing.worker_functions import archid_length
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import EvaluationFunction
 
@@ -11,7 +11,7 @@ from nas_evaluators import EvaluationFunction
 def test_callable_and_reference_give_the_same_value():
     m = ArchaiModel(None, "abcd")
     assert EvaluationFunction(archid_length).evaluate(m) == 4.0
-    by_name = EvaluationFunction("evtest_helpers:archid_length")
+    by_name = EvaluationFunction("nas_evaluators.testing.worker_functions:archid_length")
     assert by_name.evaluate(m) == 4.0
     assert pickle.loads(pickle.dumps(by_name)).evaluate(m) == 4.0  # travels as text
 

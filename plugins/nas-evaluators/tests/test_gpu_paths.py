@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from evtest_device_models import probe
-from evtest_images import Blobs
+from nas_evaluators.testing.device_models import probe
 from nas_kernel.toolbox import devices
 from nas_kernel.api import ArchaiModel
+from nas_kernel.testing.reference import Glyphs
 from nas_evaluators import (AvgOnnxLatency, EvaluationFunction, PartialTraining, ProcessPoolEvaluator,
                             TorchLatency, TorchPeakCpuMemory)
 from nas_evaluators.batches import Augment, Palette, choose_loader, release_loaders, resident_split, split_bytes
@@ -21,7 +21,7 @@ from nas_evaluators.ray_evaluator import place_task
 HAS_CUDA = torch.cuda.is_available()
 ON_EVERY_DEVICE = pytest.mark.parametrize("device", [
     "cpu", pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="torch sees no GPU"))])
-DIGITS = Blobs(seed=1)
+IMAGES = Glyphs(seed=1)
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ class PooledHead(nn.Module):
 
 # ---- 1. DataLoader workers inside a pool worker ---------------------------------------------------
 def test_a_pool_worker_can_start_dataloader_workers():
-    trainer = PartialTraining(DIGITS, epochs=1, device="cpu", loader="dataloader", num_workers=1,
+    trainer = PartialTraining(IMAGES, epochs=1, device="cpu", loader="dataloader", num_workers=1,
                               progress_bar=False)
     with ProcessPoolEvaluator(trainer, num_workers=1) as pool:
         model = probe("loader-in-pool")
@@ -76,7 +76,7 @@ def test_a_gpu_measurement_in_a_cpu_pinned_worker_is_refused_naming_the_key(unpi
 
 # ---- 12. a CUDA error that poisons the worker's process --------------------------------------------
 def test_a_worker_poisoned_by_a_cuda_error_exits_and_is_replaced():
-    with ProcessPoolEvaluator(EvaluationFunction("evtest_device_models:fails_like_an_illegal_address"),
+    with ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.device_models:fails_like_an_illegal_address"),
                               num_workers=1) as pool:
         models = [ArchaiModel(None, "poison"), ArchaiModel(None, "next"), ArchaiModel(None, "after")]
         for m in models:
@@ -96,16 +96,16 @@ def test_sticky_cuda_errors_are_told_from_others():
 
 # ---- 14. workers sharing one device share its memory -----------------------------------------------
 def test_workers_of_one_device_divide_the_auto_loaders_memory_share():
-    with ProcessPoolEvaluator(EvaluationFunction("evtest_device_models:sharers_seen"), devices=["cpu"],
+    with ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.device_models:sharers_seen"), devices=["cpu"],
                               workers_per_device=2) as pool:
         models = [ArchaiModel(None, f"m{i}") for i in range(2)]
         for m in models:
             pool.send(m)
         assert pool.fetch_all() == [1.0] * 2
     assert {m.metadata["sharers"] for m in models} == {2}
-    size = split_bytes(DIGITS)
-    assert choose_loader("auto", DIGITS, "cpu", memory=size * 4, sharers=1) == "tensors"
-    assert choose_loader("auto", DIGITS, "cpu", memory=size * 4, sharers=4) == "dataloader"
+    size = split_bytes(IMAGES)
+    assert choose_loader("auto", IMAGES, "cpu", memory=size * 4, sharers=1) == "tensors"
+    assert choose_loader("auto", IMAGES, "cpu", memory=size * 4, sharers=4) == "dataloader"
 
 
 # ---- 6. a Ray task given no GPU ----------------------------------------------------------------
@@ -136,7 +136,7 @@ def test_the_training_loop_never_waits_for_the_device(monkeypatch):
                         draws.append(n) or _d(self, n, seed, device))
     # SGD: CPU Adam reads its step counter, a CPU tensor, every step (on a GPU the fused Adam
     # keeps it on the device); nothing else of the loop may read a tensor's value
-    trainer = PartialTraining(DIGITS, epochs=2, device="cpu", random_crop=1, horizontal_flip=True, optimizer="sgd",
+    trainer = PartialTraining(IMAGES, epochs=2, device="cpu", random_crop=1, horizontal_flip=True, optimizer="sgd",
                               lr=0.05, record_history=False, progress_bar=False, loader="tensors")
     original_score = PartialTraining.score_batches
 
@@ -148,19 +148,19 @@ def test_the_training_loop_never_waits_for_the_device(monkeypatch):
     assert 0 < trainer.evaluate(probe()) <= 1
     assert reads["train"] == 0  # nothing read back in 2 epochs
     assert reads["score"] <= 2  # the accuracy and the loss, once for the whole split
-    assert draws == [len(DIGITS.get_train()[1])] * 2  # the augmentation drawn once per epoch
+    assert draws == [len(IMAGES.get_train()[1])] * 2  # the augmentation drawn once per epoch
 
 
 # ---- the split stays on the device, compact ------------------------------------------------------
 def test_the_split_is_moved_once_per_process_and_kept_as_uint8_codes_when_it_can(unpinned):
     release_loaders()
-    first = resident_split(DIGITS, "train", "cpu")
-    assert resident_split(DIGITS, "train", "cpu") is first  # the next candidate reuses it
-    X = DIGITS.get_train()[0]
+    first = resident_split(IMAGES, "train", "cpu")
+    assert resident_split(IMAGES, "train", "cpu") is first  # the next candidate reuses it
+    X = IMAGES.get_train()[0]
     palette = Palette.of(X)  # 17 grey levels per pixel, standardised
     assert palette is not None and palette.codes.dtype == torch.uint8
     assert torch.equal(palette.decode(palette.codes[5:9]), X[5:9])  # exactly the float values
-    compact = resident_split(Blobs(seed=2), "train", "cpu", compact=True)
+    compact = resident_split(Glyphs(seed=2), "train", "cpu", compact=True)
     assert compact.X.dtype == torch.uint8 and compact.X.element_size() * 4 == X.element_size()
     assert Palette.of(torch.randn(4, 3, 32, 32)) is None  # more than 256 values per channel
     release_loaders()
@@ -186,7 +186,7 @@ def test_deterministic_training_of_an_adaptive_pooling_model_repeats(device):
     def run():
         torch.manual_seed(0)
         model = ArchaiModel(PooledHead(), "pooled")
-        return PartialTraining(DIGITS, epochs=1, lr=3e-2, device=device, deterministic=True,
+        return PartialTraining(IMAGES, epochs=1, lr=3e-2, device=device, deterministic=True,
                                progress_bar=False).evaluate(model)
 
     first = run()

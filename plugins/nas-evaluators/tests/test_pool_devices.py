@@ -5,8 +5,8 @@ import os
 import pytest
 import torch
 
-from evtest_device_models import OutOfMemoryAfterAllocating, probe
-from nas_datasets import Digits
+from nas_evaluators.testing.device_models import OutOfMemoryAfterAllocating, probe
+from nas_kernel.testing.reference import Glyphs
 from nas_kernel.toolbox import devices
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvaluator
@@ -46,7 +46,7 @@ def test_worker_counts_and_placement():
 @pytest.mark.skipif(HAS_CUDA, reason="needs a machine without a GPU")
 def test_a_gpu_in_devices_without_one_is_refused_naming_the_entry():
     with pytest.raises(ValueError, match=r"^devices\[0\] is 'cuda:0' but torch sees no CUDA device"):
-        ProcessPoolEvaluator(EvaluationFunction("evtest_device_models:where_am_i"), devices=["cuda:0"])
+        ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.device_models:where_am_i"), devices=["cuda:0"])
 
 
 def _inside(pool, n):
@@ -59,7 +59,7 @@ def _inside(pool, n):
 
 def test_cpu_workers_are_pinned_and_see_no_gpu():
     parent_before = os.environ.get("CUDA_VISIBLE_DEVICES")
-    with ProcessPoolEvaluator(EvaluationFunction("evtest_device_models:where_am_i"), devices=["cpu"],
+    with ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.device_models:where_am_i"), devices=["cpu"],
                               workers_per_device=2) as pool:
         models = _inside(pool, 4)
     assert {m.metadata["pinned"] for m in models} == {"cpu"}
@@ -72,7 +72,7 @@ def test_cpu_workers_are_pinned_and_see_no_gpu():
 
 @pytest.mark.skipif(not HAS_CUDA, reason="torch sees no GPU")
 def test_gpu_workers_each_see_their_own_gpu_and_train_on_it():
-    with ProcessPoolEvaluator(EvaluationFunction("evtest_device_models:where_am_i"), devices="auto",
+    with ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.device_models:where_am_i"), devices="auto",
                               workers_per_device=2) as pool:
         models = _inside(pool, 4 * GPUS)
     assert {m.metadata["pinned"] for m in models} == {"cuda:0"}
@@ -80,7 +80,7 @@ def test_gpu_workers_each_see_their_own_gpu_and_train_on_it():
     assert {m.metadata["cuda_visible_at_start"] for m in models} | {"(no /proc)"} == \
         {m.metadata["cuda_visible"] for m in models} | {"(no /proc)"}
     assert {m.metadata["worker_device"] for m in models} == {f"cuda:{i}" for i in range(GPUS)}
-    trainer = PartialTraining(Digits(seed=1), epochs=1, progress_bar=False, precision="bf16", seed=2)
+    trainer = PartialTraining(Glyphs(seed=1), epochs=1, progress_bar=False, precision="bf16", seed=2)
     with ProcessPoolEvaluator(trainer, devices="auto") as pool:
         models = [probe(f"p{i}") for i in range(2)]
         for m in models:
@@ -91,7 +91,7 @@ def test_gpu_workers_each_see_their_own_gpu_and_train_on_it():
 
 
 def test_out_of_memory_in_a_worker_is_a_failed_job_and_the_worker_goes_on():
-    trainer = PartialTraining(Digits(seed=1), epochs=1, progress_bar=False, device="cpu")
+    trainer = PartialTraining(Glyphs(seed=1), epochs=1, progress_bar=False, device="cpu")
     with ProcessPoolEvaluator(trainer, devices=["cpu"]) as pool:
         models = [ArchaiModel(OutOfMemoryAfterAllocating(), "too-big"), probe("fits")]
         for m in models:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from evtest_helpers import behave
-from evtest_models import cnn_model
+from nas_evaluators.testing.worker_functions import behave
+from nas_evaluators.testing.models import cnn_model
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvaluator
 
@@ -17,7 +17,7 @@ from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvalu
 def pool(tmp_path_factory):
     os.environ["EVTEST_PIDDIR"] = str(tmp_path_factory.mktemp("pids"))  # inherited by the workers
     try:
-        with ProcessPoolEvaluator(EvaluationFunction("evtest_helpers:behave"), num_workers=2, timeout=3) as p:
+        with ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.worker_functions:behave"), num_workers=2, timeout=3) as p:
             yield p
     finally:
         os.environ.pop("EVTEST_PIDDIR", None)
@@ -99,7 +99,7 @@ def test_workers_leaving_run_the_exit_handlers_and_stop_their_loader_workers(tmp
     remove at exit, and the DataLoader workers they started, must not outlive them, whether they
     leave after a sticky CUDA error or when the pool closes."""
     monkeypatch.setenv("EVTEST_PIDDIR", str(tmp_path))  # inherited by the workers
-    with ProcessPoolEvaluator(EvaluationFunction("evtest_helpers:export_like_an_objective"), num_workers=1) as pool:
+    with ProcessPoolEvaluator(EvaluationFunction("nas_evaluators.testing.worker_functions:export_like_an_objective"), num_workers=1) as pool:
         for archid in ("poison", "next"):
             pool.send(ArchaiModel(None, archid))
         assert pool.fetch_all() == [None, 1.0], pool.last_errors

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from evtest_models import TinyCNN, TwoLayer, cnn_model
+from nas_evaluators.testing.models import TinyCNN, TwoLayer, cnn_model
 from nas_kernel.api import ArchaiModel
 from nas_evaluators import (AvgOnnxLatency, TorchFlops, TorchLatency, TorchMacs, TorchNumParameters,
                             TorchPeakCpuMemory)

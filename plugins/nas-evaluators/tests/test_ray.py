@@ -1,17 +1,20 @@
 """Ray, for real, inside a private network namespace with only loopback up.
 
 Ray binds to the machine's network address and ignores requests to use 127.0.0.1, so the checks
-run in ``evtest_ray_checks.py`` re-executed under ``unshare -n`` (root only), where the only
+run in ``ray_checks.py`` re-executed under ``unshare -n`` (root only), where the only
 address is 127.0.0.1 and no traffic can leave the machine. One ``ray.init`` serves every check.
 """
+from pathlib import Path
+
 import pytest
 
-from evtest_isolated import run_isolated
+from nas_evaluators.testing.isolated import run_isolated
 
 
 @pytest.fixture(scope="module")
 def ray_report():
-    return run_isolated(["unshare", "-n"], "evtest_ray_checks.py", timeout=240, temp_prefix="nasray")
+    return run_isolated(["unshare", "-n"], Path(__file__).with_name("ray_checks.py"), timeout=240,
+                        temp_prefix="nasray")
 
 
 def test_ray_binds_to_loopback_only(ray_report):

@@ -1,23 +1,23 @@
-"""Partial training on the embedded digits: accuracy, determinism, budgets, ACT, checkpoints."""
+"""Partial training on the kernel's reference images: accuracy, determinism, budgets, ACT, checkpoints."""
 import os
 
 import pytest
 import torch
 
-from evtest_models import Blind, cnn_model
-from nas_datasets import Digits, Synthetic
+from nas_evaluators.testing.models import Blind, cnn_model
 from nas_kernel.api import ArchaiModel
+from nas_kernel.testing.reference import Glyphs
 from nas_evaluators import PartialTraining, ProgressiveTraining, act_threshold
 
-DIGITS = Digits(seed=1)
+IMAGES = Glyphs(seed=1)
 
 
 def trainer(**kw):
     kw.setdefault("progress_bar", False)
-    return PartialTraining(DIGITS, **kw)
+    return PartialTraining(IMAGES, **kw)
 
 
-def test_small_cnn_learns_digits_above_90_percent():
+def test_small_cnn_learns_the_reference_images_above_90_percent():
     model = cnn_model(16)
     before = [p.clone() for p in model.arch.parameters()]
     acc = trainer(epochs=4, lr=1e-2).evaluate(model)
@@ -98,15 +98,8 @@ def test_act_stop_is_remembered_by_the_checkpoint(tmp_path):
     assert m.metadata["epochs_trained"] == 1 and m.metadata["act_stopped"]
 
 
-def test_default_dataset_and_synthetic_provider():
-    ev = PartialTraining(epochs=1, progress_bar=False)  # embedded digits
-    assert 0 <= ev.evaluate(cnn_model(4)) <= 1
-    synth = Synthetic(input_shape=[1, 8, 8], num_classes=10, num_train=64, num_val=32, seed=0)
-    assert 0 <= PartialTraining(synth, epochs=1, progress_bar=False).evaluate(cnn_model(4)) <= 1
-
-
 def test_progressive_training_keeps_state_per_archid():
-    ev = ProgressiveTraining(None, DIGITS, "evtest_helpers:count_calls")
+    ev = ProgressiveTraining(None, IMAGES, "nas_evaluators.testing.worker_functions:count_calls")
     a = ArchaiModel(None, "a")
     assert ev.evaluate(a, 1.0) == 1.0 and ev.evaluate(a, 2.0) == 4.0
     assert ev.evaluate(ArchaiModel(None, "b"), 1.0) == 1.0
@@ -120,12 +113,10 @@ def test_progress_bar_when_asked(capsys):
 
 def test_score_does_not_depend_on_what_the_process_built_before():
     """Two copies of one architecture with different initial weights train to the same score."""
-    from evtest_models import cnn_model
     from nas_evaluators.training import PartialTraining
-    from nas_datasets import Digits
 
-    evaluator = PartialTraining(Digits(seed=0), epochs=1, progress_bar=False, seed=5)
+    evaluator = PartialTraining(Glyphs(seed=0), epochs=1, progress_bar=False, seed=5)
     first, second = cnn_model(seed=0, archid="same-arch"), cnn_model(seed=123, archid="same-arch")
     assert evaluator.evaluate(first) == evaluator.evaluate(second)
-    other = PartialTraining(Digits(seed=0), epochs=1, progress_bar=False, seed=5, reset_weights=False)
+    other = PartialTraining(Glyphs(seed=0), epochs=1, progress_bar=False, seed=5, reset_weights=False)
     assert other.evaluate(cnn_model(seed=0, archid="a")) != other.evaluate(cnn_model(seed=123, archid="a"))

@@ -10,18 +10,18 @@ import pytest
 import torch
 from torch import nn
 
-from evtest_models import cnn_model
-from nas_datasets import Digits, Synthetic
+from nas_evaluators.testing.models import cnn_model
 from nas_kernel.api import ArchaiModel
+from nas_kernel.testing.reference import Glyphs
 from nas_evaluators import GradNorm, Jacov, Naswot, Snip, Synflow
 
-DIGITS = Digits(seed=1)
+IMAGES = Glyphs(seed=1)
 
 
 def test_synflow_needs_no_data_only_the_input_shape():
     model = cnn_model(8)
-    noise = Synthetic(input_shape=[1, 8, 8], num_train=16, num_val=4, num_test=0, seed=9)
-    assert Synflow(DIGITS).evaluate(model) == Synflow(noise, batch_size=2).evaluate(model)
+    noise = Glyphs(seed=9, train=16, val=4, test=0)  # other images of the same shape
+    assert Synflow(IMAGES).evaluate(model) == Synflow(noise, batch_size=2).evaluate(model)
 
 
 def test_synflow_is_conserved_layer_by_layer():
@@ -34,7 +34,7 @@ def test_synflow_is_conserved_layer_by_layer():
         flow = torch.ones(1, 64, dtype=torch.float64)
         for layer in (net[1], net[3], net[5]):
             flow = flow @ layer.weight.detach().double().abs().T
-    assert Synflow(DIGITS).evaluate(ArchaiModel(net, "deep-linear")) == pytest.approx(3 * float(flow.sum()), rel=1e-9)
+    assert Synflow(IMAGES).evaluate(ArchaiModel(net, "deep-linear")) == pytest.approx(3 * float(flow.sum()), rel=1e-9)
 
 
 def batch(proxy):
@@ -44,7 +44,7 @@ def batch(proxy):
 
 @pytest.mark.parametrize("proxy_class", [Naswot, Jacov], ids=lambda c: c.__name__)
 def test_set_scores_do_not_depend_on_the_order_of_the_minibatch(proxy_class):
-    proxy = proxy_class(DIGITS, batch_size=32)
+    proxy = proxy_class(IMAGES, batch_size=32)
     X, y, perm = batch(proxy)
     torch.manual_seed(0)
     net = cnn_model(8).arch
@@ -54,7 +54,7 @@ def test_set_scores_do_not_depend_on_the_order_of_the_minibatch(proxy_class):
 
 
 def test_naswot_penalises_inputs_with_one_activation_pattern():
-    proxy = Naswot(DIGITS, batch_size=16)
+    proxy = Naswot(IMAGES, batch_size=16)
     X, y, _ = batch(proxy)
     net = cnn_model(16).arch
     distinct = proxy.score(net, X, y)
@@ -71,7 +71,7 @@ def test_snip_is_invariant_to_the_scale_of_weights_before_batch_norm_grad_norm_i
     scaled = copy.deepcopy(net)
     with torch.no_grad():
         scaled[0].weight.mul_(4.0)
-    snip = Snip(DIGITS, batch_size=32)
+    snip = Snip(IMAGES, batch_size=32)
     assert snip.evaluate(ArchaiModel(net, "a")) == pytest.approx(snip.evaluate(ArchaiModel(scaled, "b")), rel=1e-4)
-    norm = GradNorm(DIGITS, batch_size=32)
+    norm = GradNorm(IMAGES, batch_size=32)
     assert norm.evaluate(ArchaiModel(net, "a")) != pytest.approx(norm.evaluate(ArchaiModel(scaled, "b")), rel=1e-2)

@@ -8,10 +8,6 @@ import subprocess
 import sys
 import tempfile
 
-import pytest
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 def skip_reason(isolate):
     """Why the checks cannot run here, or None."""
@@ -30,17 +26,19 @@ def skip_reason(isolate):
 
 
 def run_isolated(isolate, script, *, timeout, temp_prefix):
-    """Run ``script`` (a file beside this one) isolated; its last stdout line is a JSON report.
+    """Run the Python file ``script`` (a path) isolated; its last stdout line is a JSON report.
     Skips the calling test with the reason when isolation is impossible here."""
+    import pytest
+
     reason = skip_reason(isolate)
     if reason:
         pytest.skip(reason)
     env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0",
-               PYTHONPATH=os.pathsep.join([HERE] + [p for p in sys.path if p]))
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     before = set(os.listdir(tempfile.gettempdir()))
     try:
         proc = subprocess.run([*isolate, "sh", "-c", 'ip link set lo up && exec "$0" "$@"', sys.executable,
-                               os.path.join(HERE, script)], capture_output=True, text=True, timeout=timeout, env=env)
+                               os.fspath(script)], capture_output=True, text=True, timeout=timeout, env=env)
     finally:
         for name in set(os.listdir(tempfile.gettempdir())) - before:
             if name.startswith(temp_prefix):

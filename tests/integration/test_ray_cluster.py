@@ -1,24 +1,25 @@
 """A real Ray cluster (a head and two worker nodes started with `ray start`) driven by `nas search`
 joining it with `address: auto`, under node loss and driver loss.
 
-Everything runs in ``evtest_cluster_checks.py``, re-executed inside private network and PID
+Everything runs in ``ray_cluster_checks.py``, re-executed inside private network and PID
 namespaces (root only): the only address is 127.0.0.1, no traffic can leave the machine, and
 every Ray process it starts ends with it (no `ray stop`, which would look for Ray processes
 machine-wide). One cluster serves every scenario; the tests below read its report.
 """
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from evtest_isolated import run_isolated
+from nas_evaluators.testing.isolated import run_isolated
 
 ISOLATE = ["unshare", "-n", "-p", "-f", "--mount-proc"]
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    return run_isolated(ISOLATE, "evtest_cluster_checks.py", timeout=900, temp_prefix="nasrc")
+    return run_isolated(ISOLATE, Path(__file__).with_name("ray_cluster_checks.py"), timeout=900, temp_prefix="nasrc")
 
 
 def rows(evaluations):

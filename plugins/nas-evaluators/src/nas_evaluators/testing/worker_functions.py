@@ -1,4 +1,5 @@
-"""Importable functions the worker processes run in the parallel-evaluation tests."""
+"""Functions the evaluator tests run in worker processes, importable by name as a spawned worker
+imports them (``"nas_evaluators.testing.worker_functions:behave"``)."""
 import os
 import signal
 import time

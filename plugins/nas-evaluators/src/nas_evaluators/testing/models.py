@@ -1,4 +1,4 @@
-"""Tiny torch models for these tests (no dependency on any search-space plugin)."""
+"""Tiny torch models for the evaluator tests (no dependency on any search-space plugin)."""
 import torch
 from torch import nn
 

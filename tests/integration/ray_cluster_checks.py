@@ -45,7 +45,7 @@ objectives:
         max_in_flight: 2
         max_retries: {retries}
         start_timeout: {start_timeout}
-        evaluator: {{name: function, params: {{evaluation_fn: "evtest_cluster_fns:score"}}}}
+        evaluator: {{name: function, params: {{evaluation_fn: "ray_cluster_functions:score"}}}}
   - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: num_params}}}}
 searcher: {{name: random, params: {{num_iters: 3, samples_per_iter: 4}}}}
 """
@@ -180,7 +180,7 @@ def no_cluster():
     from nas_evaluators import EvaluationFunction, RayParallelEvaluator
     from nas_evaluators.ray_evaluator import ClusterUnavailable
 
-    evaluator = RayParallelEvaluator(EvaluationFunction("evtest_cluster_fns:score"), address="127.0.0.1:6399",
+    evaluator = RayParallelEvaluator(EvaluationFunction("ray_cluster_functions:score"), address="127.0.0.1:6399",
                                      start_timeout=2)
     t1 = time.time()
     try:

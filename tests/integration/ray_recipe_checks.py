@@ -12,13 +12,13 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PAGE = os.path.join(HERE, "..", "..", "..", "docs", "ray.md")
+PAGE = os.path.join(HERE, "..", "..", "docs", "ray.md")
 BLOCK = re.compile(r"<!-- machine: (\w+) -->\n```bash\n(.*?)```", re.S)
 
 
 def experiment(folder, start_timeout):
     """The cluster tests' experiment (a ``ray`` evaluator with ``address: auto``) as ``experiment.yaml``."""
-    from evtest_cluster_checks import EXPERIMENT
+    from ray_cluster_checks import EXPERIMENT
 
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "experiment.yaml"), "w", encoding="utf-8") as f:
@@ -46,7 +46,9 @@ def main():
     root = tempfile.mkdtemp(prefix="nasrr")  # short: Ray keeps unix sockets under its temp dir
     attempts = os.path.join(root, "attempts.log")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH") and k != "RAY_ADDRESS"}
+    # every machine's processes (the driver, Ray's workers) import the evaluation function from here
     env.update(PATH=os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")]),
+               PYTHONPATH=os.pathsep.join(p for p in [HERE, env.get("PYTHONPATH", "")] if p),
                RAY_TMPDIR=os.path.join(root, "ray"), RAY_USAGE_STATS_ENABLED="0", NAS_TEST_ATTEMPTS=attempts,
                NAS_TEST_SLEEP="0.1")
     os.makedirs(env["RAY_TMPDIR"])

@@ -1,21 +1,18 @@
 """docs/ray.md's cluster recipe with Ray's token authentication on, run as written (a head, a
 worker and a driver, each with its own home folder) inside private network and PID namespaces;
-and the join errors a driver without the token gets. See evtest_ray_recipe.py."""
-import os
+and the join errors a driver without the token gets. See ray_recipe_checks.py."""
+from pathlib import Path
 
 import pytest
 
-from evtest_isolated import run_isolated
+from nas_evaluators.testing.isolated import run_isolated
 
 ISOLATE = ["unshare", "-n", "-p", "-f", "--mount-proc"]
-PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "docs", "ray.md")
 
 
 @pytest.fixture(scope="module")
 def recipe():
-    if not os.path.isfile(PAGE):
-        pytest.skip("docs/ray.md is not beside this plugin (an installed copy without the repository)")
-    return run_isolated(ISOLATE, "evtest_ray_recipe.py", timeout=600, temp_prefix="nasrr")
+    return run_isolated(ISOLATE, Path(__file__).with_name("ray_recipe_checks.py"), timeout=600, temp_prefix="nasrr")
 
 
 def test_the_documented_recipe_starts_a_cluster_and_the_search_runs_on_it(recipe):
