@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from overrides import overrides
 
-from digit_space import TRAP, DigitSpace, TwoPeaks, best_archid, digits_of, model_of, objectives
+from nas_searchers.testing.digit_space import (TRAP, DigitSpace, TwoPeaks, best_archid, digits_of, model_of,
+                                               objectives)
 from nas_searchers import (BeeColonySearch, LocalSearch, MoBananasSearch, RegularizedEvolutionSearch,
                            SuccessiveHalvingSearch)
-from searcher_settings import build
+from nas_searchers.testing.settings import build
 
 
 def rows(results, column="archid"):
@@ -72,18 +73,6 @@ def test_successive_halving_grows_budgets_by_the_factor(tmp_path):
     assert sorted({b for _, b in calls}) == [1.0, 2.0, 4.0, 8.0]  # the budget reached the evaluator
     survivors = set(results.results[1]["archid"])
     assert survivors <= set(results.results[0]["archid"])
-
-
-def test_bananas_takes_any_predictor_and_records_predictions(tmp_path):
-    from nas_predictors import GaussianProcessPredictor
-
-    searcher = build("bananas", DigitSpace(), objectives(multi=True), tmp_path, num_iters=3,
-                     surrogate_model=GaussianProcessPredictor(max_optimizer_iters=10), acquisition="ei")
-    results = searcher.search()
-    last = results.results[-1]
-    assert "Predicted acc mean" in last and "Predicted acc var" in last
-    assert "Predicted size mean" not in last  # cheap objectives are computed, not predicted
-    assert all(v >= 0 for v in last["Predicted acc var"])
 
 
 def test_bananas_refuses_a_non_predictor(tmp_path):

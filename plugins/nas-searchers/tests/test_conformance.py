@@ -1,14 +1,30 @@
-"""The behaviour every searcher owes its users, checked on each one with a tiny budget."""
+"""The behaviour every searcher owes its users, checked on each one with a tiny budget: the
+kernel's conformance kit, then what the kit does not cover."""
 import math
 import os
 
 import pandas as pd
 import pytest
 
-from digit_space import DigitSpace, best_archid, objectives
-from searcher_settings import TINY, build
+from nas_searchers.testing.digit_space import DigitSpace, best_archid, objectives
+from nas_kernel.testing import parametrize_with_checks
+from nas_searchers.testing.settings import TINY, build
 
 NAMES = sorted(TINY)
+
+
+def tiny(name):
+    """The kit's searcher factory: ``make(output_dir)`` builds ``name`` anew on the digit space."""
+    def make(output_dir):
+        return build(name, DigitSpace(seed=1), objectives(multi=True), output_dir, seed=1)
+
+    make.__qualname__ = make.__name__ = f"tiny_{name}"
+    return make
+
+
+@parametrize_with_checks([tiny(name) for name in NAMES])
+def test_conformance(component, check):
+    check(component)
 
 
 def run(name, tmp_path, sub="run", seed=1, objs=None, **overrides):
@@ -81,14 +97,11 @@ def test_failed_evaluations_never_win(name, tmp_path):
     assert all(not math.isnan(v) for v in front["evaluation_results"]["acc"])
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_defaults_work(name, tmp_path):
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "bananas"])  # bananas' default surrogate is
+def test_defaults_work(name, tmp_path):  # nas-predictors': tests/integration/test_searchers_with_predictors.py
     factory = TINY[name][0]
     searcher = factory(DigitSpace(), objectives(multi=True), str(tmp_path / "run"))
     searcher.progress = False
-    if name == "bananas":  # the default surrogate is the MLP ensemble: keep its cost small here
-        searcher.surrogate_model.num_tr_steps = 50
-        searcher.num_iters = 3
     results = searcher.search()
     assert results.iteration_num >= 2
 

@@ -2,15 +2,22 @@
 components, the injected seed, and parameters refused with the key named."""
 import pytest
 
-import nas_predictors.plugin
 import nas_searchers.plugin
-from digit_space import Accuracy, DigitSpace, Size
+from nas_searchers.testing.digit_space import Accuracy, DigitSpace, Size
 from nas_kernel import hookimpl
 from nas_kernel.config import ConfigError, build_experiment, validate
 from nas_kernel.plugins import make_plugin_manager
+from nas_kernel.testing.reference import NeighbourMean
 
 
 class DigitsPlugin:
+    """The digit space, its objectives and the kernel's reference predictor, registered as a
+    plugin would register them."""
+
+    @hookimpl
+    def register_predictors(self, register):
+        register("neighbour_mean", NeighbourMean)
+
     @hookimpl
     def register_search_spaces(self, register):
         register("digits", DigitSpace)
@@ -23,8 +30,7 @@ class DigitsPlugin:
 
 def build(tmp_path, searcher):
     manager = make_plugin_manager(entrypoints=False)
-    for plugin, name in ((nas_searchers.plugin, "searchers"), (nas_predictors.plugin, "predictors"),
-                         (DigitsPlugin(), "digits")):
+    for plugin, name in ((nas_searchers.plugin, "searchers"), (DigitsPlugin(), "digits")):
         manager.register(plugin, name=name)
     raw = {"seed": 7, "output_dir": str(tmp_path / "run"), "search_space": {"name": "digits"},
            "objectives": [{"name": "acc", "higher_is_better": True, "evaluator": {"name": "acc"}},
@@ -35,13 +41,11 @@ def build(tmp_path, searcher):
 
 
 def test_bananas_gets_its_surrogate_built_from_the_file(tmp_path):
-    from nas_predictors import PredictiveDNNEnsemble
-
     experiment = build(tmp_path, {"name": "bananas", "params": {
-        "num_iters": 3, "surrogate_model": {"name": "mlp_ensemble", "params": {"num_tr_steps": 30}}}})
+        "num_iters": 3, "surrogate_model": {"name": "neighbour_mean", "params": {"k": 2}}}})
     searcher = experiment.searcher
-    assert isinstance(searcher.surrogate_model, PredictiveDNNEnsemble)
-    assert searcher.surrogate_model.num_tr_steps == 30 and searcher.surrogate_model.seed == 7
+    assert isinstance(searcher.surrogate_model, NeighbourMean)
+    assert searcher.surrogate_model.k == 2 and searcher.surrogate_model.seed == 7
     assert searcher.seed == 7
     searcher.progress = False
     assert searcher.search().iteration_num == 3

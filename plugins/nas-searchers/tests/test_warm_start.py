@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from overrides import overrides
 
-from digit_space import TARGET, DigitSpace, digits_of, objectives
+from nas_searchers.testing.digit_space import TARGET, DigitSpace, digits_of, objectives
 from nas_kernel import MeanVar, ModelEvaluator, Predictor
+from nas_kernel.testing.reference import NeighbourMean
 from nas_searchers import EvolutionParetoSearch, LocalSearch, MoBananasSearch, RegularizedEvolutionSearch
-from nas_predictors import RandomForestPredictor
 
 POOL = 60
 SEARCHERS = {
@@ -38,7 +38,7 @@ def build(name, tmp_path, seed=1, **overrides):
     factory, params = SEARCHERS[name]
     params = {**params, **overrides}
     if name == "bananas":
-        params["surrogate_model"] = RandomForestPredictor(n_estimators=10, seed=seed)
+        params["surrogate_model"] = NeighbourMean(seed=seed)
     objs = objectives()
     searcher = factory(DigitSpace(seed), objs, str(tmp_path), seed=seed, **params)
     searcher.progress = False
@@ -125,22 +125,10 @@ def test_bad_warm_start_parameters_name_the_parameter(tmp_path, name, kwargs, pa
         build(name, tmp_path, **kwargs)
 
 
-def test_bananas_takes_the_encoding_by_name(tmp_path):
-    pytest.importorskip("nas_search_spaces")
-    from nas_kernel import SearchObjectives
-    from nas_search_spaces.nb201.search_space import NatsbenchTssSearchSpace
-    from nas_search_spaces.nb201.table_evaluator import Nb201TableEvaluator
-
+def test_bananas_refuses_an_encoding_the_space_does_not_offer(tmp_path):
+    """(an encoding taken by name on a space that offers it: tests/integration/test_searchers_on_nb201.py)"""
     with pytest.raises(ValueError, match="encoding"):
         build("bananas", tmp_path, encoding="path")  # the digit space offers only its default
-    objs = SearchObjectives()
-    objs.add_objective("acc", Nb201TableEvaluator(metric="cifar10_valid_acc_12ep"), higher_is_better=True)
-    space = NatsbenchTssSearchSpace(seed=1)
-    searcher = MoBananasSearch(space, objs, str(tmp_path / "nb201"), surrogate_model=RandomForestPredictor(
-        n_estimators=10), num_iters=3, init_num_models=6, num_candidates=2, encoding="path+params", seed=1)
-    searcher.progress = False
-    searcher.search()
-    assert searcher.encode(searcher.history()[0]).shape == (10, 85)
 
 
 class Oracle(Predictor):
@@ -174,39 +162,9 @@ def test_model_guided_local_search_walks_neighbourhoods_best_predicted_first(tmp
     assert all(g < p for g, p in zip(guided, plain)), (guided, plain)
 
 
-def test_model_guided_local_search_with_boosted_trees_is_seeded(tmp_path):
-    from nas_predictors import BoostedTreesPredictor
-
-    def run(out):
-        return queries_to_target(out, BoostedTreesPredictor(num_ensemble_members=2, n_estimators=20, seed=1), 1)[1]
-
-    assert run(tmp_path / "a") == run(tmp_path / "b")
+def test_model_guided_local_search_refuses_a_non_predictor_and_an_unknown_encoding(tmp_path):
+    """(seeded with a stochastic predictor: tests/integration/test_searchers_with_predictors.py)"""
     with pytest.raises(ValueError, match="surrogate_model"):
         LocalSearch(DigitSpace(), objectives(), str(tmp_path), surrogate_model="boosted_trees")
     with pytest.raises(ValueError, match="encoding"):
         LocalSearch(DigitSpace(), objectives(), str(tmp_path), encoding="path")
-
-
-def test_bananas_runs_the_graph_predictor_on_the_graph_encoding_reproducibly(tmp_path):
-    pytest.importorskip("nas_search_spaces")
-    from nas_kernel import SearchObjectives
-    from nas_predictors import GCNPredictor
-    from nas_search_spaces.nb201.search_space import NatsbenchTssSearchSpace
-    from nas_search_spaces.nb201.table_evaluator import Nb201TableEvaluator
-
-    def run(name):
-        objs = SearchObjectives()
-        objs.add_objective("acc", Nb201TableEvaluator(metric="cifar10_valid_acc_12ep"), higher_is_better=True)
-        searcher = MoBananasSearch(NatsbenchTssSearchSpace(seed=1), objs, str(tmp_path / name),
-                                   surrogate_model=GCNPredictor(num_ensemble_members=2, num_tr_steps=40),
-                                   num_iters=3, init_num_models=6, num_candidates=3, encoding="graph+cell_stats",
-                                   seed=4)
-        searcher.progress = False
-        searcher.search()
-        return searcher
-
-    first, second = run("a"), run("b")
-    (models, values), (again, _) = first.history(), second.history()
-    assert len(models) == 12 and [m.archid for m in models] == [m.archid for m in again]
-    assert np.isfinite(values["acc"]).all()
-    assert first.encode(models[:2]).shape == (2, 114 + 13)

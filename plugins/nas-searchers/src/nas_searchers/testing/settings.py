@@ -1,5 +1,6 @@
-"""Each searcher with tiny settings, shared by the test modules."""
-from nas_predictors import RandomForestPredictor
+"""Each searcher with tiny settings, shared by the test modules. BANANAS's surrogate is the
+kernel's reference predictor, so the searchers' tests need no predictor plugin."""
+from nas_kernel.testing.reference import NeighbourMean
 from nas_searchers import (BeeColonySearch, EvolutionParetoSearch, LocalSearch, MoBananasSearch, RandomSearch,
                            RegularizedEvolutionSearch, SuccessiveHalvingSearch)
 
@@ -13,7 +14,7 @@ TINY = {
     "local_search": (LocalSearch, dict(num_iters=4, init_num_models=4)),
     "successive_halving": (SuccessiveHalvingSearch, dict(num_iters=6, init_num_models=8)),
     "bananas": (MoBananasSearch, dict(num_iters=4, init_num_models=6, num_parents=3, mutations_per_parent=3,
-                                      num_candidates=3, surrogate_model=RandomForestPredictor(n_estimators=10))),
+                                      num_candidates=3, surrogate_model=NeighbourMean())),
     "bee_colony": (BeeColonySearch, dict(num_iters=4, colony_size=6, employee_ratio=0.5)),
 }
 
@@ -22,7 +23,7 @@ def build(name, space, objs, output_dir, seed=1, **overrides):
     factory, params = TINY[name]
     params = {**params, **overrides}
     if name == "bananas" and "surrogate_model" not in overrides:
-        params["surrogate_model"] = RandomForestPredictor(n_estimators=10, seed=seed)
+        params["surrogate_model"] = NeighbourMean(seed=seed)
     searcher = factory(space, objs, str(output_dir), seed=seed, **params)
     searcher.progress = False
     return searcher

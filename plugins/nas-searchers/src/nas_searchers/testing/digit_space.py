@@ -1,5 +1,7 @@
 """A tiny discrete space and table-like evaluators for the searcher tests: no torch, no training,
-so every searcher can run many iterations in milliseconds."""
+so every searcher can run many iterations in milliseconds. Unlike the kernel's reference
+``IntegerSpace`` it has a landscape the algorithms' promises are tested on: four digits of six
+levels, a neighbour changes one digit, a smooth peak at ``TARGET`` and a trap at ``TRAP``."""
 from __future__ import annotations
 
 import json
