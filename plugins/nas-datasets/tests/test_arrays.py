@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dstest_data import blobs
+from .data_files import blobs
 from nas_datasets import Arrays
 from nas_kernel.testing import check_dataset
 

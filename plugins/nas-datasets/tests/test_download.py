@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from dstest_server import (FileServer, SilentServer, cifar100_archive, cifar10_archive, imagenet16_batches, md5,
+from .download_server import (FileServer, SilentServer, cifar100_archive, cifar10_archive, imagenet16_batches, md5,
                            mnist_files)
 from nas_datasets.cifar10 import Cifar10
 from nas_datasets.cifar100 import Cifar100

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dstest_data import image_tree
+from .data_files import image_tree
 from nas_datasets import ImageFolder
 from nas_kernel.testing import check_dataset
 

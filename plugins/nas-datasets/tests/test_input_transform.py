@@ -3,7 +3,7 @@ applying it to ``raw_split()`` gives exactly the tensors the provider feeds a mo
 import numpy as np
 import torch
 
-from dstest_data import image_tree
+from .data_files import image_tree
 from nas_datasets import ImageFolder
 from nas_datasets.digits import Digits
 from nas_kernel.api.dataset import DatasetProvider, input_transform

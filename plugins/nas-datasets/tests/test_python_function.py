@@ -4,7 +4,7 @@ import pickle
 import pytest
 import torch
 
-from dstest_data import factory_module
+from .data_files import factory_module
 from nas_datasets import PythonFunction
 from nas_kernel import DatasetProvider
 from nas_kernel.testing import check_dataset

@@ -2,14 +2,14 @@
 numeric ones standardised with the training split only, and bad tables refused through the real
 ``nas search`` with one exit-2 line naming the key."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from nas_datasets.table import Table
+
+from .searching import nas_search
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,10 @@ def test_parquet_regression_targets_are_floats_standardised_on_training(tmp_path
 
 EXPERIMENT = """\
 output_dir: run
-search_space: {{name: mlp}}
+search_space: {{name: integers}}
 objectives:
-  - {{name: score, higher_is_better: true, evaluator: {{name: partial_training, params: {{dataset: {{name: table, params: {params}}}}}}}}}
-searcher: {{name: random, params: {{num_iters: 1}}}}
+  - {{name: score, higher_is_better: true, evaluator: {{name: nearest_mean, params: {{dataset: {{name: table, params: {params}}}}}}}}}
+searcher: {{name: sampling, params: {{num_iters: 1}}}}
 """
 
 
@@ -63,8 +63,7 @@ searcher: {{name: random, params: {{num_iters: 1}}}}
 def test_a_bad_table_is_one_line_exit_2(tmp_path, frame, params, message):
     frame.to_csv(tmp_path / "t.csv", index=False)
     (tmp_path / "experiment.yaml").write_text(EXPERIMENT.format(params=params))
-    done = subprocess.run([sys.executable, "-m", "nas_kernel.cli", "search", "experiment.yaml", "-q"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = nas_search("experiment.yaml", tmp_path, timeout=120)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"nas: error: experiment.yaml: {message.format(dir=tmp_path)}"]
     assert not os.path.exists(tmp_path / "run")
