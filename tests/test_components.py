@@ -9,7 +9,7 @@ from nas_kernel.components import build_component, component_factory
 from nas_kernel.config import ConfigError
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel.plugins_in_use import plugins_in_use, using_plugins
-from support import run_nas
+from support import make_dist, run_nas
 from toy import Distance
 
 
@@ -121,11 +121,7 @@ def test_through_the_cli_a_plugins_defaults_come_from_the_clis_own_manager(tmp_p
     """Tracing shows every registration hook call: had a default been built through any manager but
     the command's, the registration hooks would have run again, traced by that second manager."""
     path, out = experiment
-    (toy_site / "fake_defaults.py").write_text(DEFAULTS_PLUGIN)
-    info = toy_site / "fake_defaults-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-defaults\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\nfake_defaults = fake_defaults\n")
+    make_dist(toy_site, "fake-defaults", "1.0", {"fake_defaults": "fake_defaults"}, {"fake_defaults": DEFAULTS_PLUGIN})
     path.write_text(path.read_text().replace("evaluator: {name: distance}", "evaluator: {name: with_defaults}"))
     env = {"NAS_LOAD_PLUGINS": "nas-toy,fake-defaults", "NAS_TRACE_PLUGINS": "1"}
     done = run_nas(["search", str(path), "-q"], pythonpath=[toy_site], env_extra=env)
