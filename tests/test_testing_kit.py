@@ -18,7 +18,7 @@ from nas_kernel import (ArchaiModel, AsyncModelEvaluator, DiscreteSearchSpace, M
                         SearchObjectives, SearchResults, Searcher)
 from nas_kernel import testing as kit
 from nas_kernel.testing import CheckFailed
-from nas_kernel.testing.reference import ArchidScore, IntegerSpace
+from nas_kernel.testing.reference import ArchidScore, Glyphs, IntegerSpace, NeighbourMean
 from test_dataset_kit import BROKEN_PROVIDERS
 from test_tracking import BROKEN_TRACKERS
 from toy import ToyRandom
@@ -357,6 +357,43 @@ def test_predictor_check_catches_its_fake(check_name, broken, message):
     with pytest.raises(CheckFailed, match=message) as info:
         check(broken(seed=0))
     assert broken.__name__ in str(info.value)
+
+
+def test_predictor_checks_fit_the_data_a_predictor_is_given():
+    """A predictor of one encoding layout gets its own rows; a 1-D y is one target."""
+    rng = np.random.default_rng(1)
+    x = rng.random((30, 3))
+    data = (x[:24], x[:24].sum(axis=1), x[24:])
+    results = kit.check_predictor(kit.with_inputs(LinearPredictor(seed=0), data=data), on_fail=None)
+    assert [r["status"] for r in results] == ["passed"] * 3
+    with pytest.raises(CheckFailed, match=r"expected \(6, 1\)"):
+        kit.check_predict_returns_meanvar_shapes(FlatPredictor(seed=0), data=data)
+    with pytest.raises(TypeError, match=r"data must be \(X, y, X_new\)"):
+        kit.check_predict_variance_is_non_negative(LinearPredictor(seed=0), data=(x, x))
+
+
+def test_the_reference_components_keep_the_contract_they_stand_in_for():
+    """Plugins test against them instead of other plugins: each passes the kit, the predictor
+    predicts its neighbours, the images are learnable classes of the digits' shape."""
+    import torch
+
+    kit.check_search_space(IntegerSpace(seed=0))
+    kit.check_predictor(NeighbourMean())
+    kit.check_dataset(Glyphs(train=60, val=20, test=20))
+    kit.check_dataset(Glyphs(train=60, val=20, test=0))
+    x = np.array([[0.0], [1.0], [10.0]])
+    exact = NeighbourMean(k=1)
+    exact.fit(x, np.array([1.0, 2.0, 3.0]))
+    assert exact.predict(np.array([[0.9], [9.0]])).mean.ravel().tolist() == [2.0, 3.0]
+    images = Glyphs(seed=1)
+    X, y = images.get_train()
+    assert X.shape == (900, 1, 8, 8) and set(y.tolist()) == set(range(10))
+    assert torch.equal(Glyphs(seed=1).get_val()[0], images.get_val()[0])
+    assert not torch.equal(Glyphs(seed=2).get_train()[0], X)
+    with pytest.raises(ValueError, match="train must be"):
+        Glyphs(train=0)
+    with pytest.raises(ValueError, match="k must be"):
+        NeighbourMean(k=0)
 
 
 SEARCHER_CASES = [

@@ -30,7 +30,8 @@ class WithInputs:
 
 def with_inputs(component: Any, **inputs: Any) -> WithInputs:
     """Give a component's checks their inputs: ``models=`` (a list of ``ArchaiModel`` or a search
-    space) for evaluators, ``input_shape=`` / ``output_shape=`` for ops."""
+    space) for evaluators, ``input_shape=`` / ``output_shape=`` for ops, ``data=(X, y, X_new)`` for
+    a predictor that fits only encodings of its own layout (graphs, say)."""
     return WithInputs(component, inputs)
 
 

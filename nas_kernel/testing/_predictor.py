@@ -1,5 +1,7 @@
 """Checks for predictors, on a small seeded regression problem the kit makes itself: 24
-encodings of 5 features, two targets (a linear mix plus noise)."""
+encodings of 5 features, two targets (a linear mix plus noise). A predictor that reads only
+encodings of a certain layout (graphs, say) is given its own with ``with_inputs(predictor,
+data=(X, y, X_new))``."""
 from __future__ import annotations
 
 from typing import Callable, List
@@ -26,9 +28,18 @@ def _predict(predictor, x, y, x_new):
     return out
 
 
-def check_predict_returns_meanvar_shapes(predictor):
-    x, y, x_new = regression_data()
-    for targets in (y, y[:, 0]):
+def _data(data):
+    """``(X, y, X_new)`` as arrays: the given ones, or the kit's regression problem."""
+    if data is None:
+        return regression_data()
+    if not isinstance(data, (tuple, list)) or len(data) != 3:
+        raise TypeError(f"data must be (X, y, X_new), got {type(data).__name__}")
+    return tuple(np.asarray(part) for part in data)
+
+
+def check_predict_returns_meanvar_shapes(predictor, data=None):
+    x, y, x_new = _data(data)
+    for targets in ((y, y[:, 0]) if y.ndim == 2 else (y,)):
         out = _predict(predictor, x, targets, x_new)
         wanted = (len(x_new), 1 if targets.ndim == 1 else targets.shape[1])
         for field in ("mean", "var"):
@@ -38,8 +49,8 @@ def check_predict_returns_meanvar_shapes(predictor):
                      f"{value.shape}; expected {wanted} (N rows, one column per target; a 1-D y is one target)")
 
 
-def check_predict_variance_is_non_negative(predictor):
-    out = _predict(predictor, *regression_data())
+def check_predict_variance_is_non_negative(predictor, data=None):
+    out = _predict(predictor, *_data(data))
     var, mean = np.asarray(out.var, dtype=float), np.asarray(out.mean, dtype=float)
     if not np.all(np.isfinite(mean)):
         fail(f"{name_of(predictor)}.predict gave non-finite means {mean.ravel()[:6]}")
@@ -47,8 +58,8 @@ def check_predict_variance_is_non_negative(predictor):
         fail(f"{name_of(predictor)}.predict gave variances {var.ravel()[:6]}; expected finite values >= 0")
 
 
-def check_same_seed_same_predictions(predictor):
-    data = regression_data()
+def check_same_seed_same_predictions(predictor, data=None):
+    data = _data(data)
     a = _predict(rebuild(predictor), *data)
     b = _predict(rebuild(predictor), *data)
     for field in ("mean", "var"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-from predtest_graphs import random_dags
+from nas_predictors.testing import random_dags
 from nas_predictors import GCNPredictor
 
 FAST = dict(num_ensemble_members=3, num_layers=2, width=32, num_tr_steps=300)

@@ -1,11 +1,13 @@
-"""Every predictor: (N, T) shapes, non-negative variance, seeded, better than predicting the
-mean on a smooth function, failed (NaN) targets ignored, bad parameters refused."""
+"""Every predictor: the kernel's conformance kit, (N, T) shapes, non-negative variance, seeded,
+better than predicting the mean on a smooth function, failed (NaN) targets ignored, bad parameters
+refused."""
 import numpy as np
 import pytest
 
 from nas_kernel import MeanVar, Predictor
 from nas_kernel.plugins import make_plugin_manager
-from predtest_graphs import random_dags
+from nas_kernel.testing import parametrize_with_checks, with_inputs
+from nas_predictors.testing import random_dags
 from nas_predictors import (BoostedTreesPredictor, GaussianProcessPredictor, GCNPredictor, PredictiveDNNEnsemble,
                             RandomForestPredictor)
 
@@ -24,6 +26,18 @@ def data(n, seed=0):
     x = rng.uniform(-1, 1, size=(n, 4))
     y = np.stack([np.sin(2 * x[:, 0]) + x[:, 1] ** 2, x[:, 2] - 0.5 * x[:, 3]], axis=1)
     return x, y
+
+
+def graphs():
+    """``(X, y, X_new)`` of random graphs: the graph predictor reads only that layout."""
+    x, y = random_dags(30, seed=8)
+    return x[:24], y[:24], x[24:]
+
+
+@parametrize_with_checks([FAST[name]() for name in sorted(FAST)]
+                         + [with_inputs(GCNPredictor(num_ensemble_members=2, num_tr_steps=5), data=graphs())])
+def test_conformance(component, check):
+    check(component)
 
 
 @pytest.fixture(params=sorted(FAST))

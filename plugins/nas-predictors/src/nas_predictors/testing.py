@@ -1,4 +1,5 @@
-"""Random graphs in the kernel's graph-encoding layout, for the predictor tests."""
+"""Test support shipped with the plugin, so its tests import it by name: random graphs in the
+kernel's graph-encoding layout, the rows a graph predictor fits. Not part of the predictors' API."""
 import numpy as np
 
 from nas_kernel.toolbox.graph_encoding import flatten_graph
