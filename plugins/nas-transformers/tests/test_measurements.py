@@ -8,11 +8,11 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from lmtest_helpers import tiny_space
+from .lm_helpers import tiny_space
 from nas_transformers import (GenerationLatency, PeakInferenceMemory, TransformerFlexOnnxLatency,
                               TransformerFlexOnnxMemory)
 from nas_transformers import onnx_objectives
-from nas_transformers.onnx_export import dummy_inputs, export
+from nas_transformers.onnx_export import dummy_inputs, export, export_in_memory
 
 HAS_CUDA = torch.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="torch sees no GPU"))]
@@ -64,12 +64,33 @@ def test_onnx_latency_and_memory_share_one_export_per_candidate():
     first, second = space.random_sample(), space.random_sample()
     latency, memory = TransformerFlexOnnxLatency(seq_len=16, n_trials=2), TransformerFlexOnnxMemory()
     assert latency.evaluate(first) > 0
-    path = onnx_objectives._EXPORT["path"]
-    written = os.path.getmtime(path)
+    shared = onnx_objectives._EXPORT["export"]
     size = memory.evaluate(first)
-    assert os.path.getmtime(path) == written and size == os.path.getsize(path) / 2 ** 20
+    assert onnx_objectives._EXPORT["export"] is shared and size == shared.file_bytes() / 2 ** 20
     params = sum(p.numel() for p in first.arch.parameters()) * 4 / 2 ** 20  # tied head stored once
     assert params < size < 1.5 * params
     memory.evaluate(second)
     assert onnx_objectives._EXPORT["key"][0] == second.archid
     assert TransformerFlexOnnxLatency(seq_len=16, use_past=False).evaluate(second) > 0
+
+
+@pytest.mark.parametrize("arch_type", ["gpt2", "llama"])
+def test_the_memory_objective_is_the_size_of_the_file_the_export_writes(arch_type, tmp_path):
+    net = tiny_space(arch_type, seed=3).random_sample().arch
+    in_memory = export_in_memory(net, use_past=False)
+    path = export(net, str(tmp_path / "m.onnx"), use_past=False)
+    assert in_memory.file_bytes() == os.path.getsize(path)
+    assert sum(p.requires_grad for p in net.parameters()) == len(list(net.parameters()))  # parameters given back
+    assert net.lm_head.weight is net.embed.weight
+
+
+def test_a_candidate_measured_unbuilt_keeps_every_layers_weights():
+    """Unbuilt candidates are measured with constant weights: equal layers must not be merged
+    into one initializer (the exporter used to, and the file then held one layer of three)."""
+    space = tiny_space("gpt2", seed=4, per_layer=False)
+    fixed = space.fixed()
+    model = space.make({"n_layer": 3, "d_model": 64, "n_head": 2, "d_inner": 96, **fixed})
+    assert not model.is_built
+    size = TransformerFlexOnnxMemory().evaluate(model) * 2 ** 20
+    params = sum(p.numel() for p in model.arch.parameters()) * 4
+    assert params < size < params + 200_000

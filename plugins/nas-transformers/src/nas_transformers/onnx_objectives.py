@@ -3,19 +3,15 @@ onnxruntime inference of the exported decoder) and ``TransformerFlexOnnxMemory``
 exported ONNX file, what the model takes on disk and to load).
 
 A search that has both objectives exports each candidate once: the latest export of this process
-is kept (one file in a private temporary folder, replaced by the next candidate's; an exit handler
-removes the folder, and process_pool workers run exit handlers before they leave) and the other
-evaluator reuses it when the architecture and export settings are the same. The torch model is
-released before onnxruntime loads the file, and weight prepacking is off, so a candidate's weights
-are never held three times at once.
+is kept in memory (replaced by the next candidate's) and the other evaluator reuses it when the
+architecture and export settings are the same. No file is written: onnxruntime is handed the graph
+and the weights as they lie in the torch tensors' memory, and the memory objective is the exact
+size the self-contained file would have (``OnnxExport.file_bytes``). Weight prepacking is off, so a
+candidate's weights are held once, not copied into onnxruntime's own layout.
 """
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
 import statistics
-import tempfile
 import timeit
 from typing import Any, List, Optional
 
@@ -25,25 +21,20 @@ from nas_kernel.api import ArchaiModel, ModelEvaluator
 from nas_kernel.toolbox.params import check_int
 from nas_transformers.threads import check_thread_count, pinned_threads
 
-_EXPORT = {"key": None, "path": None, "folder": None}
+_EXPORT = {"key": None, "export": None}
 
 
-def exported(model: ArchaiModel, use_past: bool, opset: int) -> str:
-    """The ONNX file of ``model`` with these settings: this process's latest export when it
-    matches, else a fresh one replacing it."""
-    from nas_transformers.onnx_export import export
+def exported(model: ArchaiModel, use_past: bool, opset: int, net=None):
+    """The ``OnnxExport`` of ``model`` with these settings: this process's latest export when it
+    matches, else a fresh one replacing it (``net``: the module to export, when the caller has it)."""
+    from nas_transformers.onnx_export import export_in_memory
 
     key = (model.archid, repr(model.metadata.get("config")), use_past, opset)
-    if _EXPORT["key"] == key and os.path.exists(_EXPORT["path"]):
-        return _EXPORT["path"]
-    if _EXPORT["folder"] is None:
-        _EXPORT["folder"] = tempfile.mkdtemp(prefix="nas-onnx-")
-        atexit.register(shutil.rmtree, _EXPORT["folder"], True)
-    path = os.path.join(_EXPORT["folder"], "model.onnx")
-    _EXPORT["key"] = None
-    export(measured_module(model), path, use_past, opset)
-    _EXPORT.update(key=key, path=path)
-    return path
+    if _EXPORT["key"] != key:
+        _EXPORT.update(key=None, export=None)  # the previous candidate's weights go first
+        _EXPORT.update(export=export_in_memory(measured_module(model) if net is None else net, use_past, opset),
+                       key=key)
+    return _EXPORT["export"]
 
 
 def measured_module(model: ArchaiModel):
@@ -106,21 +97,21 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
             raise ValueError(f"seq_len + past_seq_len ({self.seq_len + self.past_seq_len}) is above the model's "
                              f"max_sequence_length ({net.max_positions})")
         with pinned_threads(self.torch_threads):
-            path = exported(arch, self.use_past, self.opset)
+            onnx_model = exported(arch, self.use_past, self.opset, net)
             feed = dummy_inputs(net, self.batch_size, self.seq_len, self.past_seq_len, self.use_past,
                                 net.embed.num_embeddings)
             # validated on a short input: the same graph, a fraction of a timed run's cost
             check = dummy_inputs(net, 1, min(8, self.seq_len), min(2, self.past_seq_len), self.use_past,
                                  net.embed.num_embeddings, seed=1)
             reference = self._torch_logits(net, check) if self.validate else None
-        del net  # onnxruntime holds the weights from here on
+        del net  # the export holds the weights from here on, shared with onnxruntime
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.torch_threads or 0
         options.inter_op_num_threads = 1
         options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if self.optimize
                                             else ort.GraphOptimizationLevel.ORT_ENABLE_BASIC)
         options.add_session_config_entry("session.disable_prepacking", "1")
-        session = ort.InferenceSession(path, options, providers=self.providers)
+        session = onnx_model.session(options, self.providers)
         if reference is not None:
             import numpy as np
 
@@ -165,4 +156,4 @@ class TransformerFlexOnnxMemory(ModelEvaluator):
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
-        return os.path.getsize(exported(arch, self.use_past, self.opset)) / (1024 ** 2)
+        return exported(arch, self.use_past, self.opset).file_bytes() / (1024 ** 2)
