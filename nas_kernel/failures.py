@@ -14,10 +14,14 @@ objective has failed too (``never_succeeded``): ``nas search`` exits 1 with a on
 
 An explicit ``max_failures`` (experiment file, ``RunContext`` or searcher attribute) is the
 user's own rule: more failures than that stop the search, and the two defaults above are off.
+Both defaults are run settings too (``RunContext.fail_fast_first``, ``fail_fast_in_row``).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+__all__ = ["FAIL_FAST_FIRST", "FAIL_FAST_IN_ROW", "FailureWatch", "SearchFailed", "failure_summary", "never_succeeded",
+           "write_failure_log"]
 
 #: the first this many evaluations all failed -> the evaluator cannot work at all
 FAIL_FAST_FIRST = 10

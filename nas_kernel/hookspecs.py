@@ -78,7 +78,8 @@ def register_commands(cli: Any) -> None:
     """
 
 
-# ---- Lifecycle hooks: called by nas_kernel.loop during a search ----
+# ---- Lifecycle hooks: called during a search (the start and end by the run's owner,
+# nas_kernel.run_session; each iteration by nas_kernel.loop) ----
 
 
 @hookspec

@@ -1,6 +1,8 @@
 """The stand-in for a tqdm bar when progress is off (``nas search -q``, workers, tests)."""
 from __future__ import annotations
 
+__all__ = ["NoBar"]
+
 
 class NoBar:
     """Takes the calls a tqdm bar takes and shows nothing."""

@@ -42,7 +42,8 @@ def hooks_page() -> str:
              inspect.getdoc(hookspecs), ""]
     sections = [("Registration hooks", "called once per plugin manager, after every plugin has loaded",
                  [k.hook for k in KINDS] + ["register_commands"]),
-                ("Lifecycle hooks", "called by `nas_kernel.loop` during a search", list(hookspecs.LIFECYCLE_HOOKS))]
+                ("Lifecycle hooks", "called during a search: the start and end by the run's owner (`nas_kernel.run_session`), "
+                 "each iteration by `nas_kernel.loop`", list(hookspecs.LIFECYCLE_HOOKS))]
     for title, when, names in sections:
         lines += [f"# {title}", "", f"*{when.capitalize()}.*", ""]
         for name in names:
