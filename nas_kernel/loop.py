@@ -14,13 +14,12 @@ stopped.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import random
 import sys
 import time
 from abc import abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -48,7 +47,7 @@ def _run_setting(name: str) -> property:
         return getattr(self.run, name)
 
     def set(self, value) -> None:
-        self.run = dataclasses.replace(self.run, **{name: value})
+        self.run = replace(self.run, **{name: value})
 
     return property(get, set, doc=f"``self.run.{name}``: see ``nas_kernel.run_context.RunContext``.")
 
