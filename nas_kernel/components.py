@@ -28,7 +28,7 @@ def build_component(kind: str, name: str, params: Optional[Dict[str, Any]] = Non
     a factory that takes one and was not given it, and so do ``base_dir`` (relative data paths;
     default the working directory) and ``output_dir`` (where a component may cache, e.g. decoded images). Raises
     ``ConfigError`` for an unknown name or bad parameter."""
-    from nas_kernel.config import ComponentBuilder
+    from nas_kernel.experiment.component_builder import ComponentBuilder
 
     builder = ComponentBuilder(manager if manager is not None else plugins_in_use(), source, seed,
                                base_dir=base_dir, output_dir=output_dir)
@@ -39,7 +39,7 @@ def component_factory(kind: str, name: str, manager: Any = None) -> Any:
     """The registered factory of ``kind``/``name`` itself (for ops, which the supergraph calls
     with positional ``op_desc, affine``), loaded lazily like any other; ``manager`` defaults to the
     manager in use (``plugins_in_use()``)."""
-    from nas_kernel.config import ConfigError
+    from nas_kernel.experiment.errors import ConfigError
     from nas_kernel.plugins import ComponentError
 
     registry = (manager if manager is not None else plugins_in_use()).registry

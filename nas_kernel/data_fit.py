@@ -20,8 +20,8 @@ The contract, all optional, so a third-party component takes part by adding meth
   (``{"vocab_size": 256, "max_sequence_length": 128}``), instead of those read off its shape.
 
 ``data_sizes`` reads the sizes a space takes from the data (``in_channels``, ``img_size``,
-``num_features``, ``num_classes``); ``nas_kernel.config`` fills them into a space whose experiment
-does not set them.
+``num_features``, ``num_classes``); ``nas_kernel.experiment.build`` fills them into a space whose
+experiment does not set them.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ __all__ = [
     "check_batch",
 ]
 
-#: space factory parameters the data can supply (``nas_kernel.config`` fills them when unset)
+#: space factory parameters the data can supply (``nas_kernel.experiment.build`` fills them when unset)
 DATA_SIZED = ("in_channels", "img_size", "num_features", "num_classes")
 #: samples in the preflight batch
 BATCH = 16

@@ -51,7 +51,7 @@ class RunContext:
             ``"refuse"`` (``nas search``: exit 2, nothing touched). A live run always refuses.
         on_open: called with the output directory once the run holds it and the store accepted
             it, before anything is evaluated (``nas search`` saves the experiment file there).
-        experiment: what identifies the experiment, as data (``nas_kernel.config.identity``):
+        experiment: what identifies the experiment, as data (``nas_kernel.experiment.identity``):
             stored with the run, so a refused ``--resume`` can name the keys that differ.
     """
 

@@ -12,8 +12,11 @@ import click
 from nas_kernel.cli_exit import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, disk_full, error,
                                  install_sigterm, plugin_bug)
 from nas_kernel.run_files import ERROR_LOG
-from nas_kernel.config import (SAVED_EXPERIMENT, ComponentBuildError, ConfigError, check_data_fits, load_experiment,
-                               save_experiment)
+from nas_kernel.experiment.build import load_experiment
+from nas_kernel.experiment.data_check import check_data_fits
+from nas_kernel.experiment.errors import ComponentBuildError, ConfigError
+from nas_kernel.experiment.yaml_file import save_experiment
+from nas_kernel.run_files import SAVED_EXPERIMENT
 from nas_kernel.plugins import NasPluginManager, PluginError
 from nas_kernel.store import Store, StoreError
 

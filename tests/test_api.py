@@ -70,7 +70,7 @@ def test_constraint_on_expensive_objective_and_duplicate_names_are_refused():
     with pytest.raises(ValueError, match="cheap objective"):
         so.add_objective("d", Distance(), higher_is_better=False, constraint=(0, 1))
     so.add_objective("d", Distance(), higher_is_better=False)
-    with pytest.raises(ValueError, match="already defined"):
+    with pytest.raises(ValueError, match="constraint .d.: name .d. is already used by an objective"):
         so.add_constraint("d", Size(), (0, 1))
     with pytest.raises(TypeError, match="ModelEvaluator"):
         so.add_objective("e", object(), higher_is_better=True)

@@ -8,7 +8,11 @@ from overrides import overrides
 
 from nas_kernel import ModelEvaluator, hookimpl
 from nas_kernel.components import build_component
-from nas_kernel.config import SAVED_EXPERIMENT, ConfigError, fingerprint, load_experiment, save_experiment
+from nas_kernel.experiment.build import load_experiment
+from nas_kernel.experiment.errors import ConfigError
+from nas_kernel.experiment.identity import fingerprint
+from nas_kernel.experiment.yaml_file import save_experiment
+from nas_kernel.run_files import SAVED_EXPERIMENT
 
 
 class Where(ModelEvaluator):

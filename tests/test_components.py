@@ -6,7 +6,7 @@ from overrides import overrides
 
 from nas_kernel import ModelEvaluator, hookimpl
 from nas_kernel.components import build_component, component_factory
-from nas_kernel.config import ConfigError
+from nas_kernel.experiment.errors import ConfigError
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel.plugins_in_use import plugins_in_use, using_plugins
 from support import make_dist, run_nas

@@ -5,7 +5,11 @@ from overrides import overrides
 
 from nas_kernel import ModelEvaluator, hookimpl
 
-from nas_kernel.config import ConfigError, apply_overrides, fingerprint, load_experiment, validate
+from nas_kernel.experiment.build import load_experiment
+from nas_kernel.experiment.errors import ConfigError
+from nas_kernel.experiment.identity import fingerprint
+from nas_kernel.experiment.overrides import apply_overrides
+from nas_kernel.experiment.shape import validate
 from nas_kernel.loop import IterativeSearcher
 from toy import Distance
 

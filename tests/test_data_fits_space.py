@@ -69,7 +69,9 @@ def test_sizes_the_experiment_sets_against_the_data_are_named(tmp_path):
 
 @pytest.mark.parametrize("space", ["cnn", "hivenas_chain", "config"])
 def test_a_space_takes_channels_size_and_classes_from_the_data_when_unset(space):
-    from nas_kernel.config import build_experiment, check_data_fits, validate
+    from nas_kernel.experiment.build import build_experiment
+    from nas_kernel.experiment.data_check import check_data_fits
+    from nas_kernel.experiment.shape import validate
     from nas_kernel.plugins import make_plugin_manager
 
     raw = {"output_dir": "unused", "search_space": {"name": space},

@@ -10,7 +10,7 @@ from overrides import overrides
 from nas_kernel import MeanVar, Predictor, hookimpl, hookspecs
 from nas_kernel.cli import make_cli
 from nas_kernel.components import build_component
-from nas_kernel.config import ConfigError
+from nas_kernel.experiment.errors import ConfigError
 from nas_kernel.kinds import KEYS, KINDS
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel._scaffold import KINDS as SCAFFOLD_KINDS

@@ -16,12 +16,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from nas_kernel.api.columns import RESERVED_COLUMNS
 from nas_kernel.api.evaluation import Evaluation, budget_key, normalize_budget, outcome
 from nas_kernel.api.evaluator import AsyncModelEvaluator, ModelEvaluator
 from nas_kernel.api.model import ArchaiModel
+from nas_kernel.api.objective_rules import (ObjectiveRuleError, check_constraint_is_cheap, check_constraint_range,
+                                            check_objective_name)
 from nas_kernel.api.overridable import OpenOverrides
 from nas_kernel.api.stop import StopSearch
+
+__all__ = ["SearchConstraint", "SearchObjective", "SearchObjectives"]
 
 Recorder = Callable[[str, ArchaiModel, Optional[float], Evaluation], None]
 
@@ -96,29 +99,20 @@ class SearchObjectives(OpenOverrides):
         compute_intensive: bool = True,
         constraint: Optional[Tuple[float, float]] = None,
     ) -> None:
-        self._check_new(name, model_evaluator)
-        if constraint is not None and compute_intensive:
-            raise ValueError(
-                f"objective {name!r}: a constraint is only allowed on a cheap objective "
-                "(compute_intensive=False), because constraints are checked before expensive work"
-            )
+        self._declare("objective", name, model_evaluator)
+        constraint = _ruled("objective", name, check_constraint_range, constraint)
+        _ruled("objective", name, check_constraint_is_cheap, constraint, compute_intensive)
         self._objs[name] = SearchObjective(name, model_evaluator, bool(higher_is_better),
-                                           bool(compute_intensive), _check_range(name, constraint))
+                                           bool(compute_intensive), constraint)
 
     def add_constraint(self, name: str, model_evaluator: Any, constraint: Tuple[float, float]) -> None:
-        self._check_new(name, model_evaluator)
-        if constraint is None:
-            raise ValueError(f"constraint {name!r}: a range (low, high) is required")
-        self._extra_constraints[name] = SearchConstraint(name, model_evaluator, _check_range(name, constraint))
+        self._declare("constraint", name, model_evaluator)
+        constraint = _ruled("constraint", name, check_constraint_range, constraint, required=True)
+        self._extra_constraints[name] = SearchConstraint(name, model_evaluator, constraint)
 
-    def _check_new(self, name: str, evaluator: Any) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"objective name must be a non-empty string, got {name!r}")
-        if name in RESERVED_COLUMNS:
-            raise ValueError(f"objective name {name!r} is a column the results table uses itself; choose "
-                             f"another name (reserved: {', '.join(RESERVED_COLUMNS)})")
-        if name in self._objs or name in self._extra_constraints:
-            raise ValueError(f"objective or constraint {name!r} is already defined")
+    def _declare(self, what: str, name: str, evaluator: Any) -> None:
+        taken = {**{n: "an objective" for n in self._objs}, **{n: "a constraint" for n in self._extra_constraints}}
+        _ruled(what, name, check_objective_name, name, taken)
         if not isinstance(evaluator, (ModelEvaluator, AsyncModelEvaluator)):
             raise TypeError(
                 f"{name!r}: evaluator must be a ModelEvaluator or AsyncModelEvaluator, got {type(evaluator).__name__}"
@@ -352,18 +346,12 @@ class SearchObjectives(OpenOverrides):
             )
 
 
-def _check_range(name: str, constraint) -> Optional[Tuple[float, float]]:
-    if constraint is None:
-        return None
+def _ruled(what: str, name: Any, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """One of the declaration rules (``nas_kernel.api.objective_rules``), its refusal naming the entry."""
     try:
-        lo, hi = (float(v) for v in constraint)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name!r}: constraint must be a pair [low, high] of numbers, got {constraint!r}") from None
-    if math.isnan(lo) or math.isnan(hi):
-        raise ValueError(f"{name!r}: constraint bounds must be numbers, got {constraint!r} (NaN)")
-    if lo > hi:
-        raise ValueError(f"{name!r}: constraint low {lo} is above high {hi}")
-    return (lo, hi)
+        return check(*args, **kwargs)
+    except ObjectiveRuleError as exc:
+        raise ObjectiveRuleError(f"{what} {name!r}: {exc}", field=exc.field) from None
 
 
 def _run_sync(evaluator: ModelEvaluator, model: ArchaiModel, budget) -> Evaluation:

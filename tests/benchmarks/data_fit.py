@@ -1,5 +1,5 @@
 """What the data-fit check costs before a search: for built-in spaces on their usual data, the
-seconds ``nas_kernel.config.check_data_fits`` takes (one sample model built, one batch of 16
+seconds ``nas_kernel.experiment.data_check.check_data_fits`` takes (one sample model built, one batch of 16
 rows forward on the CPU), beside the seconds to build the experiment it checks. The data is
 already loaded by the evaluator's provider when the check reads it (digits, a synthetic image
 set, a CSV table of 442 rows).
@@ -32,7 +32,10 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from nas_kernel.config import build_experiment, check_data_fits, parse_yaml, validate
+    from nas_kernel.experiment.build import build_experiment
+    from nas_kernel.experiment.data_check import check_data_fits
+    from nas_kernel.experiment.shape import validate
+    from nas_kernel.experiment.yaml_file import parse_yaml
     from nas_kernel.plugins import make_plugin_manager
 
     folder = Path(tempfile.mkdtemp())

@@ -103,7 +103,7 @@ def test_the_providers_fetch_from_a_mirror_against_the_published_checksums(serve
     """The generated files are not the official ones: the published MD5s reject them (exit 2 through
     ``nas search``), and nothing is left behind."""
     from nas_kernel.components import build_component
-    from nas_kernel.config import ConfigError
+    from nas_kernel.experiment.errors import ConfigError
 
     root = str(tmp_path / "mnist")
     with pytest.raises(ConfigError) as info:

@@ -164,7 +164,7 @@ def test_a_trained_folder_is_kept_and_a_folder_of_another_supernet_is_refused(tr
 
 
 def test_the_train_command_reads_the_experiments_supernet_objective(tmp_path):
-    from nas_kernel.config import ConfigError
+    from nas_kernel.experiment.errors import ConfigError
     from nas_kernel.plugins import make_plugin_manager
     from nas_edge.supernet.command import prepare
 

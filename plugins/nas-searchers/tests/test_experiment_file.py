@@ -5,7 +5,9 @@ import pytest
 import nas_searchers.plugin
 from nas_searchers.testing.digit_space import Accuracy, DigitSpace, Size
 from nas_kernel import hookimpl
-from nas_kernel.config import ConfigError, build_experiment, validate
+from nas_kernel.experiment.build import build_experiment
+from nas_kernel.experiment.errors import ConfigError
+from nas_kernel.experiment.shape import validate
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel.testing.reference import NeighbourMean
 

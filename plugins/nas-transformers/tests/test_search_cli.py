@@ -119,7 +119,7 @@ def test_bad_input_is_one_exit_2_line_naming_the_key(case, tmp_path):
 def test_the_space_takes_vocabulary_and_context_from_the_training_corpus(tmp_path):
     """Without its own ``dataset``, vocab_size or max_sequence_length, the space gets both from
     ``lm_training``'s corpus (the kernel's data-fit contract: ``TextCorpus.space_sizes``)."""
-    from nas_kernel.config import load_experiment
+    from nas_kernel.experiment.build import load_experiment
     from nas_kernel.plugins import make_plugin_manager
 
     experiment = json.loads(json.dumps(EXPERIMENT))

@@ -32,7 +32,7 @@ def add_commands(cli) -> None:
                       clock, calibration, quiet):
         """Time every distinct block of EXPERIMENT's search space on this device and write TABLE."""
         from nas_kernel.cli_exit import fail
-        from nas_kernel.config import ConfigError
+        from nas_kernel.experiment.errors import ConfigError
         from nas_edge.block_contract import require_block_listing
         from nas_edge.latency_table import build_table, save_table
         from nas_edge.space_record import space_from_experiment

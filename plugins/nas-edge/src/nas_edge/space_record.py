@@ -29,7 +29,8 @@ def read_spec(path: str) -> Tuple[Dict[str, Any], str]:
     without building anything (a file without ``output_dir`` gets a placeholder next to it)."""
     import os
 
-    from nas_kernel.config import read_experiment, validate
+    from nas_kernel.experiment.shape import validate
+    from nas_kernel.experiment.yaml_file import read_experiment
 
     raw, source = read_experiment(path)
     placeholder = os.path.join(os.path.dirname(os.path.abspath(path)), "runs")
@@ -44,7 +45,7 @@ def space_record(spec: Dict[str, Any], from_data: Dict[str, Any]) -> Dict[str, A
 
 def space_from_experiment(path: str, manager) -> Tuple[Any, Dict[str, Any]]:
     """``(space, record)`` of the experiment file ``path`` (ConfigError on bad input)."""
-    from nas_kernel.config import ComponentBuilder
+    from nas_kernel.experiment.component_builder import ComponentBuilder
     from nas_kernel.data_fit import data_sizes
 
     spec, source = read_spec(path)
@@ -63,7 +64,8 @@ def build_space(record: Dict[str, Any], manager, source: str):
     """The space of ``record``, built through the kernel's registry (ConfigError on bad input)."""
     import inspect
 
-    from nas_kernel.config import ComponentBuilder, ConfigError
+    from nas_kernel.experiment.component_builder import ComponentBuilder
+    from nas_kernel.experiment.errors import ConfigError
 
     builder = ComponentBuilder(manager, source, record["seed"], base_dir=record.get("base_dir"))
     params = dict(record["params"])

@@ -48,7 +48,7 @@ def register_commands(cli):
     def train_best_command(directory, epochs, top, objective, no_onnx, device, continue_):
         """Retrain or continue the best Pareto models of a run; save weights, arch and ONNX."""
         from nas_evaluators.train_best import train_best
-        from nas_kernel.config import ConfigError
+        from nas_kernel.experiment.errors import ConfigError
 
         manager = click.get_current_context().find_root().obj
         try:

@@ -1,7 +1,7 @@
 """``nas train-best DIR``: retrain (or continue training) the best Pareto models of a finished run
 and save their weights, architecture and an ONNX export.
 
-The run is rebuilt from the experiment it saved (``nas_kernel.config.load_run``); the training
+The run is rebuilt from the experiment it saved (``nas_kernel.experiment.build.load_run``); the training
 evaluator is the run's own ``partial_training`` (found inside pools), with more epochs and a
 checkpoint folder, so training the same model again with the same settings continues from the
 last checkpoint instead of starting over.
@@ -106,7 +106,7 @@ def train_best(run_dir: str, manager: Any, *, epochs: int, top: int = 1, objecti
     from nas_kernel.toolbox.devices import check_device
 
     device = None if device is None else check_device("--device", device)
-    from nas_kernel.config import load_run
+    from nas_kernel.experiment.build import load_run
     from nas_evaluators.checkpoints import load_checkpoint
     from nas_evaluators.training import PartialTraining
 

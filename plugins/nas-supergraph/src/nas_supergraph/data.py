@@ -71,7 +71,7 @@ def resolve_dataset(dataset: Any = None, seed: int = 1) -> Any:
         raise ValueError(f"dataset must be a provider (get_train/get_val), a registered name or "
                          f"{{name, params}}, got {type(dataset).__name__}")
     from nas_kernel.components import build_component
-    from nas_kernel.config import ConfigError
+    from nas_kernel.experiment.errors import ConfigError
 
     try:
         provider = build_component("datasets", name, params, seed=seed)

@@ -34,7 +34,7 @@ def resolve_factory(name: str) -> Callable[..., Any]:
     if name in OPS:
         return builtin_factory(name)
     from nas_kernel.components import component_factory
-    from nas_kernel.config import ConfigError
+    from nas_kernel.experiment.errors import ConfigError
 
     try:
         return component_factory("ops", name)

@@ -37,7 +37,8 @@ def prepare(experiment: str, manager, device=None):
     """``(space, record, provider, settings)`` from the experiment file (ConfigError on bad input)."""
     import inspect
 
-    from nas_kernel.config import ComponentBuilder, ConfigError
+    from nas_kernel.experiment.component_builder import ComponentBuilder
+    from nas_kernel.experiment.errors import ConfigError
     from nas_kernel.data_fit import data_sizes
     from nas_edge.space_record import build_space, read_spec, space_record
     from nas_edge.supernet.evaluator import SupernetEvaluator
@@ -95,7 +96,7 @@ def add_commands(cli) -> None:
         """Train the supernet of EXPERIMENT's space with its supernet objective's settings into
         OUTPUT; run it again after an interruption to resume."""
         from nas_kernel.cli_exit import fail
-        from nas_kernel.config import ConfigError
+        from nas_kernel.experiment.errors import ConfigError
         from nas_edge.supernet.trainer import train_supernet
 
         manager = click.get_current_context().find_root().obj
