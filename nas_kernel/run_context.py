@@ -13,8 +13,9 @@ A searcher on the kernel loop keeps its own ``RunContext`` as ``searcher.run``: 
 ``plugin_manager``... attributes (Archai-style settings of the object) read and write that one
 object; an earlier run in its ``output_dir`` is moved aside, as Archai starts a new search there.
 
-Quiet travels one way: ``progress`` here, turned by the session into a quiet scope for the whole
-run, read by every progress bar through ``progress_enabled()``.
+Quiet travels one way: ``progress`` here is read by the run's owner alone, which leaves out its
+per-failure lines and makes the whole run a quiet scope; every progress bar (the loop's, the
+evaluations', a plugin's) asks ``progress_enabled()``.
 """
 from __future__ import annotations
 
