@@ -239,6 +239,10 @@ def _meta(out, key):
     return row and row[0]
 
 
+def _raise(exc):
+    raise exc
+
+
 class StopsAtStart:
     @hookimpl
     def on_search_start(self, searcher):
@@ -266,6 +270,13 @@ def test_each_end_of_a_search_records_its_status(tmp_path, toy_manager):
     with pytest.raises(KeyboardInterrupt):
         run(ToyRandom, tmp_path / "cut", so=objectives(Interrupting(after=3)), num_iters=3)
     assert _meta(tmp_path / "cut", "status") == "interrupted" and read_run_state(str(tmp_path / "cut")).state == "stopped"
+
+    # a StopSearch after the first iteration is a clean end: exports, "finished", and why it stopped
+    searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path / "enough"), num_iters=3)
+    searcher.subscribe_start_iteration(lambda i: _raise(StopSearch("enough")) if i == 2 else None)
+    assert searcher.search(run=RunContext(progress=False)).iteration_num == 1
+    assert (_meta(tmp_path / "enough", "status"), _meta(tmp_path / "enough", "stop_reason")) == ("finished", "enough")
+    assert read_run_state(str(tmp_path / "enough")).state == "finished"
 
     # a StopSearch from the start hook ends the search before its first iteration: nothing evaluated
     toy_manager.register(StopsAtStart(), name="stops-at-start")
