@@ -2,6 +2,7 @@
 whether the declaration comes from an experiment file or from ``SearchObjectives`` in code."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -84,6 +85,21 @@ def test_a_constraint_without_a_range_is_refused_by_the_same_function_both_ways(
     assert from_file.value.detail == "missing; expected [low, high]"
     assert str(from_code.value) == f"constraint 'c': {from_file.value.detail}"
     assert raised_in(from_file.value) == raised_in(from_code.value) == "check_constraint_range"
+
+
+@pytest.mark.parametrize("given", [[0, 5], (0, 5.0), np.array([0, 5]), (np.float32(0), np.int64(5))])
+def test_a_range_given_in_code_may_be_any_pair_of_real_numbers(given):
+    so = SearchObjectives()
+    so.add_objective("size", Size(), higher_is_better=True, compute_intensive=False, constraint=given)
+    so.add_constraint("size_again", Size(), given)
+    assert so.objectives["size"].constraint == so.constraints["size_again"].constraint == (0.0, 5.0)
+    assert all(type(v) is float for v in so.objectives["size"].constraint)
+
+
+@pytest.mark.parametrize("given", ["05", ("0", "5"), (0, 1, 2), (True, 5), {0: 5}])
+def test_anything_else_is_not_a_range(given):
+    with pytest.raises(ValueError, match=r"objective 'size': expected \[low, high\] numbers, got "):
+        SearchObjectives().add_objective("size", Size(), True, compute_intensive=False, constraint=given)
 
 
 @pytest.mark.parametrize("phrase", ["is a column the results table uses itself", "name {name!r} is already used by",

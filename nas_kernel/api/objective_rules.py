@@ -44,10 +44,11 @@ def check_constraint_range(constraint: Any, *, required: bool = False) -> Option
         if required:
             raise ObjectiveRuleError("missing; expected [low, high]", field="constraint")
         return None
-    pair = isinstance(constraint, (list, tuple)) and len(constraint) == 2
-    if not pair or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in constraint):
+    values = constraint.tolist() if hasattr(constraint, "tolist") else constraint  # a numpy pair too
+    pair = isinstance(values, (list, tuple)) and len(values) == 2
+    if not pair or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
         raise ObjectiveRuleError(f"expected [low, high] numbers, got {constraint!r}", field="constraint")
-    low, high = constraint
+    low, high = values
     if low != low or high != high:  # NaN compares unequal to itself
         raise ObjectiveRuleError(f"bounds must be numbers, got {constraint!r} (NaN)", field="constraint")
     if low > high:
