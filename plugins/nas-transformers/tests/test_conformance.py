@@ -1,7 +1,7 @@
 """The kernel's conformance kit over the space (both decoders, shared and per-layer widths), the
 evaluators on real sampled models, and the text dataset (whose splits are token windows, not
 float features: the two checks written for classification data are expected to fail)."""
-from lmtest_helpers import corpus, tiny_space
+from .lm_helpers import corpus, tiny_space
 from nas_kernel.testing import check_plugin, parametrize_with_checks, with_inputs
 from nas_transformers import (GenerationLatency, LanguageModelTraining, NonEmbeddingParamsProxy, PeakInferenceMemory,
                               TransformerFlexOnnxLatency, TransformerFlexOnnxMemory)

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from lmtest_helpers import SEQ_LEN, corpus, tiny_space
+from .lm_helpers import SEQ_LEN, corpus, tiny_space
 from nas_transformers import LanguageModelTraining
 
 HAS_CUDA = torch.cuda.is_available()

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from lmtest_helpers import tiny_space
+from .lm_helpers import tiny_space
 from nas_transformers import NonEmbeddingParamsProxy, TransformerFlexSearchSpace
 from nas_transformers.arch_config import embedding_param_count, gpt2_param_count, param_count
 
@@ -113,7 +113,7 @@ def test_archai_signature_defaults():
 
 
 def test_the_space_reads_vocabulary_and_context_off_its_dataset_and_refuses_less():
-    from lmtest_helpers import SEQ_LEN, corpus
+    from .lm_helpers import SEQ_LEN, corpus
 
     data = corpus()
     space = TransformerFlexSearchSpace("llama", dataset=data)

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from lmtest_helpers import corpus, write_files
+from .lm_helpers import corpus, write_files
 from nas_transformers import TextCorpus
 from nas_transformers.corpus_files import stdlib_files
 
