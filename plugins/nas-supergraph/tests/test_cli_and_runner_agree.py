@@ -5,20 +5,20 @@ space one (``model_stem``). Everything else (seed, data split, trainer settings,
 positions, finalizer) is the same by default."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import yaml
 
+from nas_kernel.plugins_in_use import using_plugins
 from nas_supergraph.exp_runner import ExperimentRunner
 from nas_supergraph.model_desc import ModelDesc
+
+from .named_components import manager, nas
 
 CLI = """\
 seed: 1
 output_dir: {out}
 search_space: {{name: darts_cells, params: {{init_channels: 4, n_cells: 1, n_nodes: 2}}}}
 objectives:
-  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: num_params}}}}
+  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: param_count}}}}
 searcher: {{name: darts, params: {{epochs: 1, dataset: {{name: digits}}}}}}
 """
 
@@ -34,8 +34,7 @@ def runner_file(path, logdir, stems):
 
 def test_the_cli_and_the_runner_find_the_same_cell_with_the_same_stems(tmp_path, capfd):
     (tmp_path / "exp.yaml").write_text(CLI.format(out=tmp_path / "cli"))
-    result = subprocess.run([sys.executable, "-m", "nas_kernel.cli", "search", str(tmp_path / "exp.yaml")],
-                            capture_output=True, text=True, timeout=300)
+    result = nas(["search", str(tmp_path / "exp.yaml")], tmp_path / "site")
     assert result.returncode == 0, result.stderr
     assert "darts supergraph" in result.stderr and "train_loss" in result.stderr  # the per-epoch bar
     assert "train_acc" in result.stderr
@@ -43,10 +42,11 @@ def test_the_cli_and_the_runner_find_the_same_cell_with_the_same_stems(tmp_path,
 
     one_stem = runner_file(tmp_path / "one.yaml", tmp_path / "logs", stems=1)
     capfd.readouterr()
-    search, _ = ExperimentRunner(one_stem, "one_stem").run(search=True, eval=False)
-    assert search.model_desc.genotype() == from_cli
-    assert "supergraph search" in capfd.readouterr().err
-    ExperimentRunner(one_stem, "quiet", progress_bar=False).run(search=True, eval=False)
+    with using_plugins(manager()):  # the runner's named dataset, as the nas command finds it
+        search, _ = ExperimentRunner(one_stem, "one_stem").run(search=True, eval=False)
+        assert search.model_desc.genotype() == from_cli
+        assert "supergraph search" in capfd.readouterr().err
+        ExperimentRunner(one_stem, "quiet", progress_bar=False).run(search=True, eval=False)
     assert "supergraph search" not in capfd.readouterr().err
     # the printed genotype is the one the search saved
     assert f"node 2: {from_cli['regular'][0][0][0]} <- {from_cli['regular'][0][0][1]}" in result.stdout

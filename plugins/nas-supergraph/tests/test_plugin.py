@@ -8,10 +8,11 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
 from nas_kernel.plugins import make_plugin_manager
 from nas_supergraph import plugin
+
+from .named_components import nas_env
 
 EXPECTED = {
     "searchers": ["darts", "gdas"],
@@ -75,7 +76,6 @@ def test_plugin_and_package_imports_stay_cheap():
 
 
 def test_nas_search_runs_a_darts_experiment_file_end_to_end(tmp_path):
-    pytest.importorskip("nas_datasets")
     experiment = tmp_path / "darts.yaml"
     out = tmp_path / "run"
     experiment.write_text(textwrap.dedent(f"""\
@@ -88,8 +88,8 @@ def test_nas_search_runs_a_darts_experiment_file_end_to_end(tmp_path):
         searcher: {{name: darts, params: {{epochs: 1, dataset: {{name: digits}}}}}}
         """))
     nas = os.path.join(os.path.dirname(sys.executable), "nas")
-    env = dict(os.environ, NAS_LOAD_PLUGINS="nas-supergraph,nas-datasets")
-    done = subprocess.run([nas, "search", str(experiment), "-q"], capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run([nas, "search", str(experiment), "-q"], capture_output=True, text=True, timeout=300,
+                          env=nas_env(tmp_path / "site"))
     assert done.returncode == 0, done.stderr
     assert (out / "final_model_desc.yaml").exists()
     assert (out / "supergraph" / "search" / "checkpoint.pt").exists()

@@ -8,12 +8,15 @@ import pytest
 import torch
 import yaml
 
+from nas_kernel.plugins_in_use import using_plugins
 from nas_supergraph.arch_trainer import ArchTrainer
 from nas_supergraph.model_desc import ModelDesc
 from nas_supergraph.exp_runner import ExperimentRunner
 from nas_supergraph.model import Model
 from nas_supergraph.model_desc_builder import ModelDescBuilder
 from nas_supergraph.random_finalizers import RandomFinalizers
+
+from .named_components import manager
 
 #: DARTS must beat the mean of these random cells, trained the same way, by this margin. Measured
 #: with seed 1 (1 thread) before the ops took the seed's semantics (PoolBN without its BN, genotype
@@ -232,10 +235,10 @@ def test_finished_runs_are_reused_only_for_the_same_config(tmp_path, tiny_data):
 
 
 def test_runner_takes_a_registered_dataset_by_name(tmp_path):
-    pytest.importorskip("nas_datasets")
     cfg = config(tmp_path, "named", search_epochs=1, eval_epochs=1, n_nodes=2)
-    cfg["dataset"] = {"name": "synthetic", "params": {"input_shape": [1, 8, 8], "num_classes": 3,
-                                                      "num_train": 48, "num_val": 24}}
-    out = run(tmp_path, cfg)
+    cfg["dataset"] = {"name": "blobs", "params": {"input_shape": [1, 8, 8], "num_classes": 3,
+                                                  "num_train": 48, "num_val": 24}}
+    with using_plugins(manager()):
+        out = run(tmp_path, cfg)
     assert out["eval_desc"].n_classes == 3
     assert 0.0 <= out["val_acc"] <= 1.0
