@@ -83,6 +83,14 @@ class UnseededSamples(IntegerSpace):
         return self.model(random.randrange(self.size))
 
 
+class UnseededMutations(IntegerSpace):
+    """Samples from its own generator but mutates with the global one."""
+
+    @overrides
+    def mutate(self, arch):
+        return self.model(random.randrange(self.size))
+
+
 class SaveNeedsArch(IntegerSpace):
     """Archai issue #248: save_arch reads model.arch, so it fails after clear()."""
 
@@ -301,6 +309,7 @@ SEARCH_SPACE_CASES = [
     ("check_random_sample_returns_archai_model", SampleIsNotAModel, "should return an ArchaiModel, got int"),
     ("check_archid_is_stable", ArchidChangesWhenBuilt, "changed its archid"),
     ("check_same_seed_same_samples", UnseededSamples, "same seed"),
+    ("check_same_seed_same_samples", UnseededMutations, r"same seed\) mutated 'int-\d+' into"),
     ("check_save_load_arch_roundtrip", SaveNeedsArch, r"after clear\(\)"),
     ("check_save_load_arch_roundtrip", LoadArchOffByOne, r"changed archid 'int-\d+' -> 'int-\d+'"),
     ("check_save_load_weights_roundtrip", WeightsNotLoaded, "do not match"),
@@ -594,6 +603,10 @@ def test_rebuilding_needs_parameters_stored_as_attributes():
         @overrides
         def random_sample(self):
             return self.model(self.rng.randrange(self.n))
+
+        @overrides
+        def mutate(self, arch):
+            return self.random_sample()
 
     # it keeps its generator as self.rng (as Archai's tutorial space does): copied and reseeded
     kit.check_same_seed_same_samples(ForgetsSize(seed=0))

@@ -114,6 +114,13 @@ def check_same_seed_same_samples(space):
     if ids_a != ids_b:
         fail(f"two {name_of(space)} built with the same parameters (same seed) sampled {ids_a} and {ids_b}; "
              "random_sample must draw only from the space's own seeded generator")
+    if isinstance(space, EvolutionarySearchSpace):
+        parent = _sample(rebuild_space(space))
+        children_a = [a.mutate(parent).archid for _ in range(SAMPLES)]
+        children_b = [b.mutate(parent).archid for _ in range(SAMPLES)]
+        if children_a != children_b:
+            fail(f"two {name_of(space)} built with the same parameters (same seed) mutated {parent.archid!r} into "
+                 f"{children_a} and {children_b}; mutate must draw only from the space's own seeded generator")
 
 
 def check_save_load_arch_roundtrip(space):
@@ -205,6 +212,8 @@ def check_crossover_returns_model(space):
 
 def check_encode_fixed_length(space):
     models = [_sample(space) for _ in range(SAMPLES)]
+    if isinstance(space, EvolutionarySearchSpace):  # a searcher encodes children too
+        models += [space.mutate(models[0]), space.crossover(models[1:3])]
     models[-1].clear()
     lengths = {}
     for model in models:
@@ -217,7 +226,8 @@ def check_encode_fixed_length(space):
         lengths[model.archid] = len(code)
     if len(set(lengths.values())) > 1:
         fail(f"{name_of(space)}.encode gave vectors of different lengths {lengths}; predictors need one fixed "
-             "length for every architecture (the last model was cleared: encode must work without its arch)")
+             "length for every architecture, children of mutate and crossover included (the last model was "
+             "cleared: encode must work without its arch)")
 
 
 def check_factory_signature(space):

@@ -1,19 +1,6 @@
-"""The kernel's conformance kit (nas_kernel.testing) over every space and the table evaluator,
-when the installed kernel ships it."""
-import pytest
-
-from spaces import SPACES
-
-testing = pytest.importorskip("nas_kernel.testing")
-if not hasattr(testing, "check_search_space"):
-    pytest.skip("nas_kernel.testing has no check_search_space yet", allow_module_level=True)
-
-
-@pytest.mark.parametrize("space_name", sorted(SPACES))
-def test_kit_search_space_checks(space_name):
-    results = testing.check_search_space(SPACES[space_name][0](), on_fail=None)
-    failed = [(r["check_name"], str(r["exception"])) for r in results if r["status"] == "failed"]
-    assert results and not failed, failed
+"""The kernel's conformance kit (nas_kernel.testing) over the table evaluator and the installed
+distribution (the spaces run it in test_conformance.py)."""
+from nas_kernel import testing
 
 
 def test_kit_table_evaluator_checks():

@@ -83,11 +83,11 @@ class Accuracy(ModelEvaluator):
         self.budget_bonus = budget_bonus
 
     @overrides
-    def evaluate(self, model, budget=None):
-        self.calls.append((model.archid, budget))
-        if model.archid in self.fail:
+    def evaluate(self, arch, budget=None):
+        self.calls.append((arch.archid, budget))
+        if arch.archid in self.fail:
             return float("nan")
-        distance = sum(abs(a - b) for a, b in zip(digits_of(model), TARGET))
+        distance = sum(abs(a - b) for a, b in zip(digits_of(arch), TARGET))
         return 100.0 - distance + self.budget_bonus * (budget or 0.0)
 
 
@@ -95,8 +95,8 @@ class Size(ModelEvaluator):
     """Sum of the digits: a cheap objective to minimise or constrain."""
 
     @overrides
-    def evaluate(self, model, budget=None):
-        return float(sum(digits_of(model)))
+    def evaluate(self, arch, budget=None):
+        return float(sum(digits_of(arch)))
 
 
 class TwoPeaks(ModelEvaluator):
@@ -104,8 +104,8 @@ class TwoPeaks(ModelEvaluator):
     started on the trap must leave it by more than one move."""
 
     @overrides
-    def evaluate(self, model, budget=None):
-        digits = digits_of(model)
+    def evaluate(self, arch, budget=None):
+        digits = digits_of(arch)
         near_trap = sum(abs(a - b) for a, b in zip(digits, TRAP))
         near_peak = sum(abs(a - b) for a, b in zip(digits, PEAK))
         return float(max(90 - near_trap, 100 - 3 * near_peak))
