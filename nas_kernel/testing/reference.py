@@ -1,7 +1,7 @@
 """Small, known-good components for testing your own against, so a plugin's tests need no other
 plugin installed and measure that plugin's component, not theirs: a search space for evaluator
 and searcher tests, an evaluator and a predictor for searcher tests, a small image dataset for
-evaluator tests.
+evaluator tests, and a searcher for tests that run a whole search (datasets, trackers, objectives).
 
 ``IntegerSpace`` architectures are integers; ``model.arch`` is a plain dict standing in for a
 network (``{"value": x, "weights": [...]}``), and every method works from the archid alone.
@@ -19,6 +19,7 @@ from overrides import overrides
 
 from nas_kernel.api import (ArchaiModel, BayesOptSearchSpace, DatasetProvider, EvolutionarySearchSpace, MeanVar,
                             ModelEvaluator, Predictor)
+from nas_kernel.loop import IterativeSearcher
 
 
 def _value(model: ArchaiModel) -> int:
@@ -93,6 +94,26 @@ class ArchidScore(ModelEvaluator):
     @overrides
     def evaluate(self, arch, budget=None):
         return zlib.crc32(arch.archid.encode()) / 2**32
+
+
+class RandomSampling(IterativeSearcher):
+    """``samples_per_iter`` random architectures of the space in each of ``num_iters`` iterations,
+    through the kernel's loop (store, hooks, exports, resume): the plainest searcher, for tests of
+    the other components of a search.
+
+    Args:
+        samples_per_iter: candidates proposed per iteration (new archids only).
+        (the rest as ``IterativeSearcher``)
+    """
+
+    def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 1, samples_per_iter: int = 4,
+                 seed: int = 1) -> None:
+        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
+        self.samples_per_iter = samples_per_iter
+
+    @overrides
+    def propose(self, iteration):
+        return self.sample_candidates(self.search_space.random_sample, self.samples_per_iter)
 
 
 class NeighbourMean(Predictor):

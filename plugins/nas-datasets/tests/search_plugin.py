@@ -1,7 +1,7 @@
 """The other components of a real ``nas search`` over this plugin's datasets, registered only for
 the ``nas`` subprocesses of the tests (see ``searching.plugin_site``): the kernel's reference
 integer space, an evaluator that reads every training and validation sample of its ``dataset``,
-and random sampling. So these tests need no other plugin installed."""
+and the reference random sampling. So these tests need no other plugin installed."""
 from __future__ import annotations
 
 import torch
@@ -11,8 +11,7 @@ from nas_kernel import ModelEvaluator, hookimpl
 from nas_kernel.api import DatasetProvider
 from nas_kernel.api.dataset import get_split, torch_dataset
 from nas_kernel.data_fit import sample_batch
-from nas_kernel.loop import IterativeSearcher
-from nas_kernel.testing.reference import IntegerSpace
+from nas_kernel.testing.reference import IntegerSpace, RandomSampling
 
 
 def _samples(provider: DatasetProvider, split: str, loader: str):
@@ -49,19 +48,6 @@ class NearestMean(ModelEvaluator):
         return float((guess == yv).float().mean())
 
 
-class Sampling(IterativeSearcher):
-    """``samples_per_iter`` random architectures in each of ``num_iters`` iterations."""
-
-    def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 1, samples_per_iter: int = 2,
-                 seed: int = 1) -> None:
-        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
-        self.samples_per_iter = samples_per_iter
-
-    @overrides
-    def propose(self, iteration):
-        return self.sample_candidates(self.search_space.random_sample, self.samples_per_iter)
-
-
 @hookimpl
 def register_search_spaces(register):
     register("integers", IntegerSpace)
@@ -74,4 +60,4 @@ def register_evaluators(register):
 
 @hookimpl
 def register_searchers(register):
-    register("sampling", Sampling)
+    register("sampling", RandomSampling)

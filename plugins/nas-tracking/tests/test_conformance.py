@@ -6,7 +6,7 @@ import os
 from nas_kernel.testing import parametrize_with_checks
 from nas_tracking.mlflow_tracker import MLflowTracker
 from nas_tracking.tensorboard_tracker import TensorBoardTracker
-from trtest_helpers import MLFLOW_URI
+from .tracking_runs import MLFLOW_URI
 
 os.environ.setdefault("WANDB_SILENT", "true")
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from trtest_helpers import (MLFLOW_URI, mlflow_run, nas_command, nas_env, run_nas, stored_candidates, tensorboard_events,
+from .tracking_runs import (MLFLOW_URI, mlflow_run, nas_command, nas_env, run_nas, stored_candidates, tensorboard_events,
                             toy_site, wandb_history, write_experiment)
 
 

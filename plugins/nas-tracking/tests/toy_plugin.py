@@ -1,6 +1,6 @@
 """A toy plugin for the tracking tests: integer architectures (with their value as an
 architecture parameter), an instant score, a slow score (so a test can kill a search between
-iterations), a score that fails on every fifth archid, and random search. No torch, no data: the
+iterations), a score that fails on every fifth archid, and the reference random sampling. No torch, no data: the
 tests measure the trackers."""
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import zlib
 from overrides import overrides
 
 from nas_kernel import ArchaiModel, ModelEvaluator, hookimpl
-from nas_kernel.loop import IterativeSearcher
-from nas_kernel.testing.reference import IntegerSpace
+from nas_kernel.testing.reference import IntegerSpace, RandomSampling
 
 
 class Integers(IntegerSpace):
@@ -37,17 +36,6 @@ class Score(ModelEvaluator):
         return zlib.crc32(arch.archid.encode()) / 2**32
 
 
-class RandomIntegers(IterativeSearcher):
-    def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 3, per_iter: int = 4,
-                 seed: int = 1) -> None:
-        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
-        self.per_iter = per_iter
-
-    @overrides
-    def propose(self, iteration):
-        return self.sample_candidates(self.search_space.random_sample, self.per_iter)
-
-
 @hookimpl
 def register_search_spaces(register):
     register("toy_integers", Integers)
@@ -60,4 +48,4 @@ def register_evaluators(register):
 
 @hookimpl
 def register_searchers(register):
-    register("toy_random", RandomIntegers)
+    register("toy_random", RandomSampling)

@@ -24,18 +24,18 @@ search_space: {{name: toy_integers, params: {{size: 500}}}}
 objectives:
   - {{name: score, higher_is_better: true, evaluator: {{name: toy_score, params: {{delay: {delay}, fail_every: 5}}}}}}
   - {{name: size, higher_is_better: false, compute_intensive: false, evaluator: {{name: toy_score}}}}
-searcher: {{name: toy_random, params: {{num_iters: {iters}, per_iter: 4}}}}
+searcher: {{name: toy_random, params: {{num_iters: {iters}, samples_per_iter: 4}}}}
 trackers:
 {trackers}
 """
 
 
 def toy_site(root: Path) -> Path:
-    """A folder holding a fake installed distribution ``nas-trtest-toy`` whose plugin is trtest_toy."""
-    info = root / "nas_trtest_toy-0.1.0.dist-info"
+    """A folder holding a fake installed distribution ``nas-tracking-toy`` whose plugin is toy_plugin."""
+    info = root / "nas_tracking_toy-0.1.0.dist-info"
     info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nas-trtest-toy\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\ntrtest_toy = trtest_toy\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nas-tracking-toy\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[nas_kernel]\ntoy = toy_plugin\n")
     return root
 
 
@@ -51,19 +51,19 @@ def write_experiment(folder: Path, trackers: List[str], *, iters: int = 3, delay
 def nas_env(site: Path, block: Tuple[str, ...] = ()) -> Dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(HERE)])
-    env["NAS_LOAD_PLUGINS"] = "nas-trtest-toy,nas-tracking"
+    env["NAS_LOAD_PLUGINS"] = "nas-tracking-toy,nas-tracking"
     env["WANDB_SILENT"] = "true"
     env.pop("MLFLOW_TRACKING_URI", None)
     if block:
-        env["TRTEST_BLOCK"] = ",".join(block)
+        env["TRACKING_TEST_BLOCK"] = ",".join(block)
     return env
 
 
 def nas_command(*args: str) -> List[str]:
-    """``python -m nas_kernel.cli ARGS``, with the modules named in $TRTEST_BLOCK made unimportable."""
+    """``python -m nas_kernel.cli ARGS``, with the modules named in $TRACKING_TEST_BLOCK made unimportable."""
     code = textwrap.dedent("""\
         import os, sys
-        for name in filter(None, os.environ.get("TRTEST_BLOCK", "").split(",")):
+        for name in filter(None, os.environ.get("TRACKING_TEST_BLOCK", "").split(",")):
             sys.modules[name] = None
         from nas_kernel.cli import main
         sys.argv = ["nas"] + sys.argv[1:]
