@@ -44,6 +44,17 @@ def test_a_continued_checkpoint_equals_a_straight_run(model, tmp_path):
     assert model.metadata["tokens_per_second"] > 0 and len(list(tmp_path.iterdir())) == 1
 
 
+def test_a_short_run_on_its_own_schedule_equals_a_trainer_of_that_length(model, tmp_path):
+    """``schedule: run``: a quarter of the budget ends its own warm-up and cosine, as a trainer
+    of a quarter of the steps does, instead of stopping early inside the budget's schedule."""
+    own = LanguageModelTraining(DATA, metric="loss", schedule="run", checkpoint_dir=str(tmp_path), **FAST)
+    quarter = LanguageModelTraining(DATA, metric="loss", **dict(FAST, steps=6)).evaluate(model)
+    inside_the_budgets = LanguageModelTraining(DATA, metric="loss", **FAST).evaluate(model, 0.25)
+    assert own.evaluate(model, 0.25) == quarter != inside_the_budgets
+    half = LanguageModelTraining(DATA, metric="loss", **dict(FAST, steps=12)).evaluate(model)
+    assert own.evaluate(model, 0.5) == half  # the 6-step checkpoint ended its own schedule: not continued
+
+
 def test_a_token_budget_sets_the_steps():
     trainer = LanguageModelTraining(DATA, tokens=10_000, batch_size=8)
     assert trainer.base_steps() == math.ceil(10_000 / (8 * SEQ_LEN)) and trainer.target_steps(0.5) == 20

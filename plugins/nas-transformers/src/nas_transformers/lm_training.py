@@ -29,6 +29,7 @@ from nas_kernel.toolbox.schedules import cosine_anneal
 from nas_transformers.threads import check_thread_count, pinned_threads
 
 METRICS = ("loss", "perplexity", "bits_per_byte")
+SCHEDULES = ("budget", "run")
 CHECKPOINT_FORMAT = 1
 
 
@@ -44,6 +45,11 @@ class LanguageModelTraining(ModelEvaluator):
         lr, final_lr: AdamW's learning rate rises linearly over ``warmup_steps`` then falls along
             a cosine to ``final_lr`` (default ``lr / 10``) at ``steps``.
         warmup_steps: default a tenth of ``steps``.
+        schedule: ``budget``: the learning-rate schedule spans the budget-1 steps, so a call with a
+            smaller budget stops inside it (a checkpoint is continued by a larger budget);
+            ``run``: it spans the steps each call trains, so a short run ends its own warm-up and
+            cosine (its loss ranks architectures better: ``tests/benchmarks/lm_proxy.py``), and a
+            checkpoint is reused only by a call of the same length.
         weight_decay: AdamW's decoupled decay, on matrices only (not norms, biases).
         grad_clip: the gradient norm is clipped to it (0 = off).
         metric: ``loss`` (nats per token), ``perplexity`` (e to the loss) or ``bits_per_byte``
@@ -66,7 +72,8 @@ class LanguageModelTraining(ModelEvaluator):
 
     def __init__(self, dataset: Optional[DatasetProvider] = None, steps: int = 100, tokens: Optional[int] = None,
                  batch_size: int = 16, lr: float = 3e-3, final_lr: Optional[float] = None,
-                 warmup_steps: Optional[int] = None, weight_decay: float = 0.1, grad_clip: float = 1.0,
+                 warmup_steps: Optional[int] = None, schedule: str = "budget", weight_decay: float = 0.1,
+                 grad_clip: float = 1.0,
                  metric: str = "perplexity", eval_tokens: Optional[int] = 32768, device: str = "auto",
                  precision: str = "fp32", deterministic: bool = False, torch_threads: Optional[int] = 1,
                  reset_weights: bool = True, checkpoint_dir: Optional[str] = None, seed: int = 1) -> None:
@@ -80,6 +87,7 @@ class LanguageModelTraining(ModelEvaluator):
         self.lr = check_number("lr", lr, 0.0, low_open=True)
         self.final_lr = self.lr / 10 if final_lr is None else check_number("final_lr", final_lr, 0.0)
         self.warmup_steps = None if warmup_steps is None else check_int("warmup_steps", warmup_steps, 0)
+        self.schedule = check_choice("schedule", schedule, SCHEDULES)
         self.weight_decay = check_number("weight_decay", weight_decay, 0.0)
         self.grad_clip = check_number("grad_clip", grad_clip, 0.0)
         self.metric = check_choice("metric", metric, METRICS)
@@ -134,17 +142,23 @@ class LanguageModelTraining(ModelEvaluator):
             raise ValueError(f"budget must be positive, got {budget}")
         return max(1, int(round(self.base_steps() * float(budget))))
 
-    def lr_at(self, step: int) -> float:
-        horizon = self.base_steps()
+    def horizon(self, target: int) -> int:
+        """The steps the learning-rate schedule spans for a call that trains to ``target``."""
+        return target if self.schedule == "run" else self.base_steps()
+
+    def lr_at(self, step: int, horizon: Optional[int] = None) -> float:
+        horizon = self.base_steps() if horizon is None else horizon
         warmup = horizon // 10 if self.warmup_steps is None else self.warmup_steps
         if step < warmup:
             return self.lr * (step + 1) / warmup
         return cosine_anneal(self.lr, self.final_lr, step - warmup, horizon - warmup)
 
-    def settings(self) -> dict:
-        """What a checkpoint must have been trained with to be continued."""
+    def settings(self, target: Optional[int] = None) -> dict:
+        """What a checkpoint must have been trained with to be continued (by a call training to
+        ``target`` steps)."""
         data = self.provider()
-        return {"steps": self.base_steps(), "batch_size": self.batch_size, "lr": self.lr, "final_lr": self.final_lr,
+        horizon = self.horizon(self.base_steps() if target is None else target)
+        return {"steps": horizon, "batch_size": self.batch_size, "lr": self.lr, "final_lr": self.final_lr,
                 "warmup_steps": self.warmup_steps, "weight_decay": self.weight_decay, "grad_clip": self.grad_clip,
                 "precision": self.precision, "seed": self.seed, "seq_len": data.seq_len,
                 "vocab_size": data.vocab_size, "data": getattr(data, "cache_key", lambda: None)(),
@@ -209,11 +223,11 @@ class LanguageModelTraining(ModelEvaluator):
             path = inside(self.checkpoint_dir, safe_filename(model.archid) + ".pt")
             state = load_state(path)
             if (isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT
-                    and state.get("settings") == self.settings() and state["steps"] <= target):
+                    and state.get("settings") == self.settings(target) and state["steps"] <= target):
                 net.load_state_dict(state["model"])
                 opt.load_state_dict(state["optimizer"])
                 done = state["steps"]
-        stream, resumed_at = data.tokens("train"), done
+        stream, resumed_at, horizon = data.tokens("train"), done, self.horizon(target)
         random_inside = any(getattr(m, "p", 0) > 0 or getattr(m, "dropout", 0) > 0 for m in net.modules())
         net.train()
         begin = time.perf_counter()
@@ -221,7 +235,7 @@ class LanguageModelTraining(ModelEvaluator):
             x, y = batch_at(stream, step, self.seed, self.batch_size, data.seq_len)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             for group in opt.param_groups:
-                group["lr"] = self.lr_at(step)
+                group["lr"] = self.lr_at(step, horizon)
             opt.zero_grad(set_to_none=True)
             if random_inside:
                 with seeded_rng(device, self.seed * 7_919 + step):
@@ -237,7 +251,7 @@ class LanguageModelTraining(ModelEvaluator):
         synchronize(device)
         seconds = time.perf_counter() - begin
         if path is not None and done > resumed_at:
-            save_state(path, {"format": CHECKPOINT_FORMAT, "archid": model.archid, "settings": self.settings(),
+            save_state(path, {"format": CHECKPOINT_FORMAT, "archid": model.archid, "settings": self.settings(target),
                               "steps": done, "model": net.state_dict(), "optimizer": opt.state_dict()})
         loss, scored = self.score(net, data, device)
         if self.keep_trained is not None:  # train_final: the caller keeps the weights
