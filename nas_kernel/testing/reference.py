@@ -22,15 +22,10 @@ from nas_kernel.api import (ArchaiModel, BayesOptSearchSpace, DatasetProvider, E
 from nas_kernel.loop import IterativeSearcher
 
 
-def _value(model: ArchaiModel) -> int:
-    prefix, _, digits = model.archid.partition("-")
-    if prefix != "int" or not digits.isdigit():
-        raise ValueError(f"archid {model.archid!r} is not an IntegerSpace archid ('int-<n>')")
-    return int(digits)
-
-
 class IntegerSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
-    """The integers ``0 .. size-1``; a mutation moves at most ``step`` away.
+    """The integers ``0 .. size-1``; a mutation moves at most ``step`` away and records its parent's
+    archid as ``metadata["parent"]``. Archids are ``prefix`` + the integer (a subclass may choose
+    its own prefix, and its own arch through ``model``).
 
     Args:
         size: number of architectures (at least 2).
@@ -40,15 +35,25 @@ class IntegerSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
 
     def __init__(self, size: int = 1000, step: int = 3, seed: int = 1) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-            raise ValueError(f"size must be a whole number of at least 2, got {size!r}")
+            raise ValueError(f"size must be at least 2 (a whole number), got {size!r}")
         if isinstance(step, bool) or not isinstance(step, int) or step < 1:
             raise ValueError(f"step must be a positive whole number, got {step!r}")
         self.size, self.step, self.seed = size, step, seed
         self.rng = random.Random(seed)
 
+    prefix = "int-"
+
     def model(self, x: int):
         """The architecture ``x``, built lazily."""
-        return ArchaiModel(None, f"int-{x}", builder=lambda: {"value": x, "weights": [0.0, 0.0]})
+        return ArchaiModel(None, f"{self.prefix}{x}", builder=lambda: {"value": x, "weights": [0.0, 0.0]})
+
+    def value_of(self, model: ArchaiModel) -> int:
+        """The integer an archid of this space names; ``ValueError`` for any other archid."""
+        digits = model.archid[len(self.prefix):]
+        if not model.archid.startswith(self.prefix) or not digits.isdigit():
+            raise ValueError(f"archid {model.archid!r} is not an {type(self).__name__} archid "
+                             f"('{self.prefix}<n>')")
+        return int(digits)
 
     @overrides
     def random_sample(self):
@@ -56,16 +61,18 @@ class IntegerSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
 
     @overrides
     def mutate(self, arch):
-        x = _value(arch) + self.rng.randint(-self.step, self.step)
-        return self.model(min(self.size - 1, max(0, x)))
+        x = self.value_of(arch) + self.rng.randint(-self.step, self.step)
+        child = self.model(min(self.size - 1, max(0, x)))
+        child.metadata["parent"] = arch.archid
+        return child
 
     @overrides
     def crossover(self, arch_list):
-        return self.model(sum(_value(a) for a in arch_list) // len(arch_list))
+        return self.model(sum(self.value_of(a) for a in arch_list) // len(arch_list))
 
     @overrides
     def encode(self, arch):
-        return np.array([_value(arch) / self.size], dtype=float)
+        return np.array([self.value_of(arch) / self.size], dtype=float)
 
     @overrides
     def save_arch(self, model, file_path):
@@ -75,7 +82,7 @@ class IntegerSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
     @overrides
     def load_arch(self, file_path):
         with open(file_path, encoding="utf-8") as f:
-            return self.model(_value(ArchaiModel(None, json.load(f)["archid"])))
+            return self.model(self.value_of(ArchaiModel(None, json.load(f)["archid"])))
 
     @overrides
     def save_model_weights(self, model, file_path):
@@ -156,13 +163,18 @@ class Glyphs(DatasetProvider):
     Args:
         seed: draws the images (the ten patterns stay the same).
         train, val, test: images per split (``test`` 0: no test split).
+        num_classes: the first 2..10 of the ten classes.
     """
 
     num_classes = 10
     input_shape = (1, 8, 8)
 
-    def __init__(self, seed: int = 1, train: int = 900, val: int = 300, test: int = 300) -> None:
+    def __init__(self, seed: int = 1, train: int = 900, val: int = 300, test: int = 300, num_classes: int = 10) -> None:
         import torch
+
+        if isinstance(num_classes, bool) or num_classes not in range(2, 11):
+            raise ValueError(f"num_classes must be a whole number from 2 to 10, got {num_classes!r}")
+        self.num_classes = num_classes
 
         for name, n in (("train", train), ("val", val), ("test", test)):
             if isinstance(n, bool) or not isinstance(n, int) or n < (0 if name == "test" else 1):
@@ -170,7 +182,7 @@ class Glyphs(DatasetProvider):
         patterns = torch.randint(0, 17, (10, 1, 8, 8), generator=torch.Generator().manual_seed(0))
         total = train + val + test
         gen = torch.Generator().manual_seed(seed)
-        y = torch.randint(0, 10, (total,), generator=gen)
+        y = torch.randint(0, num_classes, (total,), generator=gen)
         noisy = torch.rand(total, 1, 8, 8, generator=gen) < 0.2
         X = torch.where(noisy, torch.randint(0, 17, noisy.shape, generator=gen), patterns[y]).float()
         X = (X - X[:train].mean()) / X[:train].std()

@@ -1,4 +1,5 @@
-"""Shared by the nas-edge tests: a tiny mobilenet configuration, experiment files, the CLI."""
+"""Shared by the nas-edge tests: a tiny mobilenet configuration, experiment files, the CLI (with
+the test stand-ins for other plugins' components)."""
 from __future__ import annotations
 
 import os
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from .stand_ins import nas_env
 
 HERE = Path(__file__).resolve().parent
 TINY_SPACE = {
@@ -23,7 +26,7 @@ def write_experiment(folder: Path, objectives, searcher=None, space=None) -> Pat
         "seed": 1, "output_dir": "run",
         "search_space": {"name": "mobilenet", "params": space or TINY_SPACE},
         "objectives": objectives,
-        "searcher": searcher or {"name": "random", "params": {"num_iters": 1, "samples_per_iter": 3}},
+        "searcher": searcher or {"name": "sampling", "params": {"num_iters": 1, "samples_per_iter": 3}},
     }
     path = folder / "experiment.yaml"
     path.write_text(yaml.safe_dump(experiment, sort_keys=False))
@@ -37,7 +40,9 @@ def table_objective(**params):
 
 
 def nas(folder: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
+    """The real ``nas ARGS`` in ``folder``, with this plugin and the test stand-ins (``stand_ins``)."""
+    env = {**nas_env(Path(folder).parent / f"{Path(folder).name}-site"),
+           "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
     return subprocess.run([sys.executable, "-m", "nas_kernel.cli", *args], capture_output=True, text=True,
                           cwd=folder, env=env, timeout=timeout)
 

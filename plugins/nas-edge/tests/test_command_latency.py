@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from edge_support import HERE, TINY_SPACE
+from .edge_support import HERE, TINY_SPACE
 from nas_edge.command_latency import CommandFailed, CommandLatency
 from nas_edge.mobilenet_space import MobileNetSearchSpace
 

@@ -3,7 +3,7 @@ test_mobilenet_space.py; int8 and command_latency are exercised in their own fil
 kit check would cost an ONNX export and a quantization or a subprocess per model)."""
 import pytest
 
-from edge_support import TINY_SPACE
+from .edge_support import TINY_SPACE
 from nas_edge.latency_table import build_table, save_table
 from nas_edge.latency_table_evaluator import LatencyTableEvaluator
 from nas_edge.mobilenet_space import MobileNetSearchSpace

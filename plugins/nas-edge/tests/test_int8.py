@@ -3,7 +3,7 @@ after post-training quantization of the weights a training evaluator saved, on d
 import pytest
 import torch
 
-from edge_support import TINY_SPACE
+from .edge_support import TINY_SPACE
 from nas_edge.int8_evaluator import Int8Cost
 from nas_edge.mobilenet_space import MobileNetSearchSpace
 from nas_edge.onnx_export import export_onnx

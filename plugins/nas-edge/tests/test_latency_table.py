@@ -5,9 +5,8 @@ import json
 import warnings
 
 import pytest
-import yaml
 
-from edge_support import TINY_SPACE, has_cuda, nas, search_rows, table_objective, write_experiment
+from .edge_support import TINY_SPACE, has_cuda, nas, search_rows, table_objective, write_experiment
 from nas_edge.block_contract import check_lists_blocks, require_block_listing
 from nas_edge.latency_table import build_table, load_table, predict_ms, save_table
 from nas_edge.latency_table_evaluator import LatencyTableEvaluator, LatencyTableWarning
@@ -169,18 +168,3 @@ def test_builds_and_predicts_on_each_device_and_runtime(tmp_path, device, runtim
     save_table(table, str(tmp_path / "t.json"))
     evaluator = LatencyTableEvaluator(str(tmp_path / "t.json"), device=device, runtime=runtime)
     assert evaluator.evaluate(s.random_sample()) > 0
-
-
-def test_the_table_s_space_takes_sizes_from_data_inside_a_process_pool(tmp_path):
-    """The space a table is built for takes the sizes its experiment leaves out from the first
-    objective's data, also when a process_pool runs that objective's evaluator (as nas search)."""
-    from nas_edge.space_record import space_from_experiment
-    from nas_kernel.plugins import make_plugin_manager
-
-    sized = {k: v for k, v in TINY_SPACE.items() if k not in ("in_channels", "num_classes", "img_size")}
-    trained = {"name": "val_acc", "higher_is_better": True, "evaluator": {"name": "process_pool", "params": {
-        "num_workers": 1, "evaluator": {"name": "partial_training", "params": {"dataset": {"name": "digits"}}}}}}
-    path = write_experiment(tmp_path, [trained, table_objective()], space=sized)
-    space, record = space_from_experiment(str(path), make_plugin_manager())
-    assert record["from_data"]["in_channels"] == 1 and record["from_data"]["num_classes"] == 10
-    assert space.in_channels == 1

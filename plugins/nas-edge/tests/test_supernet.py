@@ -9,8 +9,9 @@ import pickle
 import pytest
 import torch
 
-from edge_support import TINY_SPACE, has_cuda, write_experiment
-from nas_kernel.components import build_component
+from .edge_support import TINY_SPACE, has_cuda, write_experiment
+from .stand_ins import manager as stand_ins
+from nas_kernel.testing.reference import Glyphs
 from nas_edge.mobilenet_arch import MobileNetArch
 from nas_edge.mobilenet_space import MobileNetSearchSpace
 from nas_edge.supernet import files
@@ -32,7 +33,7 @@ def space(**changes):
 
 
 def data():
-    return build_component("datasets", "synthetic", {"input_shape": [1, 8, 8], "num_train": 96, "num_val": 48}, seed=2)
+    return Glyphs(seed=2, train=96, val=48, test=0)
 
 
 def randomised(supernet):
@@ -165,24 +166,23 @@ def test_a_trained_folder_is_kept_and_a_folder_of_another_supernet_is_refused(tr
 
 def test_the_train_command_reads_the_experiments_supernet_objective(tmp_path):
     from nas_kernel.experiment.errors import ConfigError
-    from nas_kernel.plugins import make_plugin_manager
     from nas_edge.supernet.command import prepare
 
-    manager = make_plugin_manager()
-    objective = {"name": "acc", "higher_is_better": True, "evaluator": {"name": "process_pool", "params": {
-        "evaluator": {"name": "supernet", "params": {"path": "sn", "epochs": 3, "lr": 0.01, "dataset": {
-            "name": "synthetic", "params": {"input_shape": [1, 8, 8], "num_classes": 4}}}}}}}
+    manager = stand_ins()  # (through a process_pool wrapper: tests/integration)
+    objective = {"name": "acc", "higher_is_better": True, "evaluator": {
+        "name": "supernet", "params": {"path": "sn", "epochs": 3, "lr": 0.01, "dataset": {
+            "name": "glyphs", "params": {"train": 96, "val": 48, "num_classes": 4}}}}}
     path = write_experiment(tmp_path, [objective], space={k: v for k, v in TINY_SPACE.items()
                                                           if k not in ("in_channels", "num_classes")})
     space_, record, provider, settings = prepare(str(path), manager, device="cpu")
     assert (settings.epochs, settings.lr, settings.seed, settings.device) == (3, 0.01, 1, "cpu")
     assert (space_.num_classes, space_.in_channels, provider.num_classes) == (4, 1, 4)  # sizes from the data
-    write_experiment(tmp_path, [{"name": "p", "higher_is_better": False, "evaluator": {"name": "num_params"}}])
+    write_experiment(tmp_path, [{"name": "p", "higher_is_better": False, "evaluator": {"name": "archid_score"}}])
     with pytest.raises(ConfigError, match="no objective uses the supernet evaluator"):
         prepare(str(path), manager)
-    objective["evaluator"]["params"]["evaluator"]["params"]["distill"] = 2
+    objective["evaluator"]["params"]["distill"] = 2
     write_experiment(tmp_path, [objective])
-    with pytest.raises(ConfigError, match=r"objectives\[0\].evaluator.params.evaluator.params.*distill must be <= 1"):
+    with pytest.raises(ConfigError, match=r"objectives\[0\].evaluator.params.*distill must be <= 1"):
         prepare(str(path), manager)
 
 
@@ -220,7 +220,7 @@ def test_a_supernet_trained_otherwise_is_refused(trained, tmp_path):
     folder, s, d = trained
     with pytest.raises(ValueError, match=r"trained with other settings: lr 0.003 \(the experiment says 0.01\)"):
         SupernetEvaluator(str(folder), dataset=d, **{**TRAIN, "lr": 0.01})
-    other = build_component("datasets", "synthetic", {"input_shape": [1, 8, 8], "num_classes": 4}, seed=2)
+    other = Glyphs(seed=2, train=96, val=48, test=0, num_classes=4)
     with pytest.raises(ValueError, match="trained on data with"):
         SupernetEvaluator(str(folder), dataset=other, **TRAIN)
     evaluator = SupernetEvaluator(str(folder), dataset=d, **TRAIN)
