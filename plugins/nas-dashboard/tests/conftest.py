@@ -1,12 +1,8 @@
-"""Real runs for the dashboard tests: small digits searches written by the real `nas search`."""
-import sys
-from pathlib import Path
-
+"""Real runs for the dashboard tests: small searches written by the real `nas search` over the
+test plugin's components (``search_plugin``: a grid space, toy objectives, a Pareto evolution)."""
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from dashboard_support import finished_search  # noqa: E402
+from .dashboard_support import finished_search
 
 
 @pytest.fixture(scope="session")

@@ -3,46 +3,56 @@ subprocess, an in-process server on a free loopback port, and store readers for 
 numbers (straight SQL on the store, independent of the dashboard's own code)."""
 from __future__ import annotations
 
+import atexit
 import json
-import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 from nas_kernel.store import connect_read_only
 
-HERE = Path(__file__).resolve().parent
-ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(HERE)}
+from .search_plugin import manager, nas_env
+
+ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def experiment_text(out: Path, *, seed: int, num_iters: int, searcher: str = "evolution_pareto") -> str:
-    params = ("{num_iters: %d, init_num_models: 6}" % num_iters if searcher == "evolution_pareto"
-              else "{num_iters: %d, samples_per_iter: 5}" % num_iters)
+def experiment_text(out: Path, *, seed: int, num_iters: int, delay: float = 0.0) -> str:
+    """A small search over the test plugin's grid (``search_plugin``): three objectives, the
+    accuracy's ``delay`` seconds per model letting a test watch the search run."""
     return f"""\
 description: dashboard test run
 seed: {seed}
 output_dir: {out}
 max_failures: 1000
-search_space: {{name: cnn, params: {{max_layers: 3, hidden_list: [8, 16, 32]}}}}
+search_space: {{name: grid, params: {{max_layers: 4, kernels: [1, 3, 5, 7], hidden: [8, 16, 32, 64]}}}}
 objectives:
-  - {{name: val_acc, higher_is_better: true,
-     evaluator: {{name: partial_training, params: {{dataset: {{name: digits}}, epochs: 1, progress_bar: false}}}}}}
-  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: num_params}}}}
-  - {{name: kernel_cost, higher_is_better: false, compute_intensive: false,
-     evaluator: {{name: function, params: {{evaluation_fn: "dash_objectives:kernel_cost"}}}}}}
-searcher: {{name: {searcher}, params: {params}}}
+  - {{name: val_acc, higher_is_better: true, evaluator: {{name: toy_training, params: {{epochs: 1, delay: {delay}}}}}}}
+  - {{name: params, higher_is_better: false, compute_intensive: false, evaluator: {{name: toy_params}}}}
+  - {{name: kernel_cost, higher_is_better: false, compute_intensive: false, evaluator: {{name: kernel_cost}}}}
+searcher: {{name: front_evolution, params: {{num_iters: {num_iters}, init_num_models: 6, max_children: 6}}}}
 """
 
 
+@lru_cache(maxsize=None)
+def _site() -> str:
+    """This process's folder of the test plugin's made-up installed distribution (removed at exit)."""
+    site = tempfile.mkdtemp(prefix="nas-dashboard-test-site-")
+    atexit.register(shutil.rmtree, site, True)
+    return site
+
+
 def nas(args: List[str], **kwargs) -> subprocess.Popen:
-    env = {**os.environ, **ENV}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    """The real ``nas`` command with nas-dashboard and the test plugin as its only plugins."""
+    env = {**nas_env(Path(_site())), **ENV}
     return subprocess.Popen([sys.executable, "-c", "from nas_kernel.cli import main; main()", *args],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
@@ -54,8 +64,8 @@ def write_experiment(out: Path, **kw) -> Path:
     return path
 
 
-def finished_search(out: Path, *, seed: int, num_iters: int, searcher: str = "evolution_pareto") -> Path:
-    proc = nas(["search", str(write_experiment(out, seed=seed, num_iters=num_iters, searcher=searcher)), "-q"])
+def finished_search(out: Path, *, seed: int, num_iters: int) -> Path:
+    proc = nas(["search", str(write_experiment(out, seed=seed, num_iters=num_iters)), "-q"])
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 0, stdout + stderr
     (out.parent / f"{out.name}.stdout").write_text(stdout)
@@ -96,11 +106,22 @@ def front_of(values: Dict[str, Dict[str, float]], x: Tuple[str, bool], y: Tuple[
 # ---- the server ------------------------------------------------------------------------------
 @contextmanager
 def serving(directories, interval: float = 3.0):
-    """The dashboard of ``directories`` on a free loopback port, in this process; yields its URL."""
+    """The dashboard of ``directories`` on a free loopback port, in this process; yields its URL.
+    Its requests run with nas-dashboard and the test plugin as the plugins in use (a model page
+    rebuilds the run's search space, the test plugin's grid)."""
     from nas_dashboard.runs import open_runs
     from nas_dashboard.server import Dashboard, make_server
+    from nas_kernel.plugins_in_use import using_plugins
 
-    server = make_server(Dashboard(open_runs([str(d) for d in directories]), interval=interval), "127.0.0.1", 0)
+    plugins = manager()
+
+    class PluggedDashboard(Dashboard):
+        def handle(self, path, query):
+            with using_plugins(plugins):  # each request runs in a thread of its own
+                return super().handle(path, query)
+
+    server = make_server(PluggedDashboard(open_runs([str(d) for d in directories]), interval=interval),
+                         "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:

@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from dashboard_support import candidate_values, get, nas, serving, store_rows, wait_for
+from .dashboard_support import candidate_values, get, nas, serving, store_rows, wait_for
 from nas_kernel.api.evaluation import Evaluation
 from nas_kernel.paths import safe_filename
 from nas_kernel.store import Store
@@ -44,7 +44,7 @@ def test_overview_and_runs_match_the_store(finished_run):
     assert (ov["evaluations"], ov["failed"], ov["iterations_done"], ov["models"]) == (total, failed, iterations, models)
     assert failed > 0 and ov["state"]["state"] == "finished"
     assert [o["name"] for o in ov["objectives"]] == ["val_acc", "params", "kernel_cost"]
-    assert ov["experiment"]["searcher"]["name"] == "evolution_pareto" and ov["experiment"]["num_iters"] == 2
+    assert ov["experiment"]["searcher"]["name"] == "front_evolution" and ov["experiment"]["num_iters"] == 2
     assert ov["cursor"] == store_rows(finished_run, "SELECT MAX(rowid) FROM evaluations")[0][0]
     assert ov["elapsed_s"] > 0
 
