@@ -33,14 +33,12 @@ from nas_kernel.api.stop import StopSearch
 from nas_kernel.failures import SearchFailed, never_succeeded
 from nas_kernel.plugins import call_lifecycle
 from nas_kernel.run_context import RunContext, quiet_if
-from nas_kernel.runstate import LOCK_NAME, RUN_STATUSES, Heartbeat, RunLock, this_host
-from nas_kernel.store import SCHEMA_VERSION, Store, StoreError, db_path, preflight
+from nas_kernel.run_files import EARLIER_RUNS, RUN_LOCK
+from nas_kernel.runstate import RUN_STATUSES, Heartbeat, RunLock, this_host
+from nas_kernel.store import SCHEMA_VERSION, Store, StoreError, check_resumable, db_path, preflight
+from nas_kernel.store_reader import open_store
 
-__all__ = ["EARLIER_RUNS", "RunSession", "differing_keys", "move_earlier_run", "run_searcher", "takes_run_context"]
-
-#: where a new search puts an earlier run it found in its output directory
-EARLIER_RUNS = "earlier-runs"
-
+__all__ = ["RunSession", "differing_keys", "move_earlier_run", "run_searcher", "takes_run_context"]
 
 class RunSession:
     """See the module docstring. ``searcher`` is what the lifecycle hooks are given;
@@ -126,8 +124,8 @@ class RunSession:
 
     # ---- opening ---------------------------------------------------------------------------
     def open(self) -> Store:
-        if self.run.resume and not os.path.exists(db_path(self.output_dir)):
-            raise StoreError(f"nothing to resume: {db_path(self.output_dir)} does not exist")
+        if self.run.resume:
+            check_resumable(self.output_dir)
         self._lock.acquire()
         try:
             try:
@@ -173,7 +171,7 @@ class RunSession:
         if self.run.experiment is None:
             return ""
         try:
-            probe = Store(db_path(self.output_dir), readonly=True)
+            probe = open_store(self.output_dir)
             try:
                 stored = probe.get_json("experiment")
             finally:
@@ -295,7 +293,7 @@ def move_earlier_run(output_dir: str) -> str:
     already kept) to ``OUTPUT_DIR/earlier-runs/<its start time>``; returns that folder."""
     started = time.time()
     try:
-        probe = Store(db_path(output_dir), readonly=True)
+        probe = open_store(output_dir)
         try:
             started = float(probe.get_meta("started_at") or probe.get_meta("created") or started)
         finally:
@@ -310,7 +308,7 @@ def move_earlier_run(output_dir: str) -> str:
         target = os.path.join(keep, f"{stamp}-{n}")
     os.makedirs(target)
     for name in sorted(os.listdir(output_dir)):
-        if name in (LOCK_NAME, EARLIER_RUNS):
+        if name in (RUN_LOCK, EARLIER_RUNS):
             continue
         shutil.move(os.path.join(output_dir, name), os.path.join(target, name))
     return target

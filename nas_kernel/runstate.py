@@ -20,15 +20,15 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Optional
 
-from nas_kernel.run_files import RESULTS_DB
-from nas_kernel.store import StoreError, connect_read_only
+from nas_kernel.run_files import RUN_LOCK
+from nas_kernel.store import StoreError
+from nas_kernel.store_reader import read_meta
 
-__all__ = ["HEARTBEAT_S", "LOCK_NAME", "RUN_STATUSES", "STALE_AFTER_S", "Heartbeat", "RunDirectoryBusy", "RunLock",
+__all__ = ["HEARTBEAT_S", "RUN_STATUSES", "STALE_AFTER_S", "Heartbeat", "RunDirectoryBusy", "RunLock",
            "RunState", "pid_alive", "read_run_state", "this_host"]
 
-LOCK_NAME = "run.lock"
 #: seconds between two heartbeats of a running search
 HEARTBEAT_S = 2.0
 #: a "running" run whose heartbeat is older than this is stale (its writer is gone)
@@ -92,17 +92,6 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _meta_ro(output_dir: str) -> Optional[Dict[str, str]]:
-    path = os.path.join(output_dir, RESULTS_DB)
-    if not os.path.exists(path):
-        return None
-    conn = connect_read_only(path, timeout=2)
-    try:
-        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    finally:
-        conn.close()
-
-
 def _float(text: Optional[str]) -> Optional[float]:
     try:
         return None if text is None else float(text)
@@ -115,7 +104,7 @@ def read_run_state(output_dir: str, *, now: Optional[float] = None) -> RunState:
     store says running but the writer is gone: no heartbeat for ``STALE_AFTER_S`` seconds, or
     its pid is dead on this host) or unknown (no store, or not one this kernel wrote)."""
     try:
-        meta = _meta_ro(output_dir)
+        meta = read_meta(output_dir, timeout=2)
     except sqlite3.Error:
         meta = None
     if not meta:
@@ -140,7 +129,7 @@ class RunLock:
 
     def __init__(self, output_dir: str) -> None:
         self.output_dir = str(output_dir)
-        self.path = os.path.join(self.output_dir, LOCK_NAME)
+        self.path = os.path.join(self.output_dir, RUN_LOCK)
         self._file = None
 
     def acquire(self) -> "RunLock":

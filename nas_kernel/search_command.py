@@ -18,7 +18,8 @@ from nas_kernel.experiment.errors import ComponentBuildError, ConfigError
 from nas_kernel.experiment.yaml_file import save_experiment
 from nas_kernel.run_files import SAVED_EXPERIMENT
 from nas_kernel.plugins import NasPluginManager, PluginError
-from nas_kernel.store import Store, StoreError
+from nas_kernel.store import StoreError
+from nas_kernel.store_reader import open_store
 
 __all__ = ["run_search"]
 
@@ -84,10 +85,9 @@ def run_search(manager: NasPluginManager, path: Optional[str], *, output_dir: Op
 
 def _stored(output_dir: str) -> int:
     """How many evaluations the run's store holds (0 when it cannot be read)."""
-    from nas_kernel.store import db_path
 
     try:
-        with closing(Store(db_path(output_dir), readonly=True)) as store:
+        with closing(open_store(output_dir)) as store:
             return store.count_evaluations()
     except Exception:
         return 0
@@ -97,10 +97,9 @@ def _failure_log(output_dir: str) -> Optional[str]:
     """Every failed evaluation of the run, written to ``OUTPUT_DIR/error.log``; its path, or None
     when there is nothing to write or no room to write it."""
     from nas_kernel.failures import write_failure_log
-    from nas_kernel.store import db_path
 
     try:
-        with closing(Store(db_path(output_dir), readonly=True)) as store:
+        with closing(open_store(output_dir)) as store:
             failures = store.failures()
         if not failures:
             return None
@@ -112,10 +111,9 @@ def _failure_log(output_dir: str) -> Optional[str]:
 def _failures_line(output_dir: str) -> None:
     """After a finished search, one line on stderr (shown with ``-q`` too) when evaluations failed."""
     from nas_kernel.failures import failure_summary
-    from nas_kernel.store import db_path
 
     try:
-        with closing(Store(db_path(output_dir), readonly=True)) as store:
+        with closing(open_store(output_dir)) as store:
             summary = failure_summary(store.evaluations())
     except Exception:
         return

@@ -12,7 +12,8 @@ from overrides import overrides
 
 from nas_kernel import SearchObjectives, SearchResults, Searcher
 from nas_kernel.run_context import RunContext
-from nas_kernel.run_session import EARLIER_RUNS, RunSession, run_searcher
+from nas_kernel.run_files import EARLIER_RUNS
+from nas_kernel.run_session import RunSession, run_searcher
 from nas_kernel.runstate import STALE_AFTER_S, RunDirectoryBusy, read_run_state
 from nas_kernel.store import Store, StoreError
 from toy import Distance, Size, ToyRandom, ToySpace
@@ -192,7 +193,7 @@ def test_each_evaluation_is_stored_with_the_iteration_that_evaluated_it(tmp_path
 def test_the_exports_written_from_the_loop_equal_what_the_store_reader_rebuilds(tmp_path):
     """The exports come from the loop's one results object; ``nas results`` rebuilds its own from
     the store. Both must tell the same search, byte for byte."""
-    from nas_kernel.exports import load_results
+    from nas_kernel.store_reader import load_results
 
     out = tmp_path / "run"
     toy_search(out, seed=3)
