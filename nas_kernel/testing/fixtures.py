@@ -18,6 +18,8 @@ import pytest
 from nas_kernel.plugins import make_plugin_manager
 from nas_kernel.testing._recorder import HookRecorder
 
+__all__ = ["hook_recorder", "plugin_manager"]
+
 
 @pytest.fixture
 def plugin_manager():

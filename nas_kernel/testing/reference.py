@@ -21,6 +21,8 @@ from nas_kernel.api import (ArchaiModel, BayesOptSearchSpace, DatasetProvider, E
                             ModelEvaluator, Predictor)
 from nas_kernel.loop import IterativeSearcher
 
+__all__ = ["ArchidScore", "Glyphs", "IntegerSpace", "NeighbourMean", "RandomSampling"]
+
 
 class IntegerSpace(EvolutionarySearchSpace, BayesOptSearchSpace):
     """The integers ``0 .. size-1``; a mutation moves at most ``step`` away and records its parent's
