@@ -10,6 +10,7 @@ import pytest
 from nas_evaluators.testing.worker_functions import behave
 from nas_evaluators.testing.models import cnn_model
 from nas_kernel.api import ArchaiModel
+from nas_kernel.testing.reference import Glyphs
 from nas_evaluators import EvaluationFunction, PartialTraining, ProcessPoolEvaluator
 
 
@@ -67,7 +68,7 @@ def test_timeout_gives_none_and_kills_only_that_job(pool):
 
 
 def test_pool_equals_sequential_training_and_returns_metadata():
-    trainer = PartialTraining(epochs=1, progress_bar=False, seed=3)
+    trainer = PartialTraining(Glyphs(seed=1), epochs=1, progress_bar=False, seed=3)
     models = [cnn_model(w, archid=f"w{w}") for w in (4, 8)]
     with ProcessPoolEvaluator(trainer, num_workers=2) as pool:
         for m in models:

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from nas_kernel.api import ArchaiModel
+from nas_kernel.testing.reference import Glyphs
 from nas_search_spaces.cnn import CNNSearchSpace, build_cnn
 
 
@@ -43,10 +44,10 @@ def test_other_image_sizes_and_classes():
     assert space.random_sample().arch(torch.randn(2, 3, 1, 5)).shape == (2, 4)
 
 
-def test_three_conv_cnn_learns_digits():
-    """A 3-layer, 32-wide stack reaches ~99 % validation accuracy in 5 epochs (measured 0.994)."""
-    digits = pytest.importorskip("nas_datasets.digits")
-    data = digits.Digits(seed=1)
+def test_three_conv_cnn_learns_the_reference_images():
+    """A 3-layer, 32-wide stack reaches over 97 % validation accuracy in 5 epochs on the kernel's
+    reference images (1x8x8, ten classes, as digits)."""
+    data = Glyphs(seed=1)
     (X, y), (Xv, yv) = data.get_train(), data.get_val()
     torch.manual_seed(0)
     model = build_cnn(3, 3, 32)
@@ -62,4 +63,4 @@ def test_three_conv_cnn_learns_digits():
     model.eval()
     with torch.no_grad():
         accuracy = (model(Xv).argmax(1) == yv).float().mean().item()
-    assert accuracy >= 0.97
+    assert accuracy >= 0.97, accuracy

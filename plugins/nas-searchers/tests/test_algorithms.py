@@ -8,6 +8,7 @@ from nas_searchers.testing.digit_space import (TRAP, DigitSpace, TwoPeaks, best_
                                                objectives)
 from nas_searchers import (BeeColonySearch, LocalSearch, MoBananasSearch, RegularizedEvolutionSearch,
                            SuccessiveHalvingSearch)
+from nas_kernel.testing.reference import NeighbourMean
 from nas_searchers.testing.settings import build
 
 
@@ -175,7 +176,7 @@ def test_bee_colony_momentum_needs_a_budget(tmp_path):
     (RegularizedEvolutionSearch, {"crossover_prob": 2.0}, "crossover_prob"),
     (LocalSearch, {"restart": "never"}, "restart"),
     (SuccessiveHalvingSearch, {"budget_multiplier": 1.0}, "budget_multiplier"),
-    (MoBananasSearch, {"acquisition": "pi"}, "acquisition"),
+    (MoBananasSearch, {"acquisition": "pi", "surrogate_model": NeighbourMean()}, "acquisition"),
     (BeeColonySearch, {"trial_counter": "forever"}, "trial_counter"),
     (BeeColonySearch, {"employee_ratio": 0.01}, "employee_ratio"),
     (BeeColonySearch, {"objective": "nope"}, "objective"),

@@ -17,8 +17,9 @@ def _one_thread():
 
 @pytest.fixture(scope="session")
 def digits():
-    """Digits as 1x8x8 standardised images: 1,200 training and 597 validation samples."""
-    return digits_provider()
+    """Digits as 1x8x8 standardised images: 1,200 training and 597 validation samples, in the
+    order (seed 0) the DARTS-against-random-cells margin was measured with."""
+    return digits_provider(seed=0)
 
 
 def make_tiny_data(n=96, seed=0):
