@@ -168,7 +168,8 @@ def status_writers(paths, root: Path = ROOT) -> Set[str]:
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
             first = node.args[0] if node.args else None
             if name in ("set_meta", "set_json") and first is not None:
-                if (first.value == "status") if isinstance(first, ast.Constant) else not self.where.endswith("store.py"):
+                literal = isinstance(first, ast.Constant)
+                if (first.value == "status") if literal else not self.where.endswith("store.py"):
                     self._found()
             self.generic_visit(node)
 

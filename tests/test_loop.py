@@ -265,11 +265,13 @@ def test_each_end_of_a_search_records_its_status(tmp_path, toy_manager):
     searcher = ToyRandom(ToySpace(), objectives(Distance(fail_every=1)), str(tmp_path / "failed"), num_iters=5)
     with pytest.raises(SearchFailed):
         searcher.search(run=RunContext(progress=False, max_failures=2))
-    assert _meta(tmp_path / "failed", "status") == "failed" and read_run_state(str(tmp_path / "failed")).state == "failed"
+    assert _meta(tmp_path / "failed", "status") == "failed"
+    assert read_run_state(str(tmp_path / "failed")).state == "failed"
 
     with pytest.raises(KeyboardInterrupt):
         run(ToyRandom, tmp_path / "cut", so=objectives(Interrupting(after=3)), num_iters=3)
-    assert _meta(tmp_path / "cut", "status") == "interrupted" and read_run_state(str(tmp_path / "cut")).state == "stopped"
+    assert _meta(tmp_path / "cut", "status") == "interrupted"
+    assert read_run_state(str(tmp_path / "cut")).state == "stopped"
 
     # a StopSearch after the first iteration is a clean end: exports, "finished", and why it stopped
     searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path / "enough"), num_iters=3)
@@ -283,7 +285,7 @@ def test_each_end_of_a_search_records_its_status(tmp_path, toy_manager):
     searcher = ToyRandom(ToySpace(), objectives(), str(tmp_path / "stopped"), num_iters=2)
     with pytest.raises(SearchFailed, match="no candidate could be evaluated: not today"):
         searcher.search(run=RunContext(progress=False, plugin_manager=toy_manager))
-    assert _meta(tmp_path / "stopped", "status") == "failed" and _meta(tmp_path / "stopped", "stop_reason") == "not today"
+    assert (_meta(tmp_path / "stopped", "status"), _meta(tmp_path / "stopped", "stop_reason")) == ("failed", "not today")
 
     # the exports were written and "finished" recorded, then the end hook raised on a strict manager: failed
     strict = make_plugin_manager(entrypoints=False, strict=True)

@@ -6,10 +6,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
+from pathlib import Path
 
 from support import TOY_EXPERIMENT, run_nas, toy_site  # noqa: F401 (fixture)
 
 TOY = {"NAS_LOAD_PLUGINS": "nas-toy"}
+#: the line of tests/toy.py that raises the toy failure (the error names where it was raised)
+TOY_FAILURE_LINE = next(n for n, line in enumerate((Path(__file__).parent / "toy.py").read_text().splitlines(), 1)
+                        if "toy failure on" in line)
 
 
 def _one_line(stderr: str, expected: str) -> bool:
@@ -38,8 +42,8 @@ def test_a_cheap_objective_does_not_hide_a_trained_one_that_always_fails(tmp_pat
     log = out / "error.log"
     assert _one_line(done.stderr,
                      "nas: error: search failed: the first 10 distance evaluations all failed, so the failure looks "
-                     "systematic; stopping. The last error: RuntimeError: toy failure on {ARCHID} (at {TOY}:90). Set "
-                     f"max_failures to choose your own limit; details in {log}")
+                     "systematic; stopping. The last error: RuntimeError: toy failure on {ARCHID} "
+                     f"(at {{TOY}}:{TOY_FAILURE_LINE}). Set max_failures to choose your own limit; details in {log}")
     assert log.read_text().count("toy failure") == 10  # every failed evaluation, not a traceback
     with sqlite3.connect(out / "results.db") as conn:
         assert conn.execute("SELECT value FROM meta WHERE key='status'").fetchone()[0] == "failed"
@@ -50,7 +54,8 @@ def test_a_search_ending_without_one_success_of_an_objective_exits_1_with_a_summ
     done = run_nas(["search", str(path), "-q"], pythonpath=[toy_site], env_extra=TOY)
     assert done.returncode == 1
     assert _one_line(done.stderr, "nas: error: search failed: 24 of 24 distance evaluations failed: RuntimeError: "
-                                  f"toy failure on {{ARCHID}} (at {{TOY}}:90); details in {out / 'error.log'}")
+                                  f"toy failure on {{ARCHID}} (at {{TOY}}:{TOY_FAILURE_LINE}); "
+                                  f"details in {out / 'error.log'}")
 
 
 def test_failures_of_a_finished_search_are_summarised_even_when_quiet(tmp_path, toy_site):
@@ -58,7 +63,7 @@ def test_failures_of_a_finished_search_are_summarised_even_when_quiet(tmp_path, 
     done = run_nas(["search", str(path), "-q"], pythonpath=[toy_site], env_extra=TOY)
     assert done.returncode == 0, done.stderr
     assert _one_line(done.stderr, "nas: {N} of 24 distance evaluations failed: RuntimeError: toy failure on "
-                                  f"{{ARCHID}} (at {{TOY}}:90); details in {out / 'error.log'}")
+                                  f"{{ARCHID}} (at {{TOY}}:{TOY_FAILURE_LINE}); details in {out / 'error.log'}")
 
 
 DISK_FULLS_AFTER_5 = """\

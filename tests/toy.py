@@ -1,16 +1,16 @@
-"""A tiny search space, evaluators and searcher that cost nothing: kernel tests and benchmarks
-exercise the loop, the store and the CLI with them, without torch."""
+"""A tiny search space, evaluators and searchers that cost nothing: kernel tests and benchmarks
+exercise the loop, the store and the CLI with them, without torch. The space and the random
+searcher are the kernel's reference ones (``nas_kernel.testing.reference``) with this suite's
+archids and budgets."""
 from __future__ import annotations
 
 import json
-import random
 
-import numpy as np
 from overrides import overrides
 
-from nas_kernel import (ArchaiModel, AsyncModelEvaluator, BayesOptSearchSpace, EvolutionarySearchSpace,
-                        ModelEvaluator, hookimpl)
+from nas_kernel import ArchaiModel, AsyncModelEvaluator, ModelEvaluator, hookimpl
 from nas_kernel.loop import IterativeSearcher, Proposal
+from nas_kernel.testing.reference import IntegerSpace, RandomSampling
 
 SIZE = 10_000
 
@@ -24,44 +24,18 @@ def value_of(model: ArchaiModel) -> int:
     return int(model.archid[1:])
 
 
-class ToySpace(EvolutionarySearchSpace, BayesOptSearchSpace):
-    """Integers 0..size-1; a neighbour differs by at most ``step``."""
+class ToySpace(IntegerSpace):
+    """The kernel's reference ``IntegerSpace`` with this suite's archids (``x<n>``), size and step;
+    its arch is the dict ``{"x": n}``, saved whole as its weights."""
+
+    prefix = "x"
 
     def __init__(self, size: int = SIZE, step: int = 5, seed: int = 1) -> None:
-        if size < 2:
-            raise ValueError("size must be at least 2")
-        self.size = size
-        self.step = step
-        self.seed = seed
-        self.rng = random.Random(seed)
-        self.built = 0
+        super().__init__(size=size, step=step, seed=seed)
 
     @overrides
-    def random_sample(self):
-        return _model(self.rng.randrange(self.size))
-
-    @overrides
-    def mutate(self, arch):
-        x = value_of(arch)
-        return _model(min(self.size - 1, max(0, x + self.rng.randint(-self.step, self.step))), parent=arch.archid)
-
-    @overrides
-    def crossover(self, arch_list):
-        return _model(sum(value_of(a) for a in arch_list) // len(arch_list))
-
-    @overrides
-    def encode(self, arch):
-        return np.array([value_of(arch) / self.size])
-
-    @overrides
-    def save_arch(self, model, file_path):
-        with open(file_path, "w", encoding="utf-8") as f:
-            json.dump({"archid": model.archid}, f)
-
-    @overrides
-    def load_arch(self, file_path):
-        with open(file_path, encoding="utf-8") as f:
-            return _model(int(json.load(f)["archid"][1:]))
+    def model(self, x):
+        return _model(x)
 
     @overrides
     def save_model_weights(self, model, file_path):
@@ -130,19 +104,15 @@ class AsyncDistance(AsyncModelEvaluator):
         return out
 
 
-class ToyRandom(IterativeSearcher):
-    """Random sampling: the smallest algorithm on the kernel loop."""
+class ToyRandom(RandomSampling):
+    """The kernel's reference random sampling with this suite's budget, refusing an empty one."""
 
     def __init__(self, search_space, search_objectives, output_dir, num_iters: int = 5,
                  samples_per_iter: int = 10, seed: int = 1) -> None:
-        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters, seed=seed)
+        super().__init__(search_space, search_objectives, output_dir, num_iters=num_iters,
+                         samples_per_iter=samples_per_iter, seed=seed)
         if samples_per_iter < 1:
             raise ValueError(f"samples_per_iter must be at least 1, got {samples_per_iter}")
-        self.samples_per_iter = samples_per_iter
-
-    @overrides
-    def propose(self, iteration):
-        return self.sample_candidates(self.search_space.random_sample, self.samples_per_iter)
 
 
 class ToyEvolution(IterativeSearcher):
