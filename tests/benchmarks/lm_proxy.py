@@ -90,17 +90,23 @@ def predicted_out_of_fold(features, target, folds: int, seed: int):
     return list(sums / counts)
 
 
-def measure(model, data, trainers, twice) -> dict:
-    """One architecture's row: sizes, the zero-cost score, the perplexities at the budget (two
-    seeds), after short runs and (``twice``: a trainer or None) after twice the budget."""
-    row = {"archid": model.archid, "config": model.metadata["config"],
-           "non_emb": NonEmbeddingParamsProxy().evaluate(model),
-           "total": float(sum(p.numel() for p in model.arch.parameters())), "grad_norm": grad_norm(model, data),
-           "ppl": trainers["budget"].evaluate(model), "short_warmup": trainers["budget"].evaluate(model, 0.1),
-           "short_10": trainers["short_10"].evaluate(model), "short_20": trainers["short_20"].evaluate(model),
-           "ppl_seed2": trainers["seed2"].evaluate(model)}
+def measure(model, data, trainers, twice, row=None) -> dict:
+    """One architecture's row (``row``: what was measured before; only what it lacks is
+    measured): sizes, the zero-cost score, the perplexities at the budget (two seeds), after
+    short runs and (``twice``: a trainer or None) after twice the budget."""
+    row = dict(row or {})
+    row.update(archid=model.archid, config=model.metadata["config"])
+    cheap = {"non_emb": lambda: NonEmbeddingParamsProxy().evaluate(model),
+             "total": lambda: float(sum(p.numel() for p in model.arch.parameters())),
+             "grad_norm": lambda: grad_norm(model, data),
+             "ppl": lambda: trainers["budget"].evaluate(model),
+             "short_warmup": lambda: trainers["budget"].evaluate(model, 0.1)}
+    trained = {name: (lambda t=trainer: t.evaluate(model)) for name, trainer in trainers.items() if name != "budget"}
     if twice is not None:
-        row["twice"] = twice.evaluate(model)
+        trained["twice"] = lambda: twice.evaluate(model)
+    for name, value in {**cheap, **trained}.items():
+        if name not in row:
+            row[name] = value()
     return row
 
 
@@ -110,8 +116,8 @@ def read_rows(path):
         with open(path, encoding="utf-8") as f:
             for line in f:
                 if line.strip():
-                    row = json.loads(line)
-                    rows[row["archid"]] = row
+                    row = json.loads(line)  # a later line adds to (or replaces) what earlier ones measured
+                    rows.setdefault(row["archid"], {}).update(row)
     return rows
 
 
@@ -156,9 +162,11 @@ def main(argv=None) -> None:
     def trainer(steps, seed=args.seed):
         return LanguageModelTraining(data, steps=steps, batch_size=16, eval_tokens=32768, seed=seed)
 
-    trainers = {"budget": trainer(args.steps), "seed2": trainer(args.steps, args.seed + 1),
+    trainers = {"budget": trainer(args.steps), "ppl_seed2": trainer(args.steps, args.seed + 1),
                 "short_10": trainer(max(1, round(args.steps * 0.1))),
-                "short_20": trainer(max(1, round(args.steps * 0.2)))}
+                "short_20": trainer(max(1, round(args.steps * 0.2))),
+                "short_20_seed2": trainer(max(1, round(args.steps * 0.2)), args.seed + 1),
+                "short_40": trainer(max(1, round(args.steps * 0.4)))}
     longer = trainer(2 * args.steps)
     every = max(1, len(models) // max(1, args.stable))
     subset = set(list(range(0, len(models), every))[:args.stable])
@@ -169,8 +177,9 @@ def main(argv=None) -> None:
     for i, model in enumerate(models):
         t0 = time.time()
         row = stored.get(model.archid)
-        if row is None or (i in subset and "twice" not in row):
-            row = measure(model, data, trainers, longer if i in subset else None)
+        fresh = measure(model, data, trainers, longer if i in subset else None, row)
+        if fresh != row:
+            row = fresh
             if args.rows:
                 with open(args.rows, "a", encoding="utf-8") as f:
                     f.write(json.dumps(row) + "\n")
@@ -190,6 +199,9 @@ def main(argv=None) -> None:
                "10% of the budget, budget's schedule": [-r["short_warmup"] for r in rows],
                f"short run, {trainers['short_10'].steps} steps, own schedule": [-r["short_10"] for r in rows],
                f"short run, {trainers['short_20'].steps} steps, own schedule": [-r["short_20"] for r in rows],
+               f"short run, {trainers['short_20'].steps} steps, mean of 2 seeds":
+                   [-math.log(r["short_20"] * r["short_20_seed2"]) for r in rows],
+               f"short run, {trainers['short_40'].steps} steps, own schedule": [-r["short_40"] for r in rows],
                f"predictor ({few}): architecture": [-p for p in forest],
                f"predictor ({few}): + short run": [-p for p in hybrid],
                "the budget's run with seed 2": [-r["ppl_seed2"] for r in rows]}
