@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from nas_kernel.api import ArchaiModel
+from nas_kernel.testing.reference import Glyphs
 from nas_evaluators import EvaluationFunction, PartialTraining, RayParallelEvaluator
 
 
@@ -82,7 +83,7 @@ def main():
 
         torch.manual_seed(0)
         nets = [ArchaiModel(SmallCNN(w), f"cnn{w}") for w in (4, 8)]
-        trainer = PartialTraining(epochs=1, progress_bar=False, seed=3)
+        trainer = PartialTraining(Glyphs(seed=1), epochs=1, progress_bar=False, seed=3)
         train_eval = RayParallelEvaluator(trainer)
         for m in nets:
             train_eval.send(m)
