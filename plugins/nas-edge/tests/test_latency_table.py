@@ -8,10 +8,10 @@ import pytest
 
 from .edge_support import TINY_SPACE, has_cuda, nas, search_rows, table_objective, write_experiment
 from nas_edge.block_contract import check_lists_blocks, require_block_listing
-from nas_edge.latency_table import build_table, load_table, predict_ms, save_table
+from nas_edge.latency_table import build_table, fit_scale, load_table, predict_ms, save_table
 from nas_edge.latency_table_evaluator import LatencyTableEvaluator, LatencyTableWarning
 from nas_edge.mobilenet_space import MobileNetSearchSpace
-from nas_edge.timing import TimingSettings
+from nas_edge.timing import TimingSettings, interleaved_ms, runner
 
 FAST = ["--samples", "3", "--warmups", "1", "--calibration", "2", "-q"]
 INT8_SIZE = {"name": "int8_mb", "higher_is_better": False, "compute_intensive": False,
@@ -48,7 +48,7 @@ def test_cli_build_writes_every_block_with_device_and_settings(built):
 
 def test_table_round_trips_and_predicts_sum_plus_fixed_part(tmp_path):
     s = space()
-    table = build_table(s, RECORD, TimingSettings(warmups=1, samples=2), calibration=1)
+    table = build_table(s, RECORD, TimingSettings(warmups=1, samples=2), calibration=1, seconds=0)
     save_table(table, str(tmp_path / "t.json"))
     again = load_table(str(tmp_path / "t.json"))
     assert again == json.loads(json.dumps(table))
@@ -163,8 +163,77 @@ def test_builds_and_predicts_on_each_device_and_runtime(tmp_path, device, runtim
             pytest.skip("onnxruntime without the CUDA execution provider")
     s = MobileNetSearchSpace(**{**TINY_SPACE, "resolutions": [8]}, seed=2)
     settings = TimingSettings.checked(device=device, runtime=runtime, warmups=1, samples=2)
-    table = build_table(s, {**RECORD, "params": {**TINY_SPACE, "resolutions": [8]}}, settings, calibration=1)
+    table = build_table(s, {**RECORD, "params": {**TINY_SPACE, "resolutions": [8]}}, settings, calibration=1,
+                        seconds=0)
     assert table["settings"]["device"] == settings.device and table["device"]["kind"] == device
     save_table(table, str(tmp_path / "t.json"))
     evaluator = LatencyTableEvaluator(str(tmp_path / "t.json"), device=device, runtime=runtime)
     assert evaluator.evaluate(s.random_sample()) > 0
+
+
+def test_calibration_fits_a_scale_and_a_fixed_part_folded_into_the_blocks(tmp_path):
+    s = space()
+    table = build_table(s, RECORD, TimingSettings(warmups=0, samples=1), calibration=4, rounds=2, seconds=0)
+    assert table["rounds"] == 2 and len(table["calibration"]) == 4 and table["fit"] in ("least_squares", "offset")
+    scale, fixed, fit = fit_scale(table["calibration"])
+    assert (table["scale"], table["fixed_ms"], table["fit"]) == (scale, fixed, fit)
+    for row in table["blocks"].values():
+        assert row["ms"] == pytest.approx(scale * max(0.0, row["alone_ms"] - table["call_ms"]))
+    save_table(table, str(tmp_path / "t.json"))
+    model = s.random_sample()
+    blocks = s.latency_blocks(model)
+    assert predict_ms(load_table(str(tmp_path / "t.json")), blocks) == pytest.approx(
+        fixed + scale * sum(max(0.0, table["blocks"][b["key"]]["alone_ms"] - table["call_ms"]) for b in blocks))
+
+
+def test_fit_scale_is_least_squares_with_a_median_offset_fallback():
+    rows = [{"blocks_ms": x, "measured_ms": 1.2 * x + 0.5} for x in (4.0, 5.0, 7.0, 9.0)]
+    scale, fixed, fit = fit_scale(rows)
+    assert (scale, fixed, fit) == (pytest.approx(1.2), pytest.approx(0.5), "least_squares")
+    # too few rows, identical rows, or an implausible slope: scale 1 and the median difference
+    assert fit_scale(rows[:2]) == (1.0, pytest.approx(1.4), "offset")
+    same = [{"blocks_ms": 5.0, "measured_ms": m} for m in (6.0, 6.5, 7.5)]
+    assert fit_scale(same) == (1.0, 1.5, "offset")
+    steep = [{"blocks_ms": x, "measured_ms": 10 * x} for x in (1.0, 2.0, 3.0)]
+    assert fit_scale(steep) == (1.0, 18.0, "offset")
+    assert fit_scale([]) == (1.0, 0.0, "offset")
+
+
+def test_interleaved_timing_runs_each_module_every_round_and_until_the_seconds_passed():
+    import torch
+
+    calls = {"a": 0, "b": 0}
+
+    def counting(name, module):
+        def hook(*_):
+            calls[name] += 1
+        module.register_forward_hook(hook)
+        return module
+
+    settings = TimingSettings(warmups=1, samples=2)
+    runners = [runner(counting("a", torch.nn.Conv2d(3, 8, 3)), torch.randn(1, 3, 8, 8), settings),
+               runner(counting("b", torch.nn.Linear(4, 2)), torch.randn(1, 4), settings)]
+    figures = interleaved_ms(runners, settings, rounds=3)
+    assert len(figures) == 2 and all(f > 0 for f in figures)
+    assert calls == {"a": 9, "b": 9}
+    interleaved_ms(runners, settings, rounds=1, seconds=0.2)
+    assert calls["a"] > 9 + 3 and calls["a"] == calls["b"]
+
+
+def test_onnxruntime_runner_runs_the_exported_block():
+    pytest.importorskip("onnxruntime")
+    settings = TimingSettings.checked(runtime="onnxruntime", warmups=0, samples=1)
+    module, example = space().build_latency_block(space().latency_block_universe()[3])
+    outputs = runner(module, example, settings)()
+    assert outputs[0].shape == tuple(module.eval()(example).shape)
+
+
+def test_a_table_written_before_the_fit_is_read_as_the_sum_plus_the_fixed_part(tmp_path):
+    s = space()
+    table = build_table(s, RECORD, TimingSettings(warmups=0, samples=1), calibration=1, seconds=0)
+    for key in ("rounds", "seconds", "scale", "fit"):
+        del table[key]
+    save_table(table, str(tmp_path / "old.json"))
+    blocks = s.latency_blocks(s.random_sample())
+    assert predict_ms(load_table(str(tmp_path / "old.json")), blocks) == pytest.approx(
+        table["fixed_ms"] + sum(table["blocks"][b["key"]]["ms"] for b in blocks))

@@ -5,12 +5,27 @@ the milliseconds of every distinct block (:mod:`nas_edge.block_contract`) and a 
 
 A block timed alone pays the runtime's per-call cost (a Python call into torch, an onnxruntime
 ``run``: tens of microseconds, a large share of a small block) that a whole network pays once. So
-that cost is measured on its own (a one-element ReLU) and taken off every block; the fixed part is
-the median, over a few random architectures timed end to end, of what the whole network takes
-beyond the sum of its blocks (that per-call cost once, the input's first copy, cache effects
-between blocks). With
-it, the device, the libraries and the timing settings it was built with, so a table carried to
-another device, or read with other settings, is recognised.
+that cost is measured on its own (a one-element ReLU) and taken off every block.
+
+Every block, and the ``calibration`` random architectures timed end to end, are timed together in
+interleaved rounds (:func:`nas_edge.timing.interleaved_ms`; at least ``rounds`` of them, lasting at
+least ``seconds``): on a shared machine a core's speed changes in episodes of up to seconds, and
+timing each thing in one go compares things timed in different episodes. The calibration
+architectures then fit the two numbers that turn a sum of blocks into a network's latency, by least
+squares: a **scale** (a block inside a network does not run as it does alone, repeated on the same
+input with its weights in cache, and on a busy machine a short block finds an undisturbed moment
+more easily than a whole network: on this project's CPU the scale came out between 1.0 and 1.5) and
+the **fixed part** (the per-call cost once, the input's first copy). Both are folded into the table,
+so a block's ``ms`` is its scaled time alone (``alone_ms`` less ``call_ms``, times ``scale``) and a
+prediction is still the sum of the blocks' ``ms`` plus ``fixed_ms``. With fewer than 3 calibration
+architectures, or a fit that is not plausible (a scale outside 1/4 to 4), the scale is 1 and the
+fixed part the median of what the networks take beyond the sum of their blocks (``fit``:
+``"offset"``; ``"least_squares"`` otherwise).
+
+With it, the device, the libraries and the timing settings it was built with, so a table
+carried to another device, or read with other settings, is recognised. Tables written before
+``rounds``, ``scale`` and ``fit`` existed are read as they are: the sum of their blocks plus their
+fixed part.
 """
 from __future__ import annotations
 
@@ -19,48 +34,91 @@ import json
 import os
 import statistics
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from nas_kernel.toolbox.params import check_int
 from nas_edge.device_info import describe, fingerprint, library_versions
-from nas_edge.timing import TimingSettings, measure_ms
+from nas_edge.timing import TimingSettings, interleaved_ms, runner
 
 FORMAT = "nas-edge-latency-table"
 VERSION = 1
 MAX_TABLE_BYTES = 64 << 20
+#: interleaved rounds of every block and calibration network (see nas_edge.timing.interleaved_ms)
+DEFAULT_ROUNDS = 10
+#: ... lasting at least this long per timed run of the settings (30 s at the default 15 runs): several
+#: of a shared machine's episodes
+SECONDS_PER_SAMPLE = 2.0
+MIN_SCALE, MAX_SCALE = 0.25, 4.0
 
 
 def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings, *, calibration: int = 8,
+                rounds: int = DEFAULT_ROUNDS, seconds: Optional[float] = None,
                 progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, Any]:
     """Time every block of ``space``'s universe, then ``calibration`` random architectures end to
-    end, and return the table (a JSON-able dict). ``space_spec`` is how to rebuild the space
-    (``{"name", "params", ...}``), recorded as is."""
+    end, all together in interleaved rounds of the settings' warm-up and timed runs (at least
+    ``rounds``, and more until ``seconds`` have passed; by default :data:`SECONDS_PER_SAMPLE` per
+    timed run of the settings: 30 s at the default 15), fit the
+    scale and the fixed part (module docstring), and return the table (a JSON-able dict).
+    ``space_spec`` is how to rebuild the space (``{"name", "params", ...}``), recorded as is."""
     import torch
 
     started = time.perf_counter()
+    rounds = check_int("rounds", rounds, 1)
     universe = space.latency_block_universe()
-    call_ms = measure_ms(torch.nn.ReLU(), torch.randn(1, 1, 1, 1), settings)
-    blocks: Dict[str, Dict[str, Any]] = {}
+    total = len(universe) + calibration
+    if seconds is None:
+        seconds = SECONDS_PER_SAMPLE * settings.samples
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
+    call_ms = interleaved_ms([runner(torch.nn.ReLU(), torch.randn(1, 1, 1, 1), settings)], settings, rounds)[0]
+    runners = []
     for i, block in enumerate(universe):
-        module, example = space.build_latency_block(block)
-        alone = measure_ms(module, example, settings)
-        blocks[block["key"]] = {"ms": max(0.0, alone - call_ms), "alone_ms": alone,
-                                "block": {k: v for k, v in block.items() if k != "key"}}
+        runners.append(runner(*space.build_latency_block(block), settings))
         if progress:
-            progress(i + 1, len(universe) + calibration)
+            progress(i + 1, total)
+    models = [space.random_sample() for _ in range(calibration)]
+    for j, model in enumerate(models):
+        runners.append(runner(model.arch, torch.randn(*space.latency_input_shape(model)), settings))
+        if progress:
+            progress(len(universe) + j + 1, total)
+    figures = interleaved_ms(runners, settings, rounds, seconds)
+    del runners
+    alone = dict(zip((b["key"] for b in universe), figures))
+    measured = figures[len(universe):]
+    net_of = {b["key"]: max(0.0, alone[b["key"]] - call_ms) for b in universe}
     rows = []
-    for j in range(calibration):
-        model = space.random_sample()
-        measured = measure_ms(model.arch, torch.randn(*space.latency_input_shape(model)), settings)
-        summed = sum(blocks[b["key"]]["ms"] for b in space.latency_blocks(model))
-        rows.append({"archid": model.archid, "measured_ms": measured, "blocks_ms": summed})
-        if progress:
-            progress(len(universe) + j + 1, len(universe) + calibration)
-    fixed = statistics.median(r["measured_ms"] - r["blocks_ms"] for r in rows) if rows else 0.0
+    for model, ms in zip(models, measured):
+        rows.append({"archid": model.archid, "measured_ms": ms,
+                     "blocks_ms": sum(net_of[b["key"]] for b in space.latency_blocks(model))})
+        model.clear()
+    scale, fixed, fit = fit_scale(rows)
+    blocks: Dict[str, Dict[str, Any]] = {}
+    for block in universe:
+        blocks[block["key"]] = {"ms": scale * net_of[block["key"]], "alone_ms": alone[block["key"]],
+                                "block": {k: v for k, v in block.items() if k != "key"}}
     return {"format": FORMAT, "version": VERSION, "unit": "ms", "space": space_spec,
             "device": fingerprint(settings.device), "libraries": library_versions(settings.runtime),
-            "settings": settings.to_dict(), "fixed_ms": fixed, "call_ms": call_ms, "blocks": blocks, "calibration": rows,
+            "settings": settings.to_dict(), "rounds": rounds, "seconds": seconds, "fixed_ms": fixed, "scale": scale,
+            "fit": fit, "call_ms": call_ms, "blocks": blocks, "calibration": rows,
             "build_seconds": time.perf_counter() - started,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
+def fit_scale(rows: List[Dict[str, Any]]) -> Tuple[float, float, str]:
+    """``(scale, fixed_ms, fit)`` so that ``scale * blocks_ms + fixed_ms`` predicts ``measured_ms``
+    of the calibration ``rows``: a least-squares line through 3 rows or more, unless its scale is
+    outside 1/4 to 4 (too few or too alike rows); otherwise scale 1 and the median difference."""
+    if len(rows) >= 3:
+        xs = [r["blocks_ms"] for r in rows]
+        ys = [r["measured_ms"] for r in rows]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        if sxx > 0:
+            scale = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+            if MIN_SCALE <= scale <= MAX_SCALE:
+                return scale, my - scale * mx, "least_squares"
+    fixed = statistics.median(r["measured_ms"] - r["blocks_ms"] for r in rows) if rows else 0.0
+    return 1.0, fixed, "offset"
 
 
 def save_table(table: Dict[str, Any], path: str) -> None:

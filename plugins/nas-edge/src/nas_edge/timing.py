@@ -136,3 +136,55 @@ def _session_times(session, example, settings: TimingSettings) -> List[float]:
     for _ in range(settings.warmups):
         session.run(None, feed)
     return [settings.time(lambda: session.run(None, feed)) for _ in range(settings.samples)]
+
+
+def runner(module, example, settings: TimingSettings):
+    """A function of no argument that runs one inference of ``module`` on ``example`` with the
+    settings' runtime and device (batch size from the settings), ready to be timed: the module is
+    moved, or exported and loaded into an onnxruntime session, once, here. torch runs must be
+    called inside ``torch.inference_mode()`` (``interleaved_ms`` does)."""
+    if settings.batch_size != example.shape[0]:
+        example = example.expand(settings.batch_size, *example.shape[1:]).contiguous()
+    if settings.runtime == "onnxruntime":
+        from nas_edge.onnx_export import export_onnx
+
+        session = onnx_session(export_onnx(module.cpu().eval(), example.cpu()), settings)
+        feed = {session.get_inputs()[0].name: example.cpu().numpy()}
+        return lambda: session.run(None, feed)
+    net, x = module.to(settings.device).eval(), example.to(settings.device)
+    return lambda: net(x)
+
+
+def interleaved_ms(runners: List[Any], settings: TimingSettings, rounds: int = 1, seconds: float = 0.0) -> List[float]:
+    """Milliseconds per inference of each of ``runners`` (see :func:`runner`), timed in rounds that
+    each run every one of them in turn (``warmups`` untimed, then ``samples`` timed runs): at least
+    ``rounds`` rounds, and more until ``seconds`` have passed since the first; each figure is the
+    settings' statistic over all of its runs.
+
+    Why rounds: on a shared machine the speed of a core changes in episodes of a fraction of a
+    second to seconds (other work on the host, memory bandwidth, frequency): one network run 600
+    times in a row at one thread on this project's CPU took about 10 ms in some episodes and about
+    14.5 ms in others, by the thread's CPU time as by the wall clock. Runs taken back to back all
+    fall in one episode, so two things timed at different moments are compared across episodes.
+    Spreading each one's runs over rounds puts every one of them in several episodes, provided the
+    rounds last longer than a few episodes together (hence ``seconds``: a few small networks take a
+    fraction of a second per round); with ``statistic: min`` each figure is then its undisturbed
+    time."""
+    import torch
+
+    rounds = max(1, int(rounds))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
+    times: List[List[float]] = [[] for _ in runners]
+    try:
+        with torch.inference_mode():
+            started, done = time.perf_counter(), 0
+            while runners and (done < rounds or time.perf_counter() - started < seconds):
+                done += 1
+                for i, fn in enumerate(runners):
+                    for _ in range(settings.warmups):
+                        fn()
+                    times[i].extend(settings.time(fn) for _ in range(settings.samples))
+    finally:
+        torch.set_num_threads(previous)
+    return [settings.reduce(t) * 1000.0 for t in times]
