@@ -6,21 +6,31 @@ Data: scikit-learn's digits (8x8, 10 classes), fed at 8x8 or upscaled inside eac
 16x16 (the resolution is searched, so the candidates' accuracies spread). Space: three stages of inverted-residual blocks, depth 1-3, kernel 3/5/7,
 expansion 2/4/6, two resolutions, one width.
 
-1. The supernet is trained once for ``--epochs`` epochs (sandwich rule, in-place distillation).
+1. The supernet is trained once for ``--supernet-epochs`` epochs (default: 5 x ``--epochs``;
+   sandwich rule, in-place distillation). Its cost is printed beside the standalone trainings'.
 2. ``--n`` distinct sub-networks of different sizes (the largest, the smallest and random ones) are
    scored with inherited weights by the ``supernet`` evaluator (batch norm recalibrated, no training).
-3. Each is trained alone, from scratch, for the same ``--epochs`` (same optimizer, batch size, learning
-   rate and schedule) and scored on the same validation split.
+3. Each is trained alone, from scratch, for ``--epochs`` (same optimizer, batch size, learning
+   rate and schedule) and scored on the same validation split; with ``--truth-seeds K``, K times
+   (seeds ``seed .. seed+K-1``: weights and batch order; the data split stays).
 
-Printed side by side: Kendall tau between the two accuracies (goal: >= 0.6), and the cost of the
-supernet search (training + N inherited evaluations) against N standalone trainings.
+Printed side by side: Kendall tau between the inherited accuracy and the first seed's standalone
+accuracy (goal: >= 0.6), and the cost of the supernet search (training + N inherited evaluations)
+against N standalone trainings. With ``--truth-seeds 2`` or more, also the truth's own noise: tau
+between two seeds' standalone accuracies (what any proxy can reach against one seed, at best), and
+tau of the inherited accuracy against the seeds' mean.
 
-Run: .venv/bin/python tests/benchmarks/supernet.py [--epochs 3] [--n 20] [--seed 1] [--distill 1.0]
-     [--num-random 2]
+``--data digits-shifted`` is a harder task of the same size (digits at random offsets, upscaled,
+with noise); ``--truth-cache FILE`` keeps standalone results between runs that vary only the
+supernet (their seconds are those of the run that trained them).
+
+Run: .venv/bin/python tests/benchmarks/supernet.py [--epochs 5] [--supernet-epochs 25] [--n 20] [--seed 1]
+     [--truth-seeds 2] [--distill 1.0] [--num-random 2] [--progressive] [--calibration-batches 8]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -35,6 +45,38 @@ SPACE = {
                {"channels": 32, "stride": 1, "se": True, "act": "hswish"}],
     "stem_channels": 16, "head_channels": 64, "feature_channels": 64,
 }
+
+
+def digits(seed: int):
+    from nas_kernel.components import build_component
+
+    return build_component("datasets", "digits", seed=seed)
+
+
+def digits_shifted(seed: int):
+    """A harder task of the same size: each digit placed at a random offset (0-4 pixels each way)
+    on a 12x12 canvas, upscaled to 16x16 (bilinear), with pixel noise (std 1 on the 0..16 scale);
+    labels still depend only on the input. The offsets and the noise are fixed (seed 0), the
+    train / validation split follows ``seed``."""
+    import numpy as np
+    from torch.nn import functional as F
+
+    from nas_datasets.digits import load_digits_arrays
+    from nas_datasets.provider import ArrayDataset
+    from nas_datasets.splits import make_splits
+
+    X, y = load_digits_arrays()
+    rng = np.random.default_rng(0)
+    canvas = np.zeros((len(X), 1, 12, 12), dtype=np.float32)
+    for i, (r, c) in enumerate(rng.integers(0, 5, size=(len(X), 2))):
+        canvas[i, 0, r:r + 8, c:c + 8] = X[i, 0]
+    images = F.interpolate(torch.from_numpy(canvas), size=(16, 16), mode="bilinear", align_corners=False).numpy()
+    images = images + rng.normal(0.0, 1.0, size=images.shape).astype(np.float32)
+    return ArrayDataset(num_classes=10, name="digits-shifted",
+                        **make_splits(images, y, val_fraction=0.2, test_fraction=0.1, seed=seed))
+
+
+DATA = {"digits": digits, "digits-shifted": digits_shifted}
 
 
 def kendall_tau(a, b) -> float:
@@ -52,74 +94,126 @@ def candidates(space, config, n: int, seed: int):
     return sorted(models.values(), key=lambda m: sum(p.numel() for p in m.arch.parameters()))
 
 
+def standalone(space, model, data, args, seed: int, cache: dict):
+    """``(validation accuracy, seconds, parameters)`` of ``model``'s architecture trained alone
+    from scratch with ``seed`` (weights, batch order), read from ``cache`` when it holds them."""
+    from nas_edge.supernet.finetune import train_network
+    from nas_edge.supernet.scoring import accuracy
+
+    key = f"{args.data}|{model.archid}|epochs {args.epochs}|batch {args.batch_size}|lr {args.lr}|data seed " \
+          f"{args.seed}|seed {seed}"
+    if key not in cache:
+        t = time.perf_counter()
+        torch.manual_seed(seed)
+        net = train_network(space.make(space.arch_of(model)).arch, data, epochs=args.epochs, lr=args.lr,
+                            batch_size=args.batch_size, seed=seed)
+        cache[key] = [accuracy(net, data.get_val()), time.perf_counter() - t, sum(p.numel() for p in net.parameters())]
+    return cache[key]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5, help="standalone training epochs")
+    parser.add_argument("--supernet-epochs", type=int, default=None,
+                        help="supernet training epochs (default: 5 x --epochs)")
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--distill", type=float, default=1.0, help="the supernet's in-place distillation weight")
     parser.add_argument("--num-random", type=int, default=2, help="random sub-networks per step (sandwich rule)")
+    parser.add_argument("--progressive", action="store_true", help="progressive shrinking")
+    parser.add_argument("--calibration-batches", type=int, default=8, help="batch-norm recalibration batches")
+    parser.add_argument("--truth-seeds", type=int, default=1,
+                        help="train each sub-network alone with this many seeds (seed, seed+1, ...): the "
+                             "standalone accuracy is their mean, and the seeds' agreement is printed")
+    parser.add_argument("--truth-cache", default=None,
+                        help="a JSON file keeping standalone results between runs (their seconds are the "
+                             "first run's)")
+    parser.add_argument("--data", default="digits", choices=sorted(DATA))
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    from nas_kernel.components import build_component
     from nas_edge.mobilenet_space import MobileNetSearchSpace
     from nas_edge.supernet.config import SupernetConfig
     from nas_edge.supernet.evaluator import SupernetEvaluator
-    from nas_edge.supernet.finetune import train_network
-    from nas_edge.supernet.scoring import accuracy
     from nas_edge.supernet.settings import SupernetSettings
     from nas_edge.supernet.trainer import train_supernet
 
-    data = build_component("datasets", "digits", seed=args.seed)
+    data = DATA[args.data](args.seed)
     space = MobileNetSearchSpace(**SPACE, seed=args.seed)
     config = SupernetConfig.of_space(space)
-    train = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-             "distill": args.distill, "num_random": args.num_random, "device": "cpu"}
+    supernet_epochs = args.supernet_epochs or 5 * args.epochs
+    train = {"epochs": supernet_epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+             "distill": args.distill, "num_random": args.num_random, "progressive": args.progressive,
+             "device": "cpu"}
+    cache = {}
+    if args.truth_cache and os.path.isfile(args.truth_cache):
+        with open(args.truth_cache, encoding="utf-8") as f:
+            cache = json.load(f)
     folder = tempfile.mkdtemp(prefix="supernet-bench-")
-    print(f"digits: {len(data.get_train()[1])} train / {len(data.get_val()[1])} val; {args.epochs} epochs, "
-          f"batch {args.batch_size}, Adam lr {args.lr} (cosine), 1 thread; supernet: distill {args.distill}, "
-          f"{args.num_random} random sub-networks per step")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{args.data}: {len(data.get_train()[1])} train / {len(data.get_val()[1])} val; standalone "
+          f"{args.epochs} epochs x {args.truth_seeds} seed(s), supernet {supernet_epochs} epochs; batch "
+          f"{args.batch_size}, Adam lr {args.lr} (cosine), 1 thread; supernet: distill {args.distill}, "
+          f"{args.num_random} random sub-networks per step, progressive {args.progressive}, "
+          f"{args.calibration_batches} calibration batches")
 
     started = time.perf_counter()
     meta = train_supernet(space, data, SupernetSettings.checked(**train), folder, echo=lambda *a: None)
     supernet_seconds = time.perf_counter() - started
     print(f"supernet trained in {supernet_seconds:.1f} s: " + ", ".join(
         f"epoch {h['epoch']}: largest {h['val_acc_largest']:.3f} smallest {h['val_acc_smallest']:.3f}"
-        for h in meta["history"][-2:]))
+        for h in meta["history"][-2:]), flush=True)
 
-    evaluator = SupernetEvaluator(os.path.join(folder), dataset=data, device="cpu", **{k: v for k, v in train.items()
-                                                                                        if k != "device"})
+    evaluator = SupernetEvaluator(folder, dataset=data, device="cpu", calibration_batches=args.calibration_batches,
+                                  **{k: v for k, v in train.items() if k != "device"})
     models = candidates(space, config, args.n, args.seed)
+    seeds = [args.seed + i for i in range(args.truth_seeds)]
     inherited, alone, params, eval_seconds, alone_seconds = [], [], [], 0.0, 0.0
     for i, model in enumerate(models):
         t = time.perf_counter()
         inherited.append(evaluator.evaluate(model))
         eval_seconds += time.perf_counter() - t
-        t = time.perf_counter()
-        torch.manual_seed(args.seed)
-        net = train_network(space.make(space.arch_of(model)).arch, data, epochs=args.epochs, lr=args.lr,
-                            batch_size=args.batch_size, seed=args.seed)
-        alone.append(accuracy(net, data.get_val()))
-        alone_seconds += time.perf_counter() - t
-        params.append(sum(p.numel() for p in net.parameters()))
+        runs = [standalone(space, model, data, args, seed, cache) for seed in seeds]
+        alone.append([r[0] for r in runs])
+        alone_seconds += runs[0][1]  # one standalone training per candidate is what a search without a supernet pays
+        params.append(runs[0][2])
         print(f"{i + 1:3d} {model.archid:48s} {params[-1]:8d} params  inherited {inherited[-1]:.3f}  "
-              f"alone {alone[-1]:.3f}", flush=True)
+              f"alone {' '.join(f'{a:.3f}' for a in alone[-1])}", flush=True)
+        if args.truth_cache:
+            with open(args.truth_cache, "w", encoding="utf-8") as f:
+                json.dump(cache, f)
 
     n = len(models)
-    tau = kendall_tau(inherited, alone)
+    first = [a[0] for a in alone]
+    mean = [sum(a) / len(a) for a in alone]
+    tau = kendall_tau(inherited, first)
     print()
     print(f"{'':40s} {'supernet search':>18s} {'standalone':>14s}")
-    print(f"{'training (s)':40s} {supernet_seconds:18.1f} {alone_seconds:14.1f}")
+    print(f"{f'training (s), supernet {supernet_epochs} / alone {args.epochs} ep':40s} {supernet_seconds:18.1f} "
+          f"{alone_seconds:14.1f}")
     print(f"{f'scoring {n} sub-networks (s)':40s} {eval_seconds:18.1f} {'(included)':>14s}")
     print(f"{f'total for {n} candidates (s)':40s} {supernet_seconds + eval_seconds:18.1f} {alone_seconds:14.1f}")
     print(f"{'per further candidate (s)':40s} {eval_seconds / n:18.2f} {alone_seconds / n:14.2f}")
     print(f"{'cost ratio standalone / supernet':40s} {alone_seconds / (supernet_seconds + eval_seconds):18.2f}x")
-    print(f"Kendall tau, inherited vs standalone accuracy over {n} sub-networks: {tau:.3f} (goal >= 0.6: "
-          f"{'met' if tau >= 0.6 else 'not met'})")
-    print(f"Kendall tau, parameter count vs standalone accuracy (the naive ranking): {kendall_tau(params, alone):.3f}")
+    print(f"Kendall tau, inherited vs standalone accuracy (seed {seeds[0]}) over {n} sub-networks: {tau:.3f} "
+          f"(goal >= 0.6: {'met' if tau >= 0.6 else 'not met'})")
+    if len(seeds) > 1:
+        pairs = [(i, j) for i in range(len(seeds)) for j in range(i + 1, len(seeds))]
+        agree = [kendall_tau([a[i] for a in alone], [a[j] for a in alone]) for i, j in pairs]
+        spread = sum(abs(a[0] - a[1]) for a in alone) / n
+        print(f"Kendall tau, standalone seed vs seed (the truth's own agreement, the ceiling of any proxy against "
+              f"one seed): {sum(agree) / len(agree):.3f}" + (f" (pairs: {' '.join(f'{x:.3f}' for x in agree)})"
+                                                              if len(agree) > 1 else "")
+              + f"; mean |seed {seeds[0]} - seed {seeds[1]}| accuracy {spread:.3f}")
+        print(f"Kendall tau, inherited vs the mean of {len(seeds)} seeds' standalone accuracy: "
+              f"{kendall_tau(inherited, mean):.3f}")
+    print(f"Kendall tau, parameter count vs standalone accuracy (the naive ranking): {kendall_tau(params, mean):.3f}"
+          + (f" (mean of {len(seeds)} seeds)" if len(seeds) > 1 else ""))
+    print(f"standalone accuracy range: {min(mean):.3f} - {max(mean):.3f}; inherited: {min(inherited):.3f} - "
+          f"{max(inherited):.3f}")
 
 
 if __name__ == "__main__":
