@@ -13,7 +13,7 @@ from nas_edge.latency_table_evaluator import LatencyTableEvaluator, LatencyTable
 from nas_edge.mobilenet_space import MobileNetSearchSpace
 from nas_edge.timing import TimingSettings, interleaved_ms, runner
 
-FAST = ["--samples", "3", "--warmups", "1", "--calibration", "2", "-q"]
+FAST = ["--samples", "3", "--warmups", "1", "--calibration", "2", "--rounds", "2", "--seconds", "0", "-q"]
 INT8_SIZE = {"name": "int8_mb", "higher_is_better": False, "compute_intensive": False,
              "evaluator": {"name": "int8", "params": {"metric": "size_mb", "mode": "dynamic"}}}
 RECORD = {"name": "mobilenet", "params": TINY_SPACE, "from_data": {}, "seed": 1, "base_dir": None}
@@ -43,6 +43,7 @@ def test_cli_build_writes_every_block_with_device_and_settings(built):
                                  "samples": 3, "statistic": "median", "clock": "wall"}
     assert table["device"]["kind"] == "cpu" and table["device"]["name"]
     assert table["libraries"]["torch"] and len(table["calibration"]) == 2
+    assert (table["rounds"], table["seconds"]) == (2, 0)  # the timing options reached the builder
     assert table["space"]["name"] == "mobilenet" and table["space"]["params"] == TINY_SPACE
 
 

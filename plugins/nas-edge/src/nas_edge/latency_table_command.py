@@ -27,9 +27,14 @@ def add_commands(cli) -> None:
                   help="thread_cpu: the timing thread's CPU time (one CPU thread; for machines other jobs share).")
     @click.option("--calibration", type=click.IntRange(min=0), default=8, show_default=True,
                   help="Random architectures timed end to end to measure the fixed part.")
+    @click.option("--rounds", type=click.IntRange(min=1), default=None,
+                  help="Least number of interleaved rounds (each times every block and calibration network "
+                       "in turn)  [default: the table builder's]")
+    @click.option("--seconds", type=click.FloatRange(min=0), default=None,
+                  help="Keep timing rounds until this many seconds have passed  [default: 2 per timed run]")
     @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
     def build_command(experiment, output, device, runtime, threads, batch_size, warmups, samples, statistic,
-                      clock, calibration, quiet):
+                      clock, calibration, rounds, seconds, quiet):
         """Time every distinct block of EXPERIMENT's search space on this device and write TABLE."""
         from nas_kernel.cli_exit import fail
         from nas_kernel.experiment.errors import ConfigError
@@ -57,7 +62,9 @@ def add_commands(cli) -> None:
                 bar.update(done - bar.n)
 
         try:
-            table = build_table(space, record, settings, calibration=calibration, progress=progress)
+            extra = {"rounds": rounds} if rounds is not None else {}
+            table = build_table(space, record, settings, calibration=calibration, seconds=seconds, progress=progress,
+                                **extra)
         finally:
             if bar is not None:
                 bar.close()
