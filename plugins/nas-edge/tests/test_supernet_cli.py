@@ -42,7 +42,7 @@ def trained(tmp_path_factory):
     assert result.returncode == 0, result.stderr
     record = {"name": "mobilenet", "params": TINY_SPACE, "from_data": {}, "seed": 1, "base_dir": None}
     space = MobileNetSearchSpace(**TINY_SPACE)
-    save_table(build_table(space, record, TimingSettings(warmups=1, samples=2), calibration=1),
+    save_table(build_table(space, record, TimingSettings(warmups=1, samples=2), calibration=1, seconds=0),
                str(folder / "table.json"))
     return folder, result
 
