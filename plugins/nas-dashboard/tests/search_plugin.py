@@ -17,7 +17,6 @@ space through ``manager``."""
 from __future__ import annotations
 
 import math
-import os
 import re
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import List, Optional, Sequence
 
 from overrides import overrides
 
+from nas_kernel.testing.plugin_site import plugin_env
 from nas_kernel import ModelEvaluator, hookimpl
 from nas_kernel.api import ArchaiModel
 from nas_kernel.loop import IterativeSearcher, Proposal
@@ -196,11 +196,5 @@ def manager():
 
 
 def nas_env(root: Path) -> dict:
-    """The environment of a ``nas`` subprocess loading nas-dashboard and this module only:
-    ``root`` gets a made-up installed distribution whose plugin is this module."""
-    info = Path(root) / f"{DIST.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\nsearch_plugin = search_plugin\n")
-    return {**os.environ, "NAS_LOAD_PLUGINS": f"nas-dashboard,{DIST}",
-            "PYTHONPATH": os.pathsep.join(p for p in (str(root), str(HERE), os.environ.get("PYTHONPATH", "")) if p)}
+    """The environment of a ``nas`` subprocess loading nas-dashboard and this module only."""
+    return plugin_env(root, DIST, "search_plugin", HERE, ["nas-dashboard"])

@@ -2,6 +2,7 @@
 ``search_plugin`` as the only plugins it loads."""
 from __future__ import annotations
 
+from nas_kernel.testing.plugin_site import plugin_site as installed_plugin
 import os
 import subprocess
 import sys
@@ -13,11 +14,7 @@ DIST = "nas-datasets-search-test"
 
 def plugin_site(root: Path) -> Path:
     """A folder holding a made-up installed distribution whose plugin is ``search_plugin``."""
-    info = root / f"{DIST.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\nsearch_test = search_plugin\n")
-    return root
+    return installed_plugin(root, DIST, "search_plugin", entry_name="search_test")
 
 
 def nas_search(experiment: str, cwd, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

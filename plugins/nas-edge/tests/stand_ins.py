@@ -4,10 +4,10 @@ its random sampling (``sampling``) and archid score (``archid_score``). The ``na
 load it through ``nas_env``; code in this process gets a manager with it (``manager``)."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from nas_kernel.testing.plugin_site import plugin_env
 from nas_kernel import hookimpl
 from nas_kernel.testing.reference import ArchidScore, Glyphs, RandomSampling
 
@@ -40,11 +40,5 @@ def manager():
 
 
 def nas_env(root: Path) -> dict:
-    """The environment of a ``nas`` subprocess loading nas-edge and this module only: ``root``
-    gets a made-up installed distribution whose plugin is this module."""
-    info = Path(root) / f"{DIST.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\nstand_ins = stand_ins\n")
-    return {**os.environ, "NAS_LOAD_PLUGINS": f"nas-edge,{DIST}",
-            "PYTHONPATH": os.pathsep.join([str(root), str(HERE)])}
+    """The environment of a ``nas`` subprocess loading nas-edge and this module only."""
+    return plugin_env(root, DIST, "stand_ins", HERE, ["nas-edge"])

@@ -5,7 +5,6 @@ objective. The ``nas`` subprocesses load it through ``plugin_site``; tests in th
 register it in a manager of their own (``manager``)."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import torch
 from overrides import overrides
 
+from nas_kernel.testing.plugin_site import plugin_env, plugin_site as installed_plugin
 from nas_kernel import ModelEvaluator, hookimpl
 from nas_supergraph.data import TensorProvider
 
@@ -79,17 +79,12 @@ def manager():
 
 def plugin_site(root: Path) -> Path:
     """A folder holding a made-up installed distribution whose plugin is this module."""
-    info = root / f"{DIST.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\ntest_components = named_components\n")
-    return root
+    return installed_plugin(root, DIST, "named_components", entry_name="test_components")
 
 
 def nas_env(root: Path) -> dict:
     """The environment of a ``nas`` subprocess loading nas-supergraph and this module only."""
-    return {**os.environ, "NAS_LOAD_PLUGINS": f"nas-supergraph,{DIST}",
-            "PYTHONPATH": os.pathsep.join([str(plugin_site(root)), str(HERE)])}
+    return plugin_env(root, DIST, "named_components", HERE, ["nas-supergraph"], entry_name="test_components")
 
 
 def nas(args, root: Path, timeout: float = 300) -> subprocess.CompletedProcess:

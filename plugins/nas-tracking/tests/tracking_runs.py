@@ -2,6 +2,7 @@
 the library's own reader (MLflow's client, TensorBoard's event accumulator, W&B's record format)."""
 from __future__ import annotations
 
+from nas_kernel.testing.plugin_site import plugin_site as installed_plugin
 import glob
 import os
 import sqlite3
@@ -32,11 +33,7 @@ trackers:
 
 def toy_site(root: Path) -> Path:
     """A folder holding a fake installed distribution ``nas-tracking-toy`` whose plugin is toy_plugin."""
-    info = root / "nas_tracking_toy-0.1.0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nas-tracking-toy\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\ntoy = toy_plugin\n")
-    return root
+    return installed_plugin(root, "nas-tracking-toy", "toy_plugin", entry_name="toy")
 
 
 def write_experiment(folder: Path, trackers: List[str], *, iters: int = 3, delay: float = 0.0,

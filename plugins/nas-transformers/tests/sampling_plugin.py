@@ -4,10 +4,10 @@ subprocesses load it through ``nas_env``; code in this process gets a manager wi
 (``manager``)."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from nas_kernel.testing.plugin_site import plugin_env
 from nas_kernel import hookimpl
 from nas_kernel.testing.reference import RandomSampling
 
@@ -30,11 +30,5 @@ def manager():
 
 
 def nas_env(root: Path) -> dict:
-    """The environment of a ``nas`` subprocess loading nas-transformers and this module only:
-    ``root`` gets a made-up installed distribution whose plugin is this module."""
-    info = Path(root) / f"{DIST.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text("[nas_kernel]\nsampling = sampling_plugin\n")
-    return {**os.environ, "NAS_LOAD_PLUGINS": f"nas-transformers,{DIST}",
-            "PYTHONPATH": os.pathsep.join([str(root), str(HERE)])}
+    """The environment of a ``nas`` subprocess loading nas-transformers and this module only."""
+    return plugin_env(root, DIST, "sampling_plugin", HERE, ["nas-transformers"], entry_name="sampling")
