@@ -36,7 +36,7 @@ import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from nas_kernel.toolbox.params import check_int
+from nas_kernel.toolbox.params import check_int, check_number
 from nas_edge.device_info import describe, fingerprint, library_versions
 from nas_edge.timing import TimingSettings, interleaved_ms, runner
 
@@ -52,24 +52,21 @@ MIN_SCALE, MAX_SCALE = 0.25, 4.0
 
 
 def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings, *, calibration: int = 8,
-                rounds: int = DEFAULT_ROUNDS, seconds: Optional[float] = None,
+                rounds: Optional[int] = None, seconds: Optional[float] = None,
                 progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, Any]:
     """Time every block of ``space``'s universe, then ``calibration`` random architectures end to
     end, all together in interleaved rounds of the settings' warm-up and timed runs (at least
-    ``rounds``, and more until ``seconds`` have passed; by default :data:`SECONDS_PER_SAMPLE` per
+    ``rounds``, by default :data:`DEFAULT_ROUNDS`, and more until ``seconds`` have passed; by default :data:`SECONDS_PER_SAMPLE` per
     timed run of the settings: 30 s at the default 15), fit the
     scale and the fixed part (module docstring), and return the table (a JSON-able dict).
     ``space_spec`` is how to rebuild the space (``{"name", "params", ...}``), recorded as is."""
     import torch
 
     started = time.perf_counter()
-    rounds = check_int("rounds", rounds, 1)
+    rounds = check_int("rounds", DEFAULT_ROUNDS if rounds is None else rounds, 1)
     universe = space.latency_block_universe()
     total = len(universe) + calibration
-    if seconds is None:
-        seconds = SECONDS_PER_SAMPLE * settings.samples
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-        raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
+    seconds = check_number("seconds", SECONDS_PER_SAMPLE * settings.samples if seconds is None else seconds, 0)
     call_ms = interleaved_ms([runner(torch.nn.ReLU(), torch.randn(1, 1, 1, 1), settings)], settings, rounds)[0]
     runners = []
     for i, block in enumerate(universe):

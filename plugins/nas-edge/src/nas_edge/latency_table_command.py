@@ -62,9 +62,8 @@ def add_commands(cli) -> None:
                 bar.update(done - bar.n)
 
         try:
-            extra = {"rounds": rounds} if rounds is not None else {}
-            table = build_table(space, record, settings, calibration=calibration, seconds=seconds, progress=progress,
-                                **extra)
+            table = build_table(space, record, settings, calibration=calibration, rounds=rounds, seconds=seconds,
+                                progress=progress)
         finally:
             if bar is not None:
                 bar.close()

@@ -72,32 +72,6 @@ class TimingSettings:
         return float(min(times) if self.statistic == "min" else statistics.median(times))
 
 
-def measure_ms(module, example, settings: TimingSettings) -> float:
-    """Milliseconds per inference of ``module`` on ``example`` (batch size from the settings)."""
-    import torch
-
-    if settings.batch_size != example.shape[0]:
-        example = example.expand(settings.batch_size, *example.shape[1:]).contiguous()
-    previous = torch.get_num_threads()
-    torch.set_num_threads(settings.threads)
-    try:
-        if settings.runtime == "onnxruntime":
-            return settings.reduce(_onnxruntime_times(module, example, settings)) * 1000.0
-        return settings.reduce(_torch_times(module, example, settings)) * 1000.0
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _torch_times(module, example, settings: TimingSettings) -> List[float]:
-    import torch
-
-    device = settings.device
-    net = module.to(device).eval()
-    x = example.to(device)
-    with torch.inference_mode():
-        for _ in range(settings.warmups):
-            net(x)
-        return [settings.time(lambda: net(x)) for _ in range(settings.samples)]
 
 
 def onnx_session(blob: bytes, settings: TimingSettings):
@@ -121,21 +95,11 @@ def time_onnx_ms(blob: bytes, shape, settings: TimingSettings) -> float:
     import numpy as np
 
     example = np.random.default_rng(0).standard_normal(tuple(shape)).astype("float32")
-    return settings.reduce(_session_times(onnx_session(blob, settings), example, settings)) * 1000.0
-
-
-def _onnxruntime_times(module, example, settings: TimingSettings) -> List[float]:
-    from nas_edge.onnx_export import export_onnx
-
-    session = onnx_session(export_onnx(module.cpu(), example.cpu()), settings)
-    return _session_times(session, example.cpu().numpy(), settings)
-
-
-def _session_times(session, example, settings: TimingSettings) -> List[float]:
+    session = onnx_session(blob, settings)
     feed = {session.get_inputs()[0].name: example}
-    for _ in range(settings.warmups):
-        session.run(None, feed)
-    return [settings.time(lambda: session.run(None, feed)) for _ in range(settings.samples)]
+    return interleaved_ms([lambda: session.run(None, feed)], settings)[0]
+
+
 
 
 def runner(module, example, settings: TimingSettings):
