@@ -111,16 +111,7 @@ def serving(directories, interval: float = 3.0):
     rebuilds the run's search space, the test plugin's grid)."""
     from nas_dashboard.runs import open_runs
     from nas_dashboard.server import Dashboard, make_server
-    from nas_kernel.plugins_in_use import using_plugins
-
-    plugins = manager()
-
-    class PluggedDashboard(Dashboard):
-        def handle(self, path, query):
-            with using_plugins(plugins):  # each request runs in a thread of its own
-                return super().handle(path, query)
-
-    server = make_server(PluggedDashboard(open_runs([str(d) for d in directories]), interval=interval),
+    server = make_server(Dashboard(open_runs([str(d) for d in directories]), interval=interval, plugins=manager()),
                          "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()

@@ -22,7 +22,10 @@ def serve(directories: List[str], *, host: str = "127.0.0.1", port: int = 8765, 
     except RunDirError as exc:
         return _error(str(exc))
     try:
-        server = make_server(Dashboard(runs, interval=interval), host, port)
+        from nas_kernel.plugins_in_use import plugins_in_use
+
+        # the nas command's plugins (its scope does not reach the server's request threads)
+        server = make_server(Dashboard(runs, interval=interval, plugins=plugins_in_use()), host, port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return _error(f"port {port} on {host} is already in use; pick another with --port N "

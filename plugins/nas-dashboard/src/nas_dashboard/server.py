@@ -48,10 +48,22 @@ class Dashboard:
     """The application: runs, settings and the route table (kept apart from the handler class
     so tests can call it without sockets too)."""
 
-    def __init__(self, runs: List[Run], interval: float = 3.0) -> None:
+    def __init__(self, runs: List[Run], interval: float = 3.0, plugins: Any = None) -> None:
         self.runs = runs
         self.interval = interval
         self.assets = static_files()
+        #: the plugin manager a model page rebuilds a run's search space with: each request runs in
+        #: a thread of its own, outside the scope of the command that started the server
+        self.plugins = plugins
+
+    def respond(self, path: str, query: Dict[str, List[str]]) -> Tuple[HTTPStatus, str, bytes, Dict[str, str]]:
+        """``handle`` with the dashboard's plugins in use (when it was given some)."""
+        if self.plugins is None:
+            return self.handle(path, query)
+        from nas_kernel.plugins_in_use import using_plugins
+
+        with using_plugins(self.plugins):
+            return self.handle(path, query)
 
     def run(self, text: str) -> Run:
         if not text.isdigit() or int(text) >= len(self.runs):
@@ -164,7 +176,7 @@ def make_handler(app: Dashboard, allowed_hosts: Optional[set]) -> Callable:
             parts = urlsplit(self.path)
             try:
                 query = parse_qs(parts.query, keep_blank_values=True, max_num_fields=20)
-                status, ctype, body, headers = app.handle(parts.path, query)
+                status, ctype, body, headers = app.respond(parts.path, query)
             except BadRequest as exc:
                 status, ctype, body, headers = exc.status, "application/json", \
                     json.dumps({"error": str(exc)}).encode(), {}
