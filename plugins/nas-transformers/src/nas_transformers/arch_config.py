@@ -107,21 +107,30 @@ def build(config: Dict[str, Any], arch_type: str):
 
 def build_for_measuring(config: Dict[str, Any], arch_type: str):
     """The module of ``config`` with constant weights, for measurements that do not depend on the
-    weights' values (latency, memory, export size): built on the meta device and given memory
-    afterwards, it skips the random initialisation, which for a 50257-token embedding costs more
-    than exporting the model."""
+    weights' values (latency, memory, export size). ``torch.nn.init`` is skipped while it is built
+    (``_no_initialisation``): for a 50257-token embedding the random initialisation costs more than
+    exporting the model. (Building on the meta device skips it too, but its first ``to_empty``
+    imports torch's symbolic-shape machinery, over a second of a search's first candidate.)"""
     import torch
 
-    from nas_transformers.attention import Rotary
-
-    with torch.device("meta"):
+    with _no_initialisation():
         net = build(config, arch_type)
-    net = net.to_empty(device="cpu")
-    net.lm_head.weight = net.embed.weight  # to_empty gives every parameter new memory: tie again
     with torch.no_grad():
         for parameter in net.parameters():
             parameter.fill_(0.02)
-    for module in net.modules():
-        if isinstance(module, Rotary):
-            module.fill_tables()
     return net
+
+
+def _no_initialisation():
+    """A torch function mode in which every ``torch.nn.init`` function returns its tensor as it
+    is (uninitialised memory, overwritten by the caller)."""
+    import torch
+
+    class NoInitialisation(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if getattr(func, "__module__", None) == "torch.nn.init":
+                return args[0] if args else kwargs["tensor"]
+            return func(*args, **kwargs)
+
+    return NoInitialisation()

@@ -96,14 +96,15 @@ class OnnxExport:
             graph_saved += _field_bytes(saved) - _field_bytes(tensor.ByteSize())
         return self.graph.ByteSize() - _field_bytes(graph_now) + _field_bytes(graph_saved)
 
-    def session(self, options, providers):
+    def session(self, options, providers, disabled_optimizers=None):
         """An onnxruntime session of this export; the weights are handed over as they are in
         memory (``options`` gets them as external initializers)."""
         import onnxruntime as ort
 
         names = list(self.weights)
         options.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(self.weights[n]) for n in names])
-        return ort.InferenceSession(self.graph.SerializeToString(), options, providers=providers)
+        return ort.InferenceSession(self.graph.SerializeToString(), options, providers=providers,
+                                    disabled_optimizers=disabled_optimizers)
 
 
 def _varint_bytes(value: int) -> int:

@@ -6,8 +6,10 @@ A search that has both objectives exports each candidate once: the latest export
 is kept in memory (replaced by the next candidate's) and the other evaluator reuses it when the
 architecture and export settings are the same. No file is written: onnxruntime is handed the graph
 and the weights as they lie in the torch tensors' memory, and the memory objective is the exact
-size the self-contained file would have (``OnnxExport.file_bytes``). Weight prepacking is off, so a
-candidate's weights are held once, not copied into onnxruntime's own layout.
+size the self-contained file would have (``OnnxExport.file_bytes``). Weight prepacking and, with
+full optimisations, constant folding are off, so a candidate's weights are held once, not copied
+into onnxruntime's own layout or transposed into a second copy (the transposes are fused into the
+matrix products instead).
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ from nas_kernel.toolbox.params import check_int
 from nas_transformers.threads import check_thread_count, pinned_threads
 
 _EXPORT = {"key": None, "export": None}
+# With full optimisations a weight's transpose is fused into its MatMul, so folding it into a
+# transposed copy of the weight only costs: measured on this CPU (tests/benchmarks/lm_search_cost.py
+# --folding), it was most of a large candidate's session build and left the run times unchanged.
+_UNFOLDED = ["ConstantFolding"]
 
 
 def exported(model: ArchaiModel, use_past: bool, opset: int, net=None):
@@ -111,7 +117,7 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if self.optimize
                                             else ort.GraphOptimizationLevel.ORT_ENABLE_BASIC)
         options.add_session_config_entry("session.disable_prepacking", "1")
-        session = onnx_model.session(options, self.providers)
+        session = onnx_model.session(options, self.providers, _UNFOLDED if self.optimize else None)
         if reference is not None:
             import numpy as np
 
