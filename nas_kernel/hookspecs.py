@@ -78,6 +78,36 @@ def register_commands(cli: Any) -> None:
     """
 
 
+# ---- Conformance-kit hook: called by nas_kernel.testing for each component it checks ----
+
+
+@hookspec
+def conformance_checks(component: Any) -> Any:
+    """Checks of a contract this plugin defines, for a component that takes part in it.
+
+    A plugin that reads an optional capability of other plugins' components (methods a search
+    space may have, say) owns that contract; this hook lets it check the components that claim it,
+    wherever the conformance kit (``nas_kernel.testing``) runs: ``check_search_space(space)`` and
+    ``parametrize_with_checks`` add these checks after the ones the component's kinds give, so a
+    third party's component is held to every contract of the installed plugins it takes part in.
+
+    Args:
+        component: the component being checked (an instance: a search space, an evaluator, ...).
+
+    Returns:
+        The checks that apply to it, or nothing (``None`` or ``[]``) when it does not take part.
+        A check is a function of the component that raises ``nas_kernel.testing.CheckFailed``
+        (an ``AssertionError``) with a message naming what broke; its ``__name__`` (unique across
+        plugins) is the check's name in results and test ids.
+
+    Example:
+        @nas_kernel.hookimpl
+        def conformance_checks(component):
+            if hasattr(component, "my_blocks"):
+                return [check_lists_my_blocks]
+    """
+
+
 # ---- Lifecycle hooks: called during a search (the start and end by the run's owner,
 # nas_kernel.run_session; each iteration by nas_kernel.loop) ----
 

@@ -100,6 +100,24 @@ def test_hook_register_commands(plugin_manager):
     assert "extra" in cli.commands
 
 
+def test_hook_conformance_checks(plugin_manager):
+    from nas_kernel.plugins_in_use import using_plugins
+    from nas_kernel.testing import check_search_space
+
+    def check_toy_space_is_toy(space):
+        assert isinstance(space, ToySpace)
+
+    class P:
+        @hookimpl
+        def conformance_checks(self, component):
+            return [check_toy_space_is_toy] if isinstance(component, ToySpace) else None
+
+    plugin_manager.register(P(), name="p")
+    with using_plugins(plugin_manager):
+        names = [r["check_name"] for r in check_search_space(ToySpace(), on_fail=None)]
+    assert names[-1] == "check_toy_space_is_toy" and names.count("check_toy_space_is_toy") == 1
+
+
 @pytest.fixture
 def lifecycle(plugin_manager, tmp_path):
     calls = []
@@ -149,7 +167,7 @@ def test_hook_on_search_end(lifecycle):
 def test_every_hookspec_has_a_test():
     tested = {name[len("test_hook_"):] for name in dir(sys.modules[__name__]) if name.startswith("test_hook_")}
     assert set(SPECS) <= tested, f"untested hooks: {sorted(set(SPECS) - tested)}"
-    assert len(SPECS) == 12
+    assert len(SPECS) == 13
 
 
 @pytest.mark.parametrize("name", SPECS)

@@ -16,7 +16,10 @@ from overrides import overrides
 
 from nas_kernel import (ArchaiModel, AsyncModelEvaluator, DiscreteSearchSpace, MeanVar, ModelEvaluator, Predictor,
                         SearchObjectives, SearchResults, Searcher)
+from nas_kernel import hookimpl
 from nas_kernel import testing as kit
+from nas_kernel.plugins import make_plugin_manager
+from nas_kernel.plugins_in_use import using_plugins
 from nas_kernel.testing import CheckFailed
 from nas_kernel.testing.reference import ArchidScore, Glyphs, IntegerSpace, NeighbourMean
 from test_dataset_kit import BROKEN_PROVIDERS
@@ -818,3 +821,51 @@ def test_every_check_has_a_fake_broken_for_it():
     every = {name for name in kit.__all__ if name.startswith("check_") and hasattr(getattr(kit, name), "__module__")
              and getattr(kit, name).__module__ != "nas_kernel.testing._runners" and name != "check_plugin"}
     assert every == covered
+
+
+def check_corners_are_ints(space):
+    """A contract a plugin owns: spaces that list ``corners()`` list integers."""
+    if not all(isinstance(c, int) for c in space.corners()):
+        raise CheckFailed(f"{type(space).__name__}.corners() lists something that is not an int")
+
+
+class CornersPlugin:
+    @hookimpl
+    def conformance_checks(self, component):
+        if hasattr(component, "corners"):
+            return [check_corners_are_ints]
+
+
+class Cornered(IntegerSpace):
+    def corners(self):
+        return [0, "9"]
+
+
+def test_plugins_add_the_checks_of_the_contracts_they_own():
+    manager = make_plugin_manager(entrypoints=False)
+    manager.register(CornersPlugin(), name="corners")
+    with using_plugins(manager):
+        results = kit.check_search_space(Cornered(seed=0), on_fail=None)
+        assert results[-1]["check_name"] == "check_corners_are_ints" and results[-1]["status"] == "failed"
+        assert "Cornered.corners() lists something that is not an int" in str(results[-1]["exception"])
+        assert all(r["status"] == "passed" for r in results[:-1])
+        plain = [r["check_name"] for r in kit.check_search_space(IntegerSpace(seed=0))]
+        assert "check_corners_are_ints" not in plain  # only components that take part
+        assert [check.__name__ for _, check, _ in kit.components_checks_generator([Cornered(seed=0)])][-1] \
+            == "check_corners_are_ints"
+    assert "check_corners_are_ints" not in [r["check_name"] for r in kit.check_search_space(Cornered(seed=0))]
+
+
+@pytest.mark.parametrize("given, message", [([42], "a check is a named function"),
+                                            ([check_corners_are_ints, check_corners_are_ints], "check names are unique"),
+                                            ([kit.check_archid_is_stable], "second check named 'check_archid_is_stable'")])
+def test_a_plugin_s_malformed_checks_are_refused_by_name(given, message):
+    class Malformed:
+        @hookimpl
+        def conformance_checks(self, component):
+            return given
+
+    manager = make_plugin_manager(entrypoints=False)
+    manager.register(Malformed(), name="malformed")
+    with using_plugins(manager), pytest.raises(TypeError, match=message):
+        kit.check_search_space(Cornered(seed=0))

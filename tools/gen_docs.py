@@ -43,7 +43,9 @@ def hooks_page() -> str:
     sections = [("Registration hooks", "called once per plugin manager, after every plugin has loaded",
                  [k.hook for k in KINDS] + ["register_commands"]),
                 ("Lifecycle hooks", "called during a search: the start and end by the run's owner (`nas_kernel.run_session`), "
-                 "each iteration by `nas_kernel.loop`", list(hookspecs.LIFECYCLE_HOOKS))]
+                 "each iteration by `nas_kernel.loop`", list(hookspecs.LIFECYCLE_HOOKS)),
+                ("Conformance-kit hook", "called by the conformance kit (`nas_kernel.testing`) for each component "
+                 "it checks", ["conformance_checks"])]
     for title, when, names in sections:
         lines += [f"# {title}", "", f"*{when.capitalize()}.*", ""]
         for name in names:

@@ -52,11 +52,38 @@ def _unwrap(item: Any) -> Tuple[Any, Dict[str, Any]]:
     return (item.component, dict(item.inputs)) if isinstance(item, WithInputs) else (item, {})
 
 
+def plugin_checks(component: Any, taken: Iterable[str], plugins: Any = None) -> List[Callable[[Any], None]]:
+    """The checks the installed plugins' ``conformance_checks`` hook gives for ``component``
+    (``plugins``: a plugin manager; by default the one in use), after ``taken`` (the names of
+    the checks already chosen): TypeError when one is not a function or reuses a name."""
+    if plugins is None:
+        from nas_kernel.plugins_in_use import plugins_in_use
+
+        plugins = plugins_in_use()
+    names, checks = set(taken), []
+    for given in plugins.hook.conformance_checks(component=component):
+        for check in given or []:
+            name = getattr(check, "__name__", None)
+            if not callable(check) or not name:
+                raise TypeError(f"a plugin's conformance_checks gave {check!r} for {name_of(component)}: a check is a "
+                                "named function of the component")
+            if name in names:
+                raise TypeError(f"a plugin's conformance_checks gave a second check named {name!r} for "
+                                f"{name_of(component)}: check names are unique")
+            names.add(name)
+            checks.append(check)
+    return checks
+
+
 def component_checks(item: Any, *, kinds: Iterable[str] = tuple(KIND_CHECKS), expected_failed_checks: Expected = None,
-                     require: Optional[str] = None) -> Iterator[Tuple[Any, Callable[[Any], None], Optional[str]]]:
-    """``(component, check, expected_to_fail_reason)`` for one component (or ``with_inputs``)."""
+                     require: Optional[str] = None, plugins: Any = None
+                     ) -> Iterator[Tuple[Any, Callable[[Any], None], Optional[str]]]:
+    """``(component, check, expected_to_fail_reason)`` for one component (or ``with_inputs``):
+    the checks of its kinds, then those the plugins give (``plugin_checks``)."""
     component, inputs = _unwrap(item)
     checks = checks_for(component, kinds)
+    if checks:
+        checks += plugin_checks(component, [c.__name__ for c in checks], plugins)
     if not checks:
         wanted = require or ", ".join(k.subject() for k in KINDS)
         hint = (f" (pass an instance, e.g. {name_of(component)}(seed=0), not the class)"
@@ -82,5 +109,8 @@ def components_checks_generator(components: Iterable[Any], *, expected_failed_ch
     ``expected_failed_checks`` is a callable ``component -> {check_name: reason}`` (or one dict
     for all components); a named check must exist for that component and needs a reason.
     """
+    from nas_kernel.plugins_in_use import plugins_in_use
+
+    plugins = plugins_in_use()  # one manager for all the components (a new one costs a fraction of a second)
     for item in components:
-        yield from component_checks(item, expected_failed_checks=expected_failed_checks)
+        yield from component_checks(item, expected_failed_checks=expected_failed_checks, plugins=plugins)

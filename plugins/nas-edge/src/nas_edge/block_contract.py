@@ -16,8 +16,10 @@ takes part, not only ``mobilenet``, by having four methods:
 ``latency_input_shape(model) -> tuple``
     The whole network's input shape for one inference (batch 1), to time it end to end.
 
-:func:`check_lists_blocks` checks a space against the contract (plugin authors call it from their
-tests, as the conformance kit's checks are called).
+:func:`check_lists_blocks` checks a space against the contract. With this plugin installed, the
+conformance kit runs it on every search space that has any of the four methods
+(``check_keeps_latency_block_contract``, given through the ``conformance_checks`` hook), so a
+third party's ``check_search_space(space)`` or ``parametrize_with_checks`` holds the space to it.
 """
 from __future__ import annotations
 
@@ -38,22 +40,35 @@ def require_block_listing(space: Any, name: str) -> None:
                          f"need (it lacks {', '.join(missing)}; see docs/edge-devices.md, 'The block contract')")
 
 
+def takes_part(component: Any) -> bool:
+    """Whether ``component`` claims the contract: it has any of the four methods (a space with
+    some but not all of them is held to it, and fails naming the missing ones)."""
+    return any(callable(getattr(component, m, None)) for m in METHODS)
+
+
+def check_keeps_latency_block_contract(space: Any) -> None:
+    """The conformance kit's check of the contract (see :func:`check_lists_blocks`)."""
+    check_lists_blocks(space)
+
+
 def check_lists_blocks(space: Any, samples: int = 4) -> None:
-    """Raise AssertionError with a message when ``space`` breaks the block contract: every block of
-    ``samples`` random (and cleared) models is in the universe, keys are unique there, and a block
-    built from a listed dict runs on its example input."""
+    """Raise ``CheckFailed`` (an AssertionError) with a message when ``space`` breaks the block
+    contract: every block of ``samples`` random (and cleared) models is in the universe, keys are
+    unique there, and a block built from a listed dict runs on its example input."""
     import torch
+
+    from nas_kernel.testing import CheckFailed
 
     name = type(space).__name__
     missing = missing_methods(space)
     if missing:
-        raise AssertionError(f"{name} lacks {', '.join(missing)}")
+        raise CheckFailed(f"{name} lacks {', '.join(missing)}")
     universe = space.latency_block_universe()
     keys = [b.get("key") for b in universe]
     if not all(isinstance(k, str) and k for k in keys):
-        raise AssertionError(f"{name}.latency_block_universe() gave blocks without a text 'key'")
+        raise CheckFailed(f"{name}.latency_block_universe() gave blocks without a text 'key'")
     if len(set(keys)) != len(keys):
-        raise AssertionError(f"{name}.latency_block_universe() lists a key twice")
+        raise CheckFailed(f"{name}.latency_block_universe() lists a key twice")
     known = set(keys)
     for _ in range(samples):
         model = space.random_sample()
@@ -61,11 +76,11 @@ def check_lists_blocks(space: Any, samples: int = 4) -> None:
         blocks = space.latency_blocks(model)
         outside = [b["key"] for b in blocks if b["key"] not in known]
         if not blocks or outside:
-            raise AssertionError(f"{name}.latency_blocks({model.archid!r}) lists blocks outside the universe: "
+            raise CheckFailed(f"{name}.latency_blocks({model.archid!r}) lists blocks outside the universe: "
                                  f"{outside[:3]}" if blocks else f"{name}.latency_blocks gave no blocks")
         shape = tuple(space.latency_input_shape(model))
         if not shape or shape[0] != 1:
-            raise AssertionError(f"{name}.latency_input_shape({model.archid!r}) should start with batch 1, got {shape}")
+            raise CheckFailed(f"{name}.latency_input_shape({model.archid!r}) should start with batch 1, got {shape}")
     module, example = space.build_latency_block(blocks[len(blocks) // 2])
     with torch.no_grad():
         module.eval()(example)

@@ -1,5 +1,6 @@
-"""Registers the edge plugin's space, evaluators and the ``latency-table`` command (lazy
-references: importing this module imports no torch)."""
+"""Registers the edge plugin's space, evaluators, the ``latency-table`` and ``supernet``
+commands, and the conformance check of its block contract (lazy references: importing this
+module imports no torch)."""
 from nas_kernel import hookimpl
 
 SEARCH_SPACES = {
@@ -34,3 +35,11 @@ def register_commands(cli):
 
     add_commands(cli)
     add_supernet_commands(cli)
+
+
+@hookimpl
+def conformance_checks(component):
+    from nas_edge.block_contract import check_keeps_latency_block_contract, takes_part
+
+    if takes_part(component):
+        return [check_keeps_latency_block_contract]
