@@ -10,15 +10,16 @@ Run with the project's interpreter (not collected by pytest):
 Every architecture (drawn from ``transformer_flex``'s GPT-2 space, widths 32..128, 1..4 layers,
 per-layer MLP widths) is trained by ``lm_training`` on the default corpus (the standard library's
 sources, byte tokens, ``--max-bytes`` of them) for the same token budget, one thread, and its
-validation perplexity is the truth; it is trained a second time with another seed (weights and
-minibatches) to measure the truth's own noise, and the geometric mean of the two is a second,
-steadier truth. Signals (a higher score should mean a lower perplexity):
+validation perplexity is the truth; it is trained a second and a third time with other seeds
+(weights and minibatches) to measure the truth's own noise, and the geometric means of two and of
+three seeds are steadier truths. Signals (a higher score should mean a lower perplexity):
 
 - ``non_emb_params``: the LTS proxy; ``total_params``: with the embeddings;
 - ``grad_norm``: a zero-cost score, the norm of the loss gradient at initialisation on one batch;
 - 10 % of the budget inside the budget's schedule (stopped during its warm-up), negated;
-- short runs of 10 % and 20 % of the budget's steps, each with its own warm-up and cosine
-  schedule compressed to it (``lm_training`` with fewer ``steps``), negated;
+- short runs of 10 %, 20 % and 40 % of the budget's steps, each with its own warm-up and cosine
+  schedule compressed to it (``lm_training`` with fewer ``steps``), negated; the 20 % and 40 % runs
+  also as the mean of two seeds;
 - random forests (the kernel's ``random_forest`` predictor) each fitted on one of ``--folds``
   folds of trained architectures (10 of 40) and scoring the others, from the architecture's
   encoding and its size, and from those plus the 20 % short run.
@@ -136,6 +137,20 @@ def print_signals(signals, truths, sizes) -> None:
         print(f"{name:44s} {rho:9.3f} {tau:8.3f} " + " ".join(cells))
 
 
+def print_truth_ceiling(rows, sizes) -> None:
+    """What the budget's run itself reaches on close pairs: each seed against each other seed, and
+    against the mean of the other two (a signal cannot be scored above the truth's own agreement)."""
+    seeds = {"seed 1": [r["ppl"] for r in rows], "seed 2": [r["ppl_seed2"] for r in rows],
+             "seed 3": [r["ppl_seed3"] for r in rows]}
+    print("\nthe truth's own ceiling on close pairs (the budget's run, one seed against others):")
+    for a, b in itertools.combinations(seeds, 2):
+        print(f"  {a} against {b}: {close_pair_accuracy([-p for p in seeds[a]], seeds[b], sizes)[0]:.1%}")
+    for name, ppl in seeds.items():
+        others = [seeds[o] for o in seeds if o != name]
+        mean = [math.sqrt(x * y) for x, y in zip(*others)]
+        print(f"  {name} against the mean of the other two: {close_pair_accuracy([-p for p in ppl], mean, sizes)[0]:.1%}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--archs", type=int, default=40)
@@ -163,10 +178,12 @@ def main(argv=None) -> None:
         return LanguageModelTraining(data, steps=steps, batch_size=16, eval_tokens=32768, seed=seed)
 
     trainers = {"budget": trainer(args.steps), "ppl_seed2": trainer(args.steps, args.seed + 1),
+                "ppl_seed3": trainer(args.steps, args.seed + 2),
                 "short_10": trainer(max(1, round(args.steps * 0.1))),
                 "short_20": trainer(max(1, round(args.steps * 0.2))),
                 "short_20_seed2": trainer(max(1, round(args.steps * 0.2)), args.seed + 1),
-                "short_40": trainer(max(1, round(args.steps * 0.4)))}
+                "short_40": trainer(max(1, round(args.steps * 0.4))),
+                "short_40_seed2": trainer(max(1, round(args.steps * 0.4)), args.seed + 1)}
     longer = trainer(2 * args.steps)
     every = max(1, len(models) // max(1, args.stable))
     subset = set(list(range(0, len(models), every))[:args.stable])
@@ -188,7 +205,8 @@ def main(argv=None) -> None:
               f"{row['short_20']:7.3f}  non-emb {row['non_emb']:9.0f}  {time.time() - t0:5.1f} s", flush=True)
     sizes = [r["non_emb"] for r in rows]
     truths = {"seed 1": [r["ppl"] for r in rows],
-              "mean of 2 seeds": [math.sqrt(r["ppl"] * r["ppl_seed2"]) for r in rows]}
+              "mean of 2 seeds": [math.sqrt(r["ppl"] * r["ppl_seed2"]) for r in rows],
+              "mean of 3 seeds": [(r["ppl"] * r["ppl_seed2"] * r["ppl_seed3"]) ** (1 / 3) for r in rows]}
     encoded = [list(space.encode(m)) + [math.log(r["non_emb"])] for m, r in zip(models, rows)]
     forest = predicted_out_of_fold(encoded, truths["seed 1"], args.folds, args.seed)
     hybrid = predicted_out_of_fold([e + [math.log(r["short_20"])] for e, r in zip(encoded, rows)],
@@ -202,11 +220,16 @@ def main(argv=None) -> None:
                f"short run, {trainers['short_20'].steps} steps, mean of 2 seeds":
                    [-math.log(r["short_20"] * r["short_20_seed2"]) for r in rows],
                f"short run, {trainers['short_40'].steps} steps, own schedule": [-r["short_40"] for r in rows],
+               f"short run, {trainers['short_40'].steps} steps, mean of 2 seeds":
+                   [-math.log(r["short_40"] * r["short_40_seed2"]) for r in rows],
                f"predictor ({few}): architecture": [-p for p in forest],
                f"predictor ({few}): + short run": [-p for p in hybrid],
-               "the budget's run with seed 2": [-r["ppl_seed2"] for r in rows]}
+               "the budget's run with seed 2": [-r["ppl_seed2"] for r in rows],
+               "the budget's run with seed 3": [-r["ppl_seed3"] for r in rows]}
     print_signals(signals, truths, sizes)
-    print("\n(the last line is the truth's own noise: the same budget with another seed of weights and batches)")
+    print("\n(the last two lines are the truth's own noise: the same budget with another seed of weights and "
+          "batches; each is also part of the means, so against them it reads higher than a signal could)")
+    print_truth_ceiling(rows, sizes)
     if subset:
         once = [rows[i]["ppl"] for i in sorted(subset)]
         twice = [rows[i]["twice"] for i in sorted(subset)]
