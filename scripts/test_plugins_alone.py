@@ -33,10 +33,6 @@ from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
 ENTRY_GROUP = "nas_kernel"
-#: plugins whose tests still need other plugins (name -> why): the suite runs their tests in .venv
-#: with every plugin (scripts/run_tests.sh), so no test is lost; name one on the command line to try
-#: it alone. Remove a plugin from here once its tests pass alone. Empty: every plugin is tested alone.
-NOT_YET_ALONE: dict[str, str] = {}
 
 # Run inside each environment: proves that nothing of another plugin is visible to its tests.
 ISOLATION_CHECK = """
@@ -138,19 +134,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("plugins", nargs="*", help="plugin folder names under plugins/ (default: all)")
     parser.add_argument("--keep", metavar="DIR", help="build the environments in DIR and keep them")
-    parser.add_argument("--not-alone-paths", action="store_true",
-                        help="print the test folders of the plugins not yet tested alone (for .venv) and exit")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     args, pytest_args = parser.parse_args(argv[:cut]), argv[cut + 1:]
-    if args.not_alone_paths:
-        if NOT_YET_ALONE:  # nothing at all when empty: run_tests.sh adds no path then
-            print(" ".join(f"plugins/{name}/tests" for name in sorted(NOT_YET_ALONE)))
-        return 0
-    names = args.plugins or sorted(p.parent.name for p in (REPO / "plugins").glob("*/pyproject.toml")
-                                   if p.parent.name not in NOT_YET_ALONE)
-    for name in sorted(set(NOT_YET_ALONE) - set(names)):
-        print(f"{name}: not tested alone yet ({NOT_YET_ALONE[name]}); its tests run in .venv")
+    names = args.plugins or sorted(p.parent.name for p in (REPO / "plugins").glob("*/pyproject.toml"))
     unknown = [n for n in names if not (REPO / "plugins" / n / "pyproject.toml").is_file()]
     if unknown:
         parser.error(f"no plugin distribution under plugins/: {', '.join(unknown)}")
