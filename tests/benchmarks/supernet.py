@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--pick", default="stratified", choices=["stratified", "random"],
                         help="how the sub-networks are chosen: spanning the FLOPs range, or uniform draws")
     parser.add_argument("--pool", type=int, default=300, help="random draws the stratified pick chooses from")
+    parser.add_argument("--resolutions", type=int, nargs="+", default=SPACE["resolutions"],
+                        help="the space's input resolutions (one: the supernet is not elastic in resolution)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -193,7 +195,7 @@ def main() -> None:
     if args.val_fraction is None:
         args.val_fraction = 0.4 if args.data == "digits" else 0.2
     data = DATA[args.data](args.seed, args.val_fraction)
-    space = MobileNetSearchSpace(**SPACE, seed=args.seed)
+    space = MobileNetSearchSpace(**{**SPACE, "resolutions": args.resolutions}, seed=args.seed)
     config = SupernetConfig.of_space(space)
     supernet_epochs = args.supernet_epochs
     train = {"epochs": supernet_epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
@@ -210,7 +212,8 @@ def main() -> None:
           f"{args.epochs} epochs x {args.truth_seeds} seed(s), supernet {supernet_epochs} epochs; batch "
           f"{args.batch_size}, Adam lr {args.lr} (cosine), 1 thread; supernet: distill {args.distill}, "
           f"{args.num_random} random sub-networks per step, progressive {args.progressive}, "
-          f"{args.calibration_batches} calibration batches; {args.n} sub-networks, {args.pick} pick")
+          f"{args.calibration_batches} calibration batches; {args.n} sub-networks, {args.pick} pick; "
+          f"resolutions {args.resolutions}")
 
     started = time.perf_counter()
     meta = train_supernet(space, data, SupernetSettings.checked(**train), folder, echo=lambda *a: None)
