@@ -34,7 +34,6 @@ import time
 import torch
 from scipy.stats import spearmanr
 
-from nas_transformers import onnx_objectives
 from nas_transformers import (NonEmbeddingParamsProxy, TransformerFlexOnnxLatency, TransformerFlexOnnxMemory,
                               TransformerFlexSearchSpace)
 
@@ -58,6 +57,8 @@ def main(argv=None) -> None:
     objectives = {"non_emb_params": NonEmbeddingParamsProxy(trainable_only=True),
                   "onnx_latency_s": TransformerFlexOnnxLatency(space, seq_len=args.seq_len, n_trials=5, use_past=False),
                   "onnx_memory_mb": TransformerFlexOnnxMemory(space, use_past=False)}
+    with_folding = TransformerFlexOnnxLatency(space, seq_len=args.seq_len, n_trials=5, use_past=False,
+                                              constant_folding=True)
     print(f"transformer_flex gpt2 (Archai's defaults), {args.candidates} candidates, seq_len {args.seq_len}, "
           f"1 thread; load average {os.getloadavg()[0]:.1f} (a shared, busy machine)")
     print(f"{'archid':40s} " + " ".join(f"{n:>15s}" for n in objectives)
@@ -75,7 +76,8 @@ def main(argv=None) -> None:
         totals.append(total)
         cpu_totals.append(time.process_time() - cpu)
         if args.folding:
-            folded.append(latency_both_ways(objectives["onnx_latency_s"], model, first_on=len(folded) % 2 == 1))
+            folded.append(latency_both_ways(objectives["onnx_latency_s"], with_folding, model,
+                                            first_on=len(folded) % 2 == 1))
         model.clear()
         cells = " ".join(f"{values[n]:9.4g} {seconds[n]:4.1f}s" for n in objectives)
         print(f"{model.archid[:40]:40s} {cells} {total:12.2f} {cpu_totals[-1]:6.2f} {peak_gb():8.2f}", flush=True)
@@ -99,20 +101,15 @@ def main(argv=None) -> None:
               f"{spearmanr(on_v, off_v).statistic:.3f}")
 
 
-def latency_both_ways(evaluator, model, first_on: bool):
-    """(value, seconds) of the latency objective on ``model`` with onnxruntime's constant folding on,
-    then off (the export is the one the objective already made, so only the session and the runs
-    are timed)."""
+def latency_both_ways(unfolded, folded, model, first_on: bool):
+    """(value, seconds) of the latency objective on ``model`` with onnxruntime's constant folding
+    on (``folded``), then off (``unfolded``, the objective's default); the export is the one the
+    objective already made, so only the session and the runs are timed."""
     results = {}
-    for folding in ((True, False) if first_on else (False, True)):
-        saved = onnx_objectives._UNFOLDED
-        onnx_objectives._UNFOLDED = None if folding else saved
-        try:
-            started = time.perf_counter()
-            value = evaluator.evaluate(model)
-            results[folding] = (value, time.perf_counter() - started)
-        finally:
-            onnx_objectives._UNFOLDED = saved
+    for evaluator in ((folded, unfolded) if first_on else (unfolded, folded)):
+        started = time.perf_counter()
+        value = evaluator.evaluate(model)
+        results[evaluator.constant_folding] = (value, time.perf_counter() - started)
     return results[True] + results[False]
 
 

@@ -108,7 +108,8 @@ def flops(model, input_shape) -> float:
 
 
 def candidates(space, config, n: int, pick: str, input_shape, pool_size: int):
-    """``n`` distinct sub-networks, the largest and the smallest among them, sorted by FLOPs.
+    """``n`` distinct sub-networks, the largest and the smallest among them, as ``(model, FLOPs)``
+    sorted by FLOPs (each network's FLOPs counted once).
 
     ``random``: the others drawn uniformly from the space; most then lie near the middle of the
     size range, where true accuracies differ less than one training's noise. ``stratified``: from
@@ -117,27 +118,23 @@ def candidates(space, config, n: int, pick: str, input_shape, pool_size: int):
     asks ("sub-networks of different sizes"). Either way the choice is made before anything is
     trained, from the seed alone."""
     ends = [space.make(config.largest()), space.make(config.smallest())]
-    models = {m.archid: m for m in ends}
+    pool = {m.archid: m for m in ends}
+    wanted, draws = (n if pick == "random" else pool_size), 0
+    while len(pool) < wanted and (pick == "random" or draws < 20 * pool_size):
+        m = space.random_sample()
+        pool.setdefault(m.archid, m)
+        draws += 1
+    size = {k: flops(m, input_shape) for k, m in pool.items()}
+    chosen_ids = [ends[1].archid, ends[0].archid]
     if pick == "random":
-        while len(models) < n:
-            m = space.random_sample()
-            models.setdefault(m.archid, m)
-        chosen = list(models.values())
+        chosen_ids = list(pool)
     else:
-        pool, draws = dict(models), 0
-        while len(pool) < pool_size and draws < 20 * pool_size:
-            m = space.random_sample()
-            pool.setdefault(m.archid, m)
-            draws += 1
-        size = {k: math.log(flops(m, input_shape)) for k, m in pool.items()}
-        low, high = size[ends[1].archid], size[ends[0].archid]
-        chosen_ids = [ends[1].archid, ends[0].archid]
+        low, high = math.log(size[ends[1].archid]), math.log(size[ends[0].archid])
         for i in range(1, n - 1):
             target = low + (high - low) * i / (n - 1)
             free = [k for k in pool if k not in chosen_ids]
-            chosen_ids.append(min(free, key=lambda k: (abs(size[k] - target), k)))
-        chosen = [pool[k] for k in chosen_ids]
-    return sorted(chosen, key=lambda m: (flops(m, input_shape), m.archid))
+            chosen_ids.append(min(free, key=lambda k: (abs(math.log(size[k]) - target), k)))
+    return sorted(((pool[k], size[k]) for k in chosen_ids), key=lambda pair: (pair[1], pair[0].archid))
 
 
 def standalone(space, model, data, args, seed: int, cache: dict):
@@ -197,8 +194,7 @@ def main() -> None:
     data = DATA[args.data](args.seed, args.val_fraction)
     space = MobileNetSearchSpace(**{**SPACE, "resolutions": args.resolutions}, seed=args.seed)
     config = SupernetConfig.of_space(space)
-    supernet_epochs = args.supernet_epochs
-    train = {"epochs": supernet_epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+    train = {"epochs": args.supernet_epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
              "distill": args.distill, "num_random": args.num_random, "progressive": args.progressive,
              "device": "cpu"}
     cache = {}
@@ -209,7 +205,7 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{args.data}: {len(data.get_train()[1])} train / {len(data.get_val()[1])} val; standalone "
-          f"{args.epochs} epochs x {args.truth_seeds} seed(s), supernet {supernet_epochs} epochs; batch "
+          f"{args.epochs} epochs x {args.truth_seeds} seed(s), supernet {args.supernet_epochs} epochs; batch "
           f"{args.batch_size}, Adam lr {args.lr} (cosine), 1 thread; supernet: distill {args.distill}, "
           f"{args.num_random} random sub-networks per step, progressive {args.progressive}, "
           f"{args.calibration_batches} calibration batches; {args.n} sub-networks, {args.pick} pick; "
@@ -226,10 +222,11 @@ def main() -> None:
                                   **{k: v for k, v in train.items() if k != "device"})
     input_shape = tuple(data.get_train()[0].shape[1:])
     t = time.perf_counter()
-    models = candidates(space, config, args.n, args.pick, input_shape, args.pool)
+    picked = candidates(space, config, args.n, args.pick, input_shape, args.pool)
+    models, sizes = [m for m, _ in picked], [f for _, f in picked]
     print(f"sub-networks chosen in {time.perf_counter() - t:.1f} s (not counted in either cost)", flush=True)
     seeds = [args.seed + i for i in range(args.truth_seeds)]
-    inherited, alone, params, sizes, eval_seconds, alone_seconds = [], [], [], [], 0.0, 0.0
+    inherited, alone, params, eval_seconds, alone_seconds = [], [], [], 0.0, 0.0
     for i, model in enumerate(models):
         t = time.perf_counter()
         inherited.append(evaluator.evaluate(model))
@@ -238,7 +235,6 @@ def main() -> None:
         alone.append([r[0] for r in runs])
         alone_seconds += runs[0][1]  # one standalone training per candidate is what a search without a supernet pays
         params.append(runs[0][2])
-        sizes.append(flops(model, input_shape))
         print(f"{i + 1:3d} {model.archid:48s} {params[-1]:7d} params {sizes[-1] / 1e6:6.2f} MFLOPs  "
               f"inherited {inherited[-1]:.3f}  "
               f"alone {' '.join(f'{a:.3f}' for a in alone[-1])}", flush=True)
@@ -250,7 +246,7 @@ def main() -> None:
     mean = [sum(a) / len(a) for a in alone]
     print()
     print(f"{'':40s} {'supernet search':>18s} {'standalone':>14s}")
-    print(f"{f'training (s), supernet {supernet_epochs} / alone {args.epochs} ep':40s} {supernet_seconds:18.1f} "
+    print(f"{f'training (s), supernet {args.supernet_epochs} / alone {args.epochs} ep':40s} {supernet_seconds:18.1f} "
           f"{alone_seconds:14.1f}")
     print(f"{f'scoring {n} sub-networks (s)':40s} {eval_seconds:18.1f} {'(included)':>14s}")
     print(f"{f'total for {n} candidates (s)':40s} {supernet_seconds + eval_seconds:18.1f} {alone_seconds:14.1f}")

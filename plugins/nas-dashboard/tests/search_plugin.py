@@ -25,11 +25,11 @@ from typing import List, Optional, Sequence
 
 from overrides import overrides
 
-from nas_kernel.testing.plugin_site import plugin_env
 from nas_kernel import ModelEvaluator, hookimpl
 from nas_kernel.api import ArchaiModel
 from nas_kernel.loop import IterativeSearcher, Proposal
 from nas_kernel.testing.reference import ArchidScore, IntegerSpace
+from nas_kernel.testing.plugin_site import plugin_env
 
 HERE = Path(__file__).resolve().parent
 DIST = "nas-dashboard-test-search"

@@ -260,6 +260,13 @@ def test_port_in_use_is_one_clear_message_and_serving_stops_on_sigterm(finished_
         url = line.split()[4].rstrip("/")
         status, runs, _ = wait_for(lambda: get(url + "/api/runs"), 30, "the served page")
         assert status == 200 and runs["runs"][0]["path"] == str(finished_run)
+        # a model page rebuilds the run's search space (the test plugin's) with the command's plugins,
+        # from a request thread the command's own scope does not reach
+        archid = sorted(candidate_values(finished_run))[0]
+        status, doc, _ = get(url + "/api/runs/0/model?archid=" + archid.replace(",", "%2C").replace("=", "%3D"))
+        layers, kernel, hidden = (int(p.split("=")[1]) for p in archid.split(","))
+        assert status == 200 and doc["description"] == {"nb_layers": layers, "kernel_size": kernel,
+                                                         "hidden_dim": hidden}
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

@@ -2,11 +2,12 @@
 ``search_plugin`` as the only plugins it loads."""
 from __future__ import annotations
 
-from nas_kernel.testing.plugin_site import plugin_site as installed_plugin
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from nas_kernel.testing.plugin_site import plugin_site as installed_plugin
 
 HERE = Path(__file__).resolve().parent
 DIST = "nas-datasets-search-test"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nas_kernel.testing.plugin_site import plugin_env
 from nas_kernel import hookimpl
 from nas_kernel.testing.reference import ArchidScore, Glyphs, RandomSampling
+from nas_kernel.testing.plugin_site import plugin_env
 
 HERE = Path(__file__).resolve().parent
 DIST = "nas-edge-test-stand-ins"

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from overrides import overrides
 
-from nas_kernel.testing.plugin_site import plugin_env, plugin_site as installed_plugin
 from nas_kernel import ModelEvaluator, hookimpl
+from nas_kernel.testing.plugin_site import plugin_env, plugin_site as installed_plugin
 from nas_supergraph.data import TensorProvider
 
 HERE = Path(__file__).resolve().parent

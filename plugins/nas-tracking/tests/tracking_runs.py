@@ -2,7 +2,6 @@
 the library's own reader (MLflow's client, TensorBoard's event accumulator, W&B's record format)."""
 from __future__ import annotations
 
-from nas_kernel.testing.plugin_site import plugin_site as installed_plugin
 import glob
 import os
 import sqlite3
@@ -13,6 +12,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 from typing import Dict, List, Tuple
+
+from nas_kernel.testing.plugin_site import plugin_site as installed_plugin
 
 HERE = Path(__file__).resolve().parent
 #: one MLflow store for every test of the session: creating its tables takes seconds

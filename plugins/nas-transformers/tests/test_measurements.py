@@ -94,3 +94,14 @@ def test_a_candidate_measured_unbuilt_keeps_every_layers_weights():
     size = TransformerFlexOnnxMemory().evaluate(model) * 2 ** 20
     params = sum(p.numel() for p in model.arch.parameters()) * 4
     assert params < size < params + 200_000
+
+
+@pytest.mark.parametrize("optimize, constant_folding", [(True, False), (True, True), (False, False)])
+def test_the_latency_session_agrees_with_torch_with_and_without_constant_folding(optimize, constant_folding):
+    """The objective checks onnxruntime's logits against torch's before timing (``validate``): a
+    session whose weights' transposes are left unfolded must still compute the model."""
+    model = tiny_space("gpt2", seed=5).random_sample()
+    latency = TransformerFlexOnnxLatency(seq_len=16, use_past=False, optimize=optimize,
+                                         constant_folding=constant_folding)
+    assert latency.constant_folding is constant_folding and latency.validate
+    assert latency.evaluate(model) > 0

@@ -56,9 +56,9 @@ def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings
                 progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, Any]:
     """Time every block of ``space``'s universe, then ``calibration`` random architectures end to
     end, all together in interleaved rounds of the settings' warm-up and timed runs (at least
-    ``rounds``, by default :data:`DEFAULT_ROUNDS`, and more until ``seconds`` have passed; by default :data:`SECONDS_PER_SAMPLE` per
-    timed run of the settings: 30 s at the default 15), fit the
-    scale and the fixed part (module docstring), and return the table (a JSON-able dict).
+    ``rounds``, by default :data:`DEFAULT_ROUNDS`, and more until ``seconds`` have passed; by
+    default :data:`SECONDS_PER_SAMPLE` per timed run of the settings: 30 s at the default 15), fit
+    the scale and the fixed part (module docstring), and return the table (a JSON-able dict).
     ``space_spec`` is how to rebuild the space (``{"name", "params", ...}``), recorded as is."""
     import torch
 
@@ -106,14 +106,13 @@ def fit_scale(rows: List[Dict[str, Any]]) -> Tuple[float, float, str]:
     of the calibration ``rows``: a least-squares line through 3 rows or more, unless its scale is
     outside 1/4 to 4 (too few or too alike rows); otherwise scale 1 and the median difference."""
     if len(rows) >= 3:
-        xs = [r["blocks_ms"] for r in rows]
-        ys = [r["measured_ms"] for r in rows]
-        mx, my = statistics.fmean(xs), statistics.fmean(ys)
-        sxx = sum((x - mx) ** 2 for x in xs)
-        if sxx > 0:
-            scale = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-            if MIN_SCALE <= scale <= MAX_SCALE:
-                return scale, my - scale * mx, "least_squares"
+        try:
+            scale, fixed = statistics.linear_regression([r["blocks_ms"] for r in rows],
+                                                        [r["measured_ms"] for r in rows])
+        except statistics.StatisticsError:  # every row's blocks sum to the same
+            scale = None
+        if scale is not None and MIN_SCALE <= scale <= MAX_SCALE:
+            return scale, fixed, "least_squares"
     fixed = statistics.median(r["measured_ms"] - r["blocks_ms"] for r in rows) if rows else 0.0
     return 1.0, fixed, "offset"
 

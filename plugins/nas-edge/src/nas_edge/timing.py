@@ -72,8 +72,6 @@ class TimingSettings:
         return float(min(times) if self.statistic == "min" else statistics.median(times))
 
 
-
-
 def onnx_session(blob: bytes, settings: TimingSettings):
     """An onnxruntime session over ``blob`` with the settings' threads and device."""
     from nas_edge.onnx_export import require_onnxruntime
@@ -98,8 +96,6 @@ def time_onnx_ms(blob: bytes, shape, settings: TimingSettings) -> float:
     session = onnx_session(blob, settings)
     feed = {session.get_inputs()[0].name: example}
     return interleaved_ms([lambda: session.run(None, feed)], settings)[0]
-
-
 
 
 def runner(module, example, settings: TimingSettings):

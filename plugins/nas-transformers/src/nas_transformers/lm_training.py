@@ -14,7 +14,7 @@ import copy
 import math
 import time
 import zlib
-from typing import Any, Optional
+from typing import Optional
 
 from overrides import overrides
 

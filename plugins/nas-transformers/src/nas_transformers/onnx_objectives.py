@@ -7,7 +7,7 @@ is kept in memory (replaced by the next candidate's) and the other evaluator reu
 architecture and export settings are the same. No file is written: onnxruntime is handed the graph
 and the weights as they lie in the torch tensors' memory, and the memory objective is the exact
 size the self-contained file would have (``OnnxExport.file_bytes``). Weight prepacking and, with
-full optimisations, constant folding are off, so a candidate's weights are held once, not copied
+full optimisations, constant folding (``constant_folding``) are off, so a candidate's weights are held once, not copied
 into onnxruntime's own layout or transposed into a second copy (the transposes are fused into the
 matrix products instead).
 """
@@ -24,10 +24,6 @@ from nas_kernel.toolbox.params import check_int
 from nas_transformers.threads import check_thread_count, pinned_threads
 
 _EXPORT = {"key": None, "export": None}
-# With full optimisations a weight's transpose is fused into its MatMul, so folding it into a
-# transposed copy of the weight only costs: measured on this CPU (tests/benchmarks/lm_search_cost.py
-# --folding), it was most of a large candidate's session build and left the run times unchanged.
-_UNFOLDED = ["ConstantFolding"]
 
 
 def exported(model: ArchaiModel, use_past: bool, opset: int, net=None):
@@ -71,6 +67,12 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         share_weights: the output head is tied to the token embedding (always true here).
         opset: the ONNX opset of the export.
         optimize: onnxruntime's full graph optimisations (else basic ones only).
+        constant_folding: let onnxruntime fold constants when it loads the session. Off by
+            default under full optimisations: they fuse a weight's transpose into its matrix
+            product, so folding only makes a transposed copy of every weight; on this project's
+            CPU that was most of a large candidate's session build, and the latencies ranked the
+            same (``tests/benchmarks/lm_search_cost.py --folding``). Basic optimisations always
+            fold (without the fusion an unfolded transpose would run at every inference).
         only_ort: accepted for Archai parity (no separate optimiser runs here).
         torch_threads: onnxruntime's intra-op threads (1: the project's rule on shared CPUs).
     """
@@ -78,7 +80,8 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
     def __init__(self, search_space: Any = None, providers: Optional[List[str]] = None, batch_size: int = 1,
                  seq_len: int = 192, past_seq_len: int = 0, n_trials: int = 1, use_median: bool = False,
                  use_past: bool = True, validate: bool = True, share_weights: bool = True, opset: int = 17,
-                 optimize: bool = True, only_ort: bool = False, torch_threads: Optional[int] = 1) -> None:
+                 optimize: bool = True, only_ort: bool = False, torch_threads: Optional[int] = 1,
+                 constant_folding: bool = False) -> None:
         self.search_space = search_space
         self.providers = list(providers) if providers else ["CPUExecutionProvider"]
         self.batch_size = check_int("batch_size", batch_size, 1)
@@ -87,6 +90,7 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         self.n_trials = check_int("n_trials", n_trials, 1)
         self.use_median, self.use_past, self.validate = bool(use_median), bool(use_past), bool(validate)
         self.share_weights, self.optimize, self.only_ort = bool(share_weights), bool(optimize), bool(only_ort)
+        self.constant_folding = bool(constant_folding)
         self.opset = check_int("opset", opset, 14)
         self.torch_threads = check_thread_count("torch_threads", torch_threads)
         if not self.use_past and self.past_seq_len:
@@ -117,7 +121,8 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if self.optimize
                                             else ort.GraphOptimizationLevel.ORT_ENABLE_BASIC)
         options.add_session_config_entry("session.disable_prepacking", "1")
-        session = onnx_model.session(options, self.providers, _UNFOLDED if self.optimize else None)
+        unfolded = self.optimize and not self.constant_folding
+        session = onnx_model.session(options, self.providers, ["ConstantFolding"] if unfolded else None)
         if reference is not None:
             import numpy as np
 
