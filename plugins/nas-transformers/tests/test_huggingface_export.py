@@ -1,6 +1,8 @@
-"""Exporting a found GPT-2 model to Hugging Face: ``GPT2LMHeadModel.from_pretrained`` of the
-written folder gives our logits and our parameter count; models a ``GPT2Config`` cannot describe
-(layers that differ, the llama decoder) are refused with a message and nothing written."""
+"""Exporting a found model to Hugging Face: ``GPT2LMHeadModel.from_pretrained`` (``gpt2``) and
+``LlamaForCausalLM.from_pretrained`` (``llama``, grouped-query attention) of the written folder
+give our logits, with and without a key/value cache, and our parameter count; models a config
+cannot describe (layers that differ) are refused with a message and nothing written."""
+import inspect
 import os
 import subprocess
 import sys
@@ -60,15 +62,58 @@ def test_hugging_face_loads_the_same_model(exported):
 def test_layers_that_differ_are_refused_naming_what_differs(tmp_path):
     gpt2 = space(share_d_inner=False, share_n_head=False, max_layers=2)
     model = gpt2.make(dict(gpt2.fixed(), n_layer=2, d_model=32, n_head=[4, 2], d_inner=[48, 64]))
-    with pytest.raises(ValueError, match=r"one n_head and one n_inner.*n_head \[4, 2\] and d_inner \[48, 64\]"):
+    with pytest.raises(ValueError, match=r"GPT2Config, which has one n_head and one d_inner.*"
+                                         r"n_head \[4, 2\] and d_inner \[48, 64\]"):
         export_huggingface(model, str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
 
-def test_llama_is_refused(tmp_path):
+@pytest.fixture(scope="module")
+def exported_llama(tmp_path_factory):
     llama = space("llama")
-    model = llama.make(dict(llama.fixed(), n_layer=1, d_model=32, n_head=4, n_kv_head=2, d_inner=48))
-    with pytest.raises(ValueError, match="arch_type 'llama' cannot be exported to Hugging Face"):
+    model = with_random_weights(llama.make(dict(llama.fixed(), n_layer=2, d_model=32, n_head=4, n_kv_head=2,
+                                                d_inner=48)))
+    folder = str(tmp_path_factory.mktemp("hf") / "llama")
+    assert export_huggingface(model, folder) == folder
+    return model, folder
+
+
+def test_hugging_face_loads_the_same_llama(exported_llama):
+    """Rotary positions, grouped-query attention (2 key/value heads for 4 query heads), RMSNorm
+    and SwiGLU must all match for the logits to agree, at every position and after a cache."""
+    model, folder = exported_llama
+    assert sorted(os.listdir(folder)) == ["config.json", "model.safetensors"]
+    loaded = transformers.LlamaForCausalLM.from_pretrained(folder).eval()
+    config = loaded.config
+    assert (config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.num_key_value_heads,
+            config.intermediate_size) == (2, 32, 4, 2, 48)
+    assert (config.vocab_size, config.max_position_embeddings) == (VOCAB, POSITIONS)
+    assert loaded.lm_head.weight.data_ptr() == loaded.model.embed_tokens.weight.data_ptr()
+    ours = model.arch.eval()
+    assert sum(p.numel() for p in loaded.parameters()) == sum(p.numel() for p in ours.parameters())
+    tokens = torch.randint(0, VOCAB, (3, POSITIONS), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        theirs = loaded(tokens).logits
+        expected = ours(tokens)
+        # the last 4 positions after a cache of the first 20, on both sides
+        head, tail = tokens[:, :20], tokens[:, 20:]
+        _, past = ours(head, use_cache=True)
+        ours_cached, _ = ours(tail, past, use_cache=True)
+        # transformers 5.x calls the cache ``cache``, 4.x ``past_key_values``
+        key = "cache" if "cache" in inspect.signature(loaded.forward).parameters else "past_key_values"
+        their_past = getattr(loaded(head, use_cache=True), key)
+        theirs_cached = loaded(tail, use_cache=True, **{key: their_past}).logits
+    assert theirs.abs().max() > 0.1
+    torch.testing.assert_close(theirs, expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(theirs_cached, expected[:, 20:], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ours_cached, expected[:, 20:], atol=1e-5, rtol=1e-5)
+
+
+def test_llama_layers_that_differ_are_refused_naming_what_differs(tmp_path):
+    llama = space("llama", max_layers=2, share_d_inner=False)
+    model = llama.make(dict(llama.fixed(), n_layer=2, d_model=32, n_head=4, n_kv_head=[2, 1], d_inner=[48, 64]))
+    with pytest.raises(ValueError, match=r"LlamaConfig, which has one n_head and one n_kv_head and one d_inner.*"
+                                         r"n_kv_head \[2, 1\] and d_inner \[48, 64\]"):
         export_huggingface(model, str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 

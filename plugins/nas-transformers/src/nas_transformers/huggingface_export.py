@@ -1,9 +1,10 @@
-"""A found ``transformer_flex`` GPT-2 model as a Hugging Face folder (``config.json`` and
-``model.safetensors``) that ``transformers.GPT2LMHeadModel.from_pretrained(folder)`` loads with
+"""A found ``transformer_flex`` model as a Hugging Face folder (``config.json`` and
+``model.safetensors``) that ``transformers.GPT2LMHeadModel.from_pretrained(folder)`` (``gpt2``)
+or ``LlamaForCausalLM.from_pretrained(folder)`` (``llama``, see ``huggingface_llama``) loads with
 the same outputs, so a searched model leaves NAS Kernel for the tools people serve models with.
 
-Hugging Face's ``GPT2Config`` has one head count and one MLP width for every layer: a model whose
-layers differ cannot be written as one, and is refused rather than changed. Its linear layers are
+Hugging Face's configs have one head count and one MLP width for every layer: a model whose
+layers differ cannot be written as one, and is refused rather than changed. GPT-2's linear layers are
 ``Conv1D`` (the weight stored as ``(in, out)``, the transpose of ``nn.Linear``'s); the fused
 query/key/value projection has the same split on both sides. The output head is tied to the token
 embedding, so the file holds it once, as Hugging Face writes it. ``transformers`` is imported only
@@ -17,40 +18,42 @@ from typing import Any, Dict
 INSTALL_HINT = "pip install 'nas-transformers[hf]'"
 
 
-def _gpt2_module(model: Any):
+def _decoder_module(model: Any):
     """The torch module of ``model`` (an ``ArchaiModel`` of ``transformer_flex`` or the module
-    itself), refused with one message unless it is the GPT-2 decoder."""
+    itself), refused with one message unless it is one of the space's two decoders."""
     from nas_transformers.gpt2 import GPT2Flex
+    from nas_transformers.llama import LlamaFlex
 
-    metadata = getattr(model, "metadata", None)
-    if isinstance(metadata, dict) and metadata.get("arch_type", "gpt2") != "gpt2":
-        raise ValueError(f"arch_type {metadata['arch_type']!r} cannot be exported to Hugging Face: "
-                         "only arch_type 'gpt2' models are (as a GPT2LMHeadModel)")
     net = getattr(model, "arch", model)
-    if not isinstance(net, GPT2Flex):
+    if not isinstance(net, (GPT2Flex, LlamaFlex)):
         raise ValueError(f"cannot export {type(net).__name__} to Hugging Face: only transformer_flex models "
-                         "with arch_type 'gpt2' are (as a GPT2LMHeadModel)")
+                         "are (arch_type 'gpt2' as a GPT2LMHeadModel, 'llama' as a LlamaForCausalLM)")
     return net
 
 
-def _uniform(net) -> Dict[str, int]:
-    """The one head count and MLP width of every layer, or a message naming what differs."""
-    per_layer = {"n_head": [block.attn.n_head for block in net.blocks],
-                 "d_inner": [block.mlp[0].out_features for block in net.blocks]}
+def _uniform(net, per_layer: Dict[str, list]) -> Dict[str, int]:
+    """The one value of each per-layer width, or a message naming what differs."""
     differing = [f"{key} {values}" for key, values in per_layer.items() if len(set(values)) > 1]
     if differing:
-        raise ValueError("cannot export to a Hugging Face GPT2Config, which has one n_head and one n_inner "
+        kind = "GPT2Config" if type(net).__name__ == "GPT2Flex" else "LlamaConfig"
+        raise ValueError(f"cannot export to a Hugging Face {kind}, which has one {' and one '.join(per_layer)} "
                          f"for all layers: the layers differ in {' and '.join(differing)}")
     return {key: values[0] for key, values in per_layer.items()}
 
 
-def gpt2_config(net):
-    """The ``transformers.GPT2Config`` of ``net`` (a ``GPT2Flex``)."""
+def _transformers(name: str):
     try:
-        from transformers import GPT2Config
+        import transformers
     except ImportError:
         raise ImportError(f"exporting to Hugging Face needs transformers: {INSTALL_HINT}") from None
-    widths = _uniform(net)
+    return getattr(transformers, name)
+
+
+def gpt2_config(net):
+    """The ``transformers.GPT2Config`` of ``net`` (a ``GPT2Flex``)."""
+    GPT2Config = _transformers("GPT2Config")
+    widths = _uniform(net, {"n_head": [block.attn.n_head for block in net.blocks],
+                            "d_inner": [block.mlp[0].out_features for block in net.blocks]})
     return GPT2Config(
         vocab_size=net.embed.num_embeddings, n_positions=net.max_positions, n_embd=net.embed.embedding_dim,
         n_layer=len(net.blocks), n_head=widths["n_head"], n_inner=widths["d_inner"],
@@ -78,18 +81,24 @@ def gpt2_state_dict(net) -> Dict[str, Any]:
 
 
 def export_huggingface(model: Any, folder: str) -> str:
-    """Write ``model`` (a ``transformer_flex`` ``ArchaiModel`` with ``arch_type: gpt2``, or its
-    torch module) to ``folder`` as ``config.json`` and ``model.safetensors``; returns ``folder``.
+    """Write ``model`` (a ``transformer_flex`` ``ArchaiModel``, or its torch module) to ``folder``
+    as ``config.json`` and ``model.safetensors``; returns ``folder``.
 
     Everything is checked before anything is written, and each file is written under a temporary
     name and renamed, so a refused or failed export leaves no half-written model."""
-    net = _gpt2_module(model)
-    config = gpt2_config(net)
+    from nas_transformers.gpt2 import GPT2Flex
+    from nas_transformers.huggingface_llama import llama_config, llama_state_dict
+
+    net = _decoder_module(model)
+    if isinstance(net, GPT2Flex):
+        config = gpt2_config(net)
+    else:
+        config = llama_config(net, _transformers("LlamaConfig"), _uniform)
     try:
         from safetensors.torch import save_file
     except ImportError:
         raise ImportError(f"exporting to Hugging Face needs safetensors: {INSTALL_HINT}") from None
-    tensors = gpt2_state_dict(net)
+    tensors = gpt2_state_dict(net) if isinstance(net, GPT2Flex) else llama_state_dict(net)
     config.dtype = str(net.embed.weight.dtype).removeprefix("torch.")
     os.makedirs(folder, exist_ok=True)
     staging = os.path.join(folder, ".nas-export")
