@@ -135,6 +135,28 @@ def test_sandwich_rule_and_progressive_shrinking():
     assert all(a.blocks == config.largest().blocks for a in first)  # only the resolution varies
 
 
+def test_one_resolution_per_step_keeps_the_sandwich_at_that_resolution():
+    """Once-for-all's elastic resolution: every sub-network of a step (the teacher too) at one
+    drawn resolution, the largest and smallest blocks still in every step, each resolution drawn."""
+    config = SupernetConfig.of_space(space())
+    assert len(config.resolutions) > 1
+    seen = set()
+    for step in range(12):
+        archs = sandwich(config, 1, 0, step, 3, resolution_per_step=True)
+        resolutions = {a.resolution for a in archs}
+        assert len(resolutions) == 1 and len(archs) == 5
+        seen |= resolutions
+        assert archs[0].blocks == config.largest().blocks and archs[1].blocks == config.smallest().blocks
+    assert seen == set(config.resolutions)
+    # the default draws are unchanged by the option's existence (supernets trained before it agree)
+    assert sandwich(config, 1, 0, 0, 3) == sandwich(config, 1, 0, 0, 3, resolution_per_step=False)
+    assert sandwich(config, 1, 0, 0, 3)[0].resolution == max(config.resolutions)
+    # a supernet trained before the option trained as ``false`` does: that identity has no such key,
+    # so such a file is read when the experiment says false, and refused under the default (true)
+    assert "resolution_per_step" not in SupernetSettings.checked(resolution_per_step=False).identity()
+    assert SupernetSettings.checked().identity()["resolution_per_step"] is True
+
+
 def test_resume_after_a_stop_equals_a_straight_run(tmp_path):
     s, d = space(), data()
     settings = SupernetSettings.checked(**{**TRAIN, "progressive": True})  # 2 epochs x 3 steps

@@ -51,6 +51,10 @@ class SupernetEvaluator(ModelEvaluator):
             (Nesterov), from ``lr`` to ``final_lr`` (default ``lr / 100``) along a ``cosine`` over
             all steps, or ``constant``.
         num_random: random sub-networks per step besides the largest and the smallest (sandwich rule).
+        resolution_per_step: every sub-network of a step runs at one resolution drawn for the step
+            (the largest and the smallest at that resolution, the teacher too: once-for-all's
+            elastic resolution); false: the largest at the highest resolution, the smallest at the
+            lowest, the random ones each at its own draw (supernets trained before this option).
         distill, distill_temperature: the other sub-networks learn from the largest one's soft
             predictions (1: only them, 0: only the labels; in-place distillation).
         kernel_transform: smaller kernels are a learned linear map of the larger kernel's centre
@@ -71,8 +75,8 @@ class SupernetEvaluator(ModelEvaluator):
                  calibration_batch_size: Optional[int] = None, final_training: str = "finetune",
                  finetune_lr: Optional[float] = None, epochs: int = 4, batch_size: int = 64, optimizer: str = "adam",
                  lr: float = 3e-3, final_lr: Optional[float] = None, lr_schedule: str = "cosine",
-                 momentum: float = 0.9, weight_decay: float = 0.0, num_random: int = 2, distill: float = 1.0,
-                 distill_temperature: float = 1.0, kernel_transform: bool = True, sort_channels: bool = True,
+                 momentum: float = 0.9, weight_decay: float = 0.0, num_random: int = 2,
+                 resolution_per_step: bool = True, distill: float = 1.0, distill_temperature: float = 1.0, kernel_transform: bool = True, sort_channels: bool = True,
                  progressive: bool = False, width: Optional[float] = None, precision: str = "fp32",
                  device: str = "auto", data_parallel: str = "auto", torch_threads: Optional[int] = 1,
                  checkpoint_every: int = 50, seed: int = 1, base_dir: Optional[str] = None) -> None:
@@ -83,6 +87,7 @@ class SupernetEvaluator(ModelEvaluator):
         self.settings = SupernetSettings.checked(
             epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, final_lr=final_lr,
             lr_schedule=lr_schedule, momentum=momentum, weight_decay=weight_decay, num_random=num_random,
+            resolution_per_step=resolution_per_step,
             distill=distill, distill_temperature=distill_temperature, kernel_transform=kernel_transform,
             sort_channels=sort_channels, progressive=progressive, width=width, precision=precision, seed=seed,
             device=device, torch_threads=torch_threads, checkpoint_every=checkpoint_every,

@@ -17,6 +17,9 @@ OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine")
 #: fields that say where or how fast training ran, not what was trained
 RUNTIME_FIELDS = ("device", "torch_threads", "checkpoint_every", "data_parallel")
+#: fields added after supernets were first written, with the value that trains as before: left out
+#: of the identity at that value, so a supernet trained before the field existed is still read
+LATER_FIELDS = {"resolution_per_step": False}
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class SupernetSettings:
     momentum: float = 0.9
     weight_decay: float = 0.0
     num_random: int = 2
+    resolution_per_step: bool = True
     distill: float = 1.0
     distill_temperature: float = 1.0
     kernel_transform: bool = True
@@ -61,7 +65,7 @@ class SupernetSettings:
         check_int("num_random", s.num_random, 0)
         check_number("distill", s.distill, 0, 1)
         check_number("distill_temperature", s.distill_temperature, 0, low_open=True)
-        for name in ("kernel_transform", "sort_channels", "progressive"):
+        for name in ("kernel_transform", "sort_channels", "progressive", "resolution_per_step"):
             if not isinstance(getattr(s, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(s, name)!r}")
         if s.width is not None:
@@ -81,7 +85,8 @@ class SupernetSettings:
 
     def identity(self) -> Dict[str, Any]:
         """What the trained supernet is (compared when it is read back)."""
-        return {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
+        return {k: v for k, v in asdict(self).items()
+                if k not in RUNTIME_FIELDS and not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
