@@ -10,7 +10,14 @@ that cost is measured on its own (a one-element ReLU) and taken off every block.
 Every block, and the ``calibration`` random architectures timed end to end, are timed together in
 interleaved rounds (:func:`nas_edge.timing.interleaved_ms`; at least ``rounds`` of them, lasting at
 least ``seconds``): on a shared machine a core's speed changes in episodes of up to seconds, and
-timing each thing in one go compares things timed in different episodes. The calibration
+timing each thing in one go compares things timed in different episodes. Before the timed rounds,
+untimed rounds of the same runs go for a third of ``seconds``: a fresh process (which is what
+``nas latency-table build`` is) timed eager torch differently in its first half minute, and a
+table built first thing ranked 100 networks at Spearman 0.90 where one built the same way two
+minutes later in the same process ranked them at 0.99 (one thread, this project's CPU, 2026-12-07;
+with the settling rounds, tables built first thing ranked at 0.975-0.982 in four runs of
+``tests/benchmarks/latency_table.py``).
+The calibration
 architectures then fit the two numbers that turn a sum of blocks into a network's latency, by least
 squares: a **scale** (a block inside a network does not run as it does alone, repeated on the same
 input with its weights in cache, and on a busy machine a short block finds an undisturbed moment
@@ -49,6 +56,9 @@ DEFAULT_ROUNDS = 10
 #: of a shared machine's episodes
 SECONDS_PER_SAMPLE = 2.0
 MIN_SCALE, MAX_SCALE = 0.25, 4.0
+#: untimed interleaved rounds of everything before the timed ones, for at least this share of
+#: ``seconds`` (10 s at the default 30; one round when ``seconds`` is 0)
+SETTLE_SHARE = 1 / 3
 
 
 def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings, *, calibration: int = 8,
@@ -78,6 +88,7 @@ def build_table(space: Any, space_spec: Dict[str, Any], settings: TimingSettings
         runners.append(runner(model.arch, torch.randn(*space.latency_input_shape(model)), settings))
         if progress:
             progress(len(universe) + j + 1, total)
+    interleaved_ms(runners, settings, 1, seconds * SETTLE_SHARE)  # settling rounds, discarded (module docstring)
     figures = interleaved_ms(runners, settings, rounds, seconds)
     del runners
     alone = dict(zip((b["key"] for b in universe), figures))
