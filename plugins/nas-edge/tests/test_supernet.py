@@ -4,7 +4,9 @@ only the statistics, channel re-ordering keeps the function, training resumed fr
 ends where a straight run ends, and the evaluator scores candidates, refuses those the supernet
 does not hold and fine-tunes the chosen one."""
 import copy
+import json
 import pickle
+import shutil
 
 import pytest
 import torch
@@ -126,12 +128,13 @@ def test_channel_reordering_keeps_the_largest_network_and_puts_important_channel
 
 def test_sandwich_rule_and_progressive_shrinking():
     config = SupernetConfig.of_space(space())
-    archs = sandwich(config, 1, 0, 0, 3)
+    archs = sandwich(config, 1, 0, 0, 3, resolution_per_step=False)
     assert archs[0] == config.largest() and archs[1] == config.smallest() and len(archs) == 5
-    assert sandwich(config, 1, 0, 0, 3) == archs and sandwich(config, 1, 0, 1, 3) != archs
+    assert sandwich(config, 1, 0, 0, 3, resolution_per_step=False) == archs
+    assert sandwich(config, 1, 0, 1, 3, resolution_per_step=False) != archs
     assert [phase_of(e, 8, True) for e in range(8)] == [0, 0, 1, 1, 2, 2, 3, 3]
     assert allowed(config, 0) == ((5,), (2,), (6,)) and allowed(config, 2) == ((3, 5), (1, 2), (6,))
-    first = sandwich(config, 1, 0, 0, 4, phase=0)
+    first = sandwich(config, 1, 0, 0, 4, phase=0, resolution_per_step=False)
     assert all(a.blocks == config.largest().blocks for a in first)  # only the resolution varies
 
 
@@ -148,9 +151,9 @@ def test_one_resolution_per_step_keeps_the_sandwich_at_that_resolution():
         seen |= resolutions
         assert archs[0].blocks == config.largest().blocks and archs[1].blocks == config.smallest().blocks
     assert seen == set(config.resolutions)
-    # the default draws are unchanged by the option's existence (supernets trained before it agree)
-    assert sandwich(config, 1, 0, 0, 3) == sandwich(config, 1, 0, 0, 3, resolution_per_step=False)
-    assert sandwich(config, 1, 0, 0, 3)[0].resolution == max(config.resolutions)
+    # without it, the teacher stays at the highest resolution every step (supernets trained before)
+    assert all(sandwich(config, 1, 0, step, 3, resolution_per_step=False)[0] == config.largest()
+               for step in range(12))
     # a supernet trained before the option trained as ``false`` does: that identity has no such key,
     # so such a file is read when the experiment says false, and refused under the default (true)
     assert "resolution_per_step" not in SupernetSettings.checked(resolution_per_step=False).identity()
@@ -255,6 +258,20 @@ def test_a_supernet_trained_otherwise_is_refused(trained, tmp_path):
         SupernetEvaluator(str(tmp_path / "nothing-here"), dataset=d, **TRAIN)
     with pytest.raises(FileNotFoundError, match="holds no trained supernet"):
         SupernetEvaluator(str(tmp_path), dataset=d, **TRAIN)
+
+
+def test_a_supernet_trained_before_resolution_per_step_is_read_only_as_false(trained, tmp_path):
+    """A file written before the setting existed has no such key: it trained as ``false`` does."""
+    folder, s, d = trained
+    older = tmp_path / "older"
+    shutil.copytree(folder, older)
+    meta = json.loads((older / files.META).read_text(encoding="utf-8"))
+    assert meta["settings"].pop("resolution_per_step") is True
+    (older / files.META).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"resolution_per_step None \(the experiment says True\)"):
+        SupernetEvaluator(str(older), dataset=d, **TRAIN)
+    evaluator = SupernetEvaluator(str(older), dataset=d, **TRAIN, resolution_per_step=False)
+    assert 0.0 <= evaluator.evaluate(s.random_sample()) <= 1.0
 
 
 @pytest.mark.parametrize("final_training", ["finetune", "scratch"])

@@ -41,6 +41,19 @@ def exported(tmp_path_factory):
     return model, folder
 
 
+def assert_same_model(loaded, ours, tokens):
+    """Equal parameter counts and logits (``ours`` in eval mode); returns ours for ``tokens``."""
+    assert sum(p.numel() for p in loaded.parameters()) == sum(p.numel() for p in ours.parameters())
+    with torch.no_grad():
+        theirs, expected = loaded(tokens).logits, ours(tokens)
+    assert theirs.abs().max() > 0.1  # random weights: a real comparison, not two zero tensors
+    torch.testing.assert_close(theirs, expected, atol=1e-5, rtol=1e-5)
+    return expected
+
+
+TOKENS = torch.randint(0, VOCAB, (3, POSITIONS), generator=torch.Generator().manual_seed(1))
+
+
 def test_hugging_face_loads_the_same_model(exported):
     model, folder = exported
     assert sorted(os.listdir(folder)) == ["config.json", "model.safetensors"]
@@ -49,14 +62,7 @@ def test_hugging_face_loads_the_same_model(exported):
     assert (config.n_layer, config.n_embd, config.n_head, config.n_inner) == (2, 32, 4, 48)
     assert (config.vocab_size, config.n_positions) == (VOCAB, POSITIONS)
     assert loaded.lm_head.weight.data_ptr() == loaded.transformer.wte.weight.data_ptr()  # tied, as ours
-    ours = model.arch.eval()
-    assert sum(p.numel() for p in loaded.parameters()) == sum(p.numel() for p in ours.parameters())
-    tokens = torch.randint(0, VOCAB, (3, POSITIONS), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        theirs = loaded(tokens).logits
-        expected = ours(tokens)
-    assert theirs.abs().max() > 0.1  # random weights: a real comparison, not two zero tensors
-    torch.testing.assert_close(theirs, expected, atol=1e-5, rtol=1e-5)
+    assert_same_model(loaded, model.arch.eval(), TOKENS)
 
 
 def test_layers_that_differ_are_refused_naming_what_differs(tmp_path):
@@ -90,21 +96,16 @@ def test_hugging_face_loads_the_same_llama(exported_llama):
     assert (config.vocab_size, config.max_position_embeddings) == (VOCAB, POSITIONS)
     assert loaded.lm_head.weight.data_ptr() == loaded.model.embed_tokens.weight.data_ptr()
     ours = model.arch.eval()
-    assert sum(p.numel() for p in loaded.parameters()) == sum(p.numel() for p in ours.parameters())
-    tokens = torch.randint(0, VOCAB, (3, POSITIONS), generator=torch.Generator().manual_seed(1))
+    expected = assert_same_model(loaded, ours, TOKENS)
     with torch.no_grad():
-        theirs = loaded(tokens).logits
-        expected = ours(tokens)
         # the last 4 positions after a cache of the first 20, on both sides
-        head, tail = tokens[:, :20], tokens[:, 20:]
+        head, tail = TOKENS[:, :20], TOKENS[:, 20:]
         _, past = ours(head, use_cache=True)
         ours_cached, _ = ours(tail, past, use_cache=True)
         # transformers 5.x calls the cache ``cache``, 4.x ``past_key_values``
         key = "cache" if "cache" in inspect.signature(loaded.forward).parameters else "past_key_values"
         their_past = getattr(loaded(head, use_cache=True), key)
         theirs_cached = loaded(tail, use_cache=True, **{key: their_past}).logits
-    assert theirs.abs().max() > 0.1
-    torch.testing.assert_close(theirs, expected, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(theirs_cached, expected[:, 20:], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(ours_cached, expected[:, 20:], atol=1e-5, rtol=1e-5)
 

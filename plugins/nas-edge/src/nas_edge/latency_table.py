@@ -16,9 +16,8 @@ untimed rounds of the same runs go for a third of ``seconds``: a fresh process (
 table built first thing ranked 100 networks at Spearman 0.90 where one built the same way two
 minutes later in the same process ranked them at 0.99 (one thread, this project's CPU, 2026-12-07;
 with the settling rounds, tables built first thing ranked at 0.975-0.982 in four runs of
-``tests/benchmarks/latency_table.py``).
-The calibration
-architectures then fit the two numbers that turn a sum of blocks into a network's latency, by least
+``tests/benchmarks/latency_table.py``). The calibration architectures then fit the two numbers
+that turn a sum of blocks into a network's latency, by least
 squares: a **scale** (a block inside a network does not run as it does alone, repeated on the same
 input with its weights in cache, and on a busy machine a short block finds an undisturbed moment
 more easily than a whole network: on this project's CPU the scale came out between 1.0 and 1.5) and

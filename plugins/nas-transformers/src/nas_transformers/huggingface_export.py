@@ -31,17 +31,19 @@ def _decoder_module(model: Any):
     return net
 
 
-def _uniform(net, per_layer: Dict[str, list]) -> Dict[str, int]:
-    """The one value of each per-layer width, or a message naming what differs."""
+def uniform_widths(config_name: str, per_layer: Dict[str, list]) -> Dict[str, int]:
+    """The one value of each per-layer width, or a message naming what differs (a Hugging Face
+    config ``config_name`` has one value per width for all layers)."""
     differing = [f"{key} {values}" for key, values in per_layer.items() if len(set(values)) > 1]
     if differing:
-        kind = "GPT2Config" if type(net).__name__ == "GPT2Flex" else "LlamaConfig"
-        raise ValueError(f"cannot export to a Hugging Face {kind}, which has one {' and one '.join(per_layer)} "
-                         f"for all layers: the layers differ in {' and '.join(differing)}")
+        raise ValueError(f"cannot export to a Hugging Face {config_name}, which has one "
+                         f"{' and one '.join(per_layer)} for all layers: the layers differ in "
+                         f"{' and '.join(differing)}")
     return {key: values[0] for key, values in per_layer.items()}
 
 
-def _transformers(name: str):
+def transformers_class(name: str):
+    """``transformers.<name>``, or the extra to install."""
     try:
         import transformers
     except ImportError:
@@ -51,10 +53,9 @@ def _transformers(name: str):
 
 def gpt2_config(net):
     """The ``transformers.GPT2Config`` of ``net`` (a ``GPT2Flex``)."""
-    GPT2Config = _transformers("GPT2Config")
-    widths = _uniform(net, {"n_head": [block.attn.n_head for block in net.blocks],
-                            "d_inner": [block.mlp[0].out_features for block in net.blocks]})
-    return GPT2Config(
+    widths = uniform_widths("GPT2Config", {"n_head": [block.attn.n_head for block in net.blocks],
+                                           "d_inner": [block.mlp[0].out_features for block in net.blocks]})
+    return transformers_class("GPT2Config")(
         vocab_size=net.embed.num_embeddings, n_positions=net.max_positions, n_embd=net.embed.embedding_dim,
         n_layer=len(net.blocks), n_head=widths["n_head"], n_inner=widths["d_inner"],
         activation_function="gelu_new",  # GELU with the tanh approximation, as GPT2Block uses
@@ -90,15 +91,14 @@ def export_huggingface(model: Any, folder: str) -> str:
     from nas_transformers.huggingface_llama import llama_config, llama_state_dict
 
     net = _decoder_module(model)
-    if isinstance(net, GPT2Flex):
-        config = gpt2_config(net)
-    else:
-        config = llama_config(net, _transformers("LlamaConfig"), _uniform)
+    config_of, tensors_of = (gpt2_config, gpt2_state_dict) if isinstance(net, GPT2Flex) else (llama_config,
+                                                                                             llama_state_dict)
+    config = config_of(net)
     try:
         from safetensors.torch import save_file
     except ImportError:
         raise ImportError(f"exporting to Hugging Face needs safetensors: {INSTALL_HINT}") from None
-    tensors = gpt2_state_dict(net) if isinstance(net, GPT2Flex) else llama_state_dict(net)
+    tensors = tensors_of(net)
     config.dtype = str(net.embed.weight.dtype).removeprefix("torch.")
     os.makedirs(folder, exist_ok=True)
     staging = os.path.join(folder, ".nas-export")

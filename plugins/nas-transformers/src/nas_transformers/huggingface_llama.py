@@ -14,13 +14,15 @@ from __future__ import annotations
 import inspect
 from typing import Any, Dict
 
+from nas_transformers.huggingface_export import transformers_class, uniform_widths
 
-def llama_config(net, config_class, uniform) -> Any:
-    """``config_class`` (``transformers.LlamaConfig``) for ``net`` (a ``LlamaFlex``); ``uniform``
-    checks that its layers agree and returns their one value of each width."""
-    widths = uniform(net, {"n_head": [block.attn.n_head for block in net.blocks],
-                           "n_kv_head": [block.attn.n_kv_head for block in net.blocks],
-                           "d_inner": [block.mlp.gate.out_features for block in net.blocks]})
+
+def llama_config(net) -> Any:
+    """The ``transformers.LlamaConfig`` of ``net`` (a ``LlamaFlex`` whose layers agree)."""
+    config_class = transformers_class("LlamaConfig")
+    widths = uniform_widths("LlamaConfig", {"n_head": [block.attn.n_head for block in net.blocks],
+                                            "n_kv_head": [block.attn.n_kv_head for block in net.blocks],
+                                            "d_inner": [block.mlp.gate.out_features for block in net.blocks]})
     rotary = net.blocks[0].attn.rotary
     accepted = inspect.signature(config_class.__init__).parameters
     # transformers 5 takes the rotary settings as rope_parameters; 4.x as rope_theta

@@ -7,9 +7,9 @@ is kept in memory (replaced by the next candidate's) and the other evaluator reu
 architecture and export settings are the same. No file is written: onnxruntime is handed the graph
 and the weights as they lie in the torch tensors' memory, and the memory objective is the exact
 size the self-contained file would have (``OnnxExport.file_bytes``). Weight prepacking and, with
-full optimisations, constant folding (``constant_folding``) are off, so a candidate's weights are held once, not copied
-into onnxruntime's own layout or transposed into a second copy (the transposes are fused into the
-matrix products instead).
+full optimisations, constant folding (``constant_folding``) are off, so a candidate's weights are
+held once, not copied into onnxruntime's own layout or transposed into a second copy (the
+transposes are fused into the matrix products instead).
 """
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def random_arch(config: SupernetConfig, rng: random.Random, phase: int = len(PHA
 
 
 def sandwich(config: SupernetConfig, seed: int, epoch: int, step: int, num_random: int,
-             phase: int = len(PHASES) - 1, resolution_per_step: bool = False) -> List[MobileNetArch]:
+             phase: int = len(PHASES) - 1, *, resolution_per_step: bool) -> List[MobileNetArch]:
     """The largest, the smallest (within ``phase``) and ``num_random`` random sub-networks; with
     ``resolution_per_step`` all of them at one resolution drawn for the step."""
     rng = random.Random(f"supernet:{seed}:{epoch}:{step}")

@@ -191,7 +191,7 @@ def _loop(rank, world, config, provider, settings, folder, identity, max_steps, 
             index = order[step * settings.batch_size:(step + 1) * settings.batch_size][rank::world]
             xb, yb = X[index].to(device, non_blocking=True), y[index].to(device, non_blocking=True)
             archs = sandwich(config, settings.seed, epoch, step, settings.num_random, phase,
-                             settings.resolution_per_step)
+                             resolution_per_step=settings.resolution_per_step)
             opt.zero_grad(set_to_none=True)
             with seeded_rng(device, settings.seed * 7_919 + at), autocast(device, settings.precision):
                 loss = loss_module(xb, yb, archs)
