@@ -3,11 +3,14 @@ objectives of Archai's ``tasks/text_generation/search.py`` (non-embedding parame
 at sequence length 128, ONNX memory) on ``transformer_flex``'s GPT-2 space with Archai's defaults
 (vocabulary 50257, 1024 positions, widths 128..960, 1..10 layers), one thread, with the
 objectives' settings of that script (ONNX without a cache, ``n_trials=5``; Archai times
-``n_trials x n_trials`` runs after two warm-ups, this project ``n_trials`` runs after one).
+``n_trials x n_trials`` runs after two warm-ups, this project ``n_trials`` runs after one). The
+exported graph ends, as Archai's does, in the next token's probabilities; ``--all-positions``
+exports and times the logits of every position instead (what this project's objectives did
+before 2026-12-07 evening).
 
 Run with the project's interpreter (not collected by pytest):
 
-    .venv/bin/python tests/benchmarks/lm_search_cost.py [--candidates 12] [--seed 1] [--folding]
+    .venv/bin/python tests/benchmarks/lm_search_cost.py [--candidates 12] [--seed 1] [--folding] [--all-positions]
 
 Per candidate: each objective's value and seconds, and the seconds in all (building whatever
 the objectives build included), wall and this process's CPU time (on a loaded machine the wall
@@ -51,16 +54,21 @@ def main(argv=None) -> None:
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--folding", action="store_true",
                         help="also time the latency objective with constant folding on, side by side")
+    parser.add_argument("--all-positions", action="store_true",
+                        help="export the logits of every position, not the next token's probabilities")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     space = TransformerFlexSearchSpace("gpt2", random_seed=args.seed)
+    next_token = not args.all_positions
     objectives = {"non_emb_params": NonEmbeddingParamsProxy(trainable_only=True),
-                  "onnx_latency_s": TransformerFlexOnnxLatency(space, seq_len=args.seq_len, n_trials=5, use_past=False),
-                  "onnx_memory_mb": TransformerFlexOnnxMemory(space, use_past=False)}
+                  "onnx_latency_s": TransformerFlexOnnxLatency(space, seq_len=args.seq_len, n_trials=5, use_past=False,
+                                                               next_token=next_token),
+                  "onnx_memory_mb": TransformerFlexOnnxMemory(space, use_past=False, next_token=next_token)}
     with_folding = TransformerFlexOnnxLatency(space, seq_len=args.seq_len, n_trials=5, use_past=False,
-                                              constant_folding=True)
+                                              constant_folding=True, next_token=next_token)
     print(f"transformer_flex gpt2 (Archai's defaults), {args.candidates} candidates, seq_len {args.seq_len}, "
-          f"1 thread; load average {os.getloadavg()[0]:.1f} (a shared, busy machine)")
+          f"1 thread, the graph's output: {'next-token probabilities' if next_token else 'the logits of every position'}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'archid':40s} " + " ".join(f"{n:>15s}" for n in objectives)
           + f" {'s/candidate':>12s} {'cpu s':>6s} {'peak GB':>8s}")
     totals, cpu_totals, folded = [], [], []

@@ -42,10 +42,13 @@ def test_lengths_beyond_the_models_context_are_refused_naming_the_key():
 
 @pytest.mark.parametrize("arch_type", ["gpt2", "llama"])
 @pytest.mark.parametrize("use_past", [False, True])
-def test_the_onnx_export_computes_what_torch_computes(arch_type, use_past, tmp_path):
+@pytest.mark.parametrize("next_token", [False, True])
+def test_the_onnx_export_computes_what_torch_computes(arch_type, use_past, next_token, tmp_path):
     net = tiny_space(arch_type, seed=1).random_sample().arch.eval()
-    path = export(net, str(tmp_path / "m.onnx"), use_past)
+    path = export(net, str(tmp_path / "m.onnx"), use_past, next_token=next_token)
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    names = [output.name for output in session.get_outputs()]
+    assert names[0] == ("probs" if next_token else "logits") and len(names) == 1 + 2 * len(net.blocks) * use_past
     for past_length in ([0, 5] if use_past else [0]):
         feed = dummy_inputs(net, 2, 6, past_length, use_past, 256)
         for name in feed:
@@ -55,8 +58,15 @@ def test_the_onnx_export_computes_what_torch_computes(arch_type, use_past, tmp_p
             ids = torch.from_numpy(feed["input_ids"])
             past = [(torch.from_numpy(feed[f"past_key_{i}"]), torch.from_numpy(feed[f"past_value_{i}"]))
                     for i in range(len(net.blocks))] if use_past else None
-            expected = net(ids, past, use_cache=True)[0] if use_past else net(ids)
-        assert np.allclose(session.run(["logits"], feed)[0], expected.numpy(), atol=1e-4)
+            logits, presents = net(ids, past, use_cache=True)
+        got = session.run(None, feed)
+        if next_token:  # the next token's probabilities: the last position's softmax, one row per sequence
+            assert got[0].shape == (2, 256)
+            assert np.allclose(got[0], torch.softmax(logits[:, -1], dim=-1).numpy(), rtol=1e-3, atol=1e-6)
+        else:
+            assert np.allclose(got[0], logits.numpy(), atol=1e-4)
+        expected_presents = [t.numpy() for pair in presents for t in pair] if use_past else []
+        assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(got[1:], expected_presents, strict=True))
 
 
 def test_onnx_latency_and_memory_share_one_export_per_candidate():
@@ -69,9 +79,28 @@ def test_onnx_latency_and_memory_share_one_export_per_candidate():
     assert onnx_objectives._EXPORT["export"] is shared and size == shared.file_bytes() / 2 ** 20
     params = sum(p.numel() for p in first.arch.parameters()) * 4 / 2 ** 20  # tied head stored once
     assert params < size < 1.5 * params
+    assert [o.name for o in shared.graph.graph.output][0] == "probs"  # Archai's graph: the next token's probabilities
     memory.evaluate(second)
     assert onnx_objectives._EXPORT["key"][0] == second.archid
-    assert TransformerFlexOnnxLatency(seq_len=16, use_past=False).evaluate(second) > 0
+    assert TransformerFlexOnnxLatency(seq_len=16, use_past=False, next_token=False).evaluate(second) > 0
+    assert [o.name for o in onnx_objectives._EXPORT["export"].graph.graph.output] == ["logits"]
+
+
+@pytest.mark.parametrize("next_token", [True, False])
+def test_an_export_that_disagrees_with_torch_fails_the_candidate(next_token):
+    """``validate`` compares onnxruntime with torch before timing; here the export held for the
+    candidate is another architecture's (same shapes, other weights)."""
+    space = tiny_space("gpt2", seed=6, per_layer=False)
+    config = {"n_layer": 2, "d_model": 32, "n_head": 2, "d_inner": 64, **space.fixed()}
+    model, other = space.make(config), space.make(config)
+    other.arch.reset_parameters()
+    latency = TransformerFlexOnnxLatency(seq_len=16, use_past=False, next_token=next_token)
+    key = (model.archid, repr(model.metadata.get("config")), False, latency.opset, next_token)
+    onnx_objectives._EXPORT.update(key=key, export=export_in_memory(other.arch, use_past=False, next_token=next_token))
+    with pytest.raises(ValueError, match="disagrees with torch"):
+        latency.evaluate(model)
+    onnx_objectives._EXPORT.update(key=None, export=None)
+    assert latency.evaluate(model) > 0
 
 
 @pytest.mark.parametrize("arch_type", ["gpt2", "llama"])

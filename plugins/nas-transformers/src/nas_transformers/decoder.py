@@ -3,6 +3,8 @@ head, the forward with an optional key/value cache, and the loss.
 
 ``forward(input_ids)`` returns logits ``(batch, length, vocab)``; ``forward(input_ids, past,
 use_cache=True)`` returns ``(logits, presents)`` with one ``(keys, values)`` pair per layer.
+``hidden(input_ids, past)`` stops before the output head, for callers that need the logits of
+some positions only (a generation step needs the last one's).
 """
 from __future__ import annotations
 
@@ -38,14 +40,19 @@ class Decoder(nn.Module):
     def embed_positions(self, x: torch.Tensor, start) -> torch.Tensor:
         return x
 
-    def forward(self, input_ids: torch.Tensor, past: Optional[List] = None, use_cache: bool = False):
+    def hidden(self, input_ids: torch.Tensor, past: Optional[List] = None):
+        """``(normed last-layer states (batch, length, d_model), presents)``."""
         start = 0 if past is None else past[0][0].shape[2]
         x = self.embed_positions(self.embed(input_ids), start)
         presents = []
         for i, block in enumerate(self.blocks):
             x, present = block(x, None if past is None else past[i])
             presents.append(present)
-        logits = self.lm_head(self.norm(x))
+        return self.norm(x), presents
+
+    def forward(self, input_ids: torch.Tensor, past: Optional[List] = None, use_cache: bool = False):
+        x, presents = self.hidden(input_ids, past)
+        logits = self.lm_head(x)
         return (logits, presents) if use_cache else logits
 
 

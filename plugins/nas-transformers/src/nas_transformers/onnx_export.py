@@ -4,7 +4,10 @@ The TorchScript-based exporter (``dynamo=False``) is used: it needs no onnxscrip
 cache the graph is ``input_ids -> logits``; with one, ``input_ids, past_key_i, past_value_i... ->
 logits, present_key_i, present_value_i...``, each cache tensor ``(batch, kv_heads, positions,
 head_dim)`` with dynamic batch and positions (zero cached positions is a valid input: the prompt
-step).
+step). With ``next_token`` the first output is ``probs`` instead, ``(batch, vocab)``: the softmax of
+the last position's logits, which is all a generation step uses. It is the graph Archai's ONNX
+objectives export and time; for a large vocabulary the output head over every position is most of
+a run.
 
 The weights are traced as inputs of the graph and only then declared as its initializers
 (``export_in_memory``): the exporter's whole-graph shape inference otherwise serialises every
@@ -26,17 +29,22 @@ OPSET = 17
 IN_MEMORY = "in-memory"  # the external-data location of weights that onnxruntime is handed directly
 
 
-class _WithCache(nn.Module):
-    """The decoder with its cache as flat inputs and outputs (what an ONNX graph can carry)."""
+class _Graph(nn.Module):
+    """The decoder as an ONNX graph can carry it: the cache (when there is one) as flat inputs and
+    outputs, and the first output every position's logits or the next token's probabilities."""
 
-    def __init__(self, net) -> None:
+    def __init__(self, net, use_past: bool, next_token: bool) -> None:
         super().__init__()
-        self.net = net
+        self.net, self.use_past, self.next_token = net, use_past, next_token
 
     def forward(self, input_ids, *flat_past):
-        past = [(flat_past[i], flat_past[i + 1]) for i in range(0, len(flat_past), 2)]
-        logits, presents = self.net(input_ids, past, use_cache=True)
-        return (logits, *[t for pair in presents for t in pair])
+        past = [(flat_past[i], flat_past[i + 1]) for i in range(0, len(flat_past), 2)] if self.use_past else None
+        states, presents = self.net.hidden(input_ids, past)
+        if self.next_token:
+            first = torch.softmax(self.net.lm_head(states[:, -1, :]), dim=-1)
+        else:
+            first = self.net.lm_head(states)
+        return (first, *[t for pair in presents for t in pair]) if self.use_past else first
 
 
 class _WeightsAsInputs(nn.Module):
@@ -139,24 +147,30 @@ def _parameter_places(net) -> List[dict]:
     return list(found.values())
 
 
-def export_in_memory(net, use_past: bool, opset: int = OPSET) -> OnnxExport:
+def first_output(next_token: bool) -> str:
+    """The name of the exported graph's first output."""
+    return "probs" if next_token else "logits"
+
+
+def export_in_memory(net, use_past: bool, opset: int = OPSET, next_token: bool = False) -> OnnxExport:
     """The ONNX graph of ``net`` (weights traced as inputs, then declared as initializers held in
     memory). ``net`` is left as it was."""
     import onnx
 
     net = net.eval()
     names = [f"past_{kind}_{i}" for i in range(len(net.blocks)) for kind in ("key", "value")]
-    outputs = ["logits"] + [n.replace("past", "present") for n in names] if use_past else ["logits"]
+    first = first_output(next_token)
+    outputs = [first] + [n.replace("past", "present") for n in names] if use_past else [first]
     example = torch.zeros((1, 2), dtype=torch.long)
-    axes: Dict[str, Dict[int, str]] = {"input_ids": {0: "batch", 1: "length"}, "logits": {0: "batch", 1: "length"}}
+    axes: Dict[str, Dict[int, str]] = {"input_ids": {0: "batch", 1: "length"},
+                                       first: {0: "batch"} if next_token else {0: "batch", 1: "length"}}
+    module, args, inputs = _Graph(net, use_past, next_token), (example,), ["input_ids"]
     if use_past:
-        past = tuple(torch.zeros(shape) for shape in cache_shapes(net, 1, 1))
+        args += tuple(torch.zeros(shape) for shape in cache_shapes(net, 1, 1))
+        inputs += names
         for name in names:
             axes[name] = {0: "batch", 2: "past_length"}
             axes[name.replace("past", "present")] = {0: "batch", 2: "total_length"}
-        module, args, inputs = _WithCache(net), (example, *past), ["input_ids"] + names
-    else:
-        module, args, inputs = net, (example,), ["input_ids"]
     params = _parameter_places(net)
     weights = [p["parameter"].detach() for p in params]
     for entry, weight in zip(params, weights):  # plain tensors while tracing: the module holds no parameters
@@ -206,9 +220,9 @@ def _declare_initializers(model, weights: Dict[str, torch.Tensor]) -> Dict[str, 
     return arrays
 
 
-def export(net, path: str, use_past: bool, opset: int = OPSET) -> str:
+def export(net, path: str, use_past: bool, opset: int = OPSET, next_token: bool = False) -> str:
     """Write ``net`` as a self-contained ONNX file at ``path``."""
-    return export_in_memory(net, use_past, opset).save(path)
+    return export_in_memory(net, use_past, opset, next_token).save(path)
 
 
 def dummy_inputs(net, batch: int, length: int, past_length: int, use_past: bool, vocab: int, seed: int = 0):

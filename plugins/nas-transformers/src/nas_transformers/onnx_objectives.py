@@ -2,6 +2,10 @@
 onnxruntime inference of the exported decoder) and ``TransformerFlexOnnxMemory`` (megabytes of the
 exported ONNX file, what the model takes on disk and to load).
 
+The exported graph ends, as Archai's does, in the next token's probabilities (the softmax of the
+last position's logits): what a generation step computes. ``next_token: false`` exports the logits
+of every position instead; with a 50257-token vocabulary that head is most of a run's time.
+
 A search that has both objectives exports each candidate once: the latest export of this process
 is kept in memory (replaced by the next candidate's) and the other evaluator reuses it when the
 architecture and export settings are the same. No file is written: onnxruntime is handed the graph
@@ -26,16 +30,16 @@ from nas_transformers.threads import check_thread_count, pinned_threads
 _EXPORT = {"key": None, "export": None}
 
 
-def exported(model: ArchaiModel, use_past: bool, opset: int, net=None):
+def exported(model: ArchaiModel, use_past: bool, opset: int, next_token: bool, net=None):
     """The ``OnnxExport`` of ``model`` with these settings: this process's latest export when it
     matches, else a fresh one replacing it (``net``: the module to export, when the caller has it)."""
     from nas_transformers.onnx_export import export_in_memory
 
-    key = (model.archid, repr(model.metadata.get("config")), use_past, opset)
+    key = (model.archid, repr(model.metadata.get("config")), use_past, opset, next_token)
     if _EXPORT["key"] != key:
         _EXPORT.update(key=None, export=None)  # the previous candidate's weights go first
-        _EXPORT.update(export=export_in_memory(measured_module(model) if net is None else net, use_past, opset),
-                       key=key)
+        _EXPORT.update(export=export_in_memory(measured_module(model) if net is None else net, use_past, opset,
+                                               next_token), key=key)
     return _EXPORT["export"]
 
 
@@ -61,9 +65,11 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         batch_size, seq_len, past_seq_len: the timed input.
         n_trials: timed runs (after one untimed run); the mean, or the median with
             ``use_median``.
-        use_past: export with the key/value cache as inputs and outputs (else logits only).
-        validate: compare onnxruntime's logits with torch's on a short input (a mismatch fails the
-            candidate).
+        use_past: export with the key/value cache as inputs and outputs.
+        next_token: the graph's first output is the next token's probabilities, as in Archai's
+            export (default); false: the logits of every position.
+        validate: compare onnxruntime's first output with torch's on a short input (a mismatch
+            fails the candidate).
         share_weights: the output head is tied to the token embedding (always true here).
         opset: the ONNX opset of the export.
         optimize: onnxruntime's full graph optimisations (else basic ones only).
@@ -81,7 +87,7 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
                  seq_len: int = 192, past_seq_len: int = 0, n_trials: int = 1, use_median: bool = False,
                  use_past: bool = True, validate: bool = True, share_weights: bool = True, opset: int = 17,
                  optimize: bool = True, only_ort: bool = False, torch_threads: Optional[int] = 1,
-                 constant_folding: bool = False) -> None:
+                 constant_folding: bool = False, next_token: bool = True) -> None:
         self.search_space = search_space
         self.providers = list(providers) if providers else ["CPUExecutionProvider"]
         self.batch_size = check_int("batch_size", batch_size, 1)
@@ -90,7 +96,7 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         self.n_trials = check_int("n_trials", n_trials, 1)
         self.use_median, self.use_past, self.validate = bool(use_median), bool(use_past), bool(validate)
         self.share_weights, self.optimize, self.only_ort = bool(share_weights), bool(optimize), bool(only_ort)
-        self.constant_folding = bool(constant_folding)
+        self.constant_folding, self.next_token = bool(constant_folding), bool(next_token)
         self.opset = check_int("opset", opset, 14)
         self.torch_threads = check_thread_count("torch_threads", torch_threads)
         if not self.use_past and self.past_seq_len:
@@ -100,20 +106,20 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
         import onnxruntime as ort
 
-        from nas_transformers.onnx_export import dummy_inputs
+        from nas_transformers.onnx_export import dummy_inputs, first_output
 
         net = measured_module(arch)
         if net.max_positions < self.seq_len + self.past_seq_len:
             raise ValueError(f"seq_len + past_seq_len ({self.seq_len + self.past_seq_len}) is above the model's "
                              f"max_sequence_length ({net.max_positions})")
         with pinned_threads(self.torch_threads):
-            onnx_model = exported(arch, self.use_past, self.opset, net)
+            onnx_model = exported(arch, self.use_past, self.opset, self.next_token, net)
             feed = dummy_inputs(net, self.batch_size, self.seq_len, self.past_seq_len, self.use_past,
                                 net.embed.num_embeddings)
             # validated on a short input: the same graph, a fraction of a timed run's cost
             check = dummy_inputs(net, 1, min(8, self.seq_len), min(2, self.past_seq_len), self.use_past,
                                  net.embed.num_embeddings, seed=1)
-            reference = self._torch_logits(net, check) if self.validate else None
+            reference = self._torch_output(net, check) if self.validate else None
         del net  # the export holds the weights from here on, shared with onnxruntime
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.torch_threads or 0
@@ -126,8 +132,9 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         if reference is not None:
             import numpy as np
 
-            got = session.run(["logits"], check)[0]
-            if not np.allclose(got, reference, atol=1e-3, rtol=1e-3):
+            got = session.run([first_output(self.next_token)], check)[0]
+            # probabilities are tiny for a large vocabulary: the tolerance is relative to the largest
+            if not np.allclose(got, reference, atol=1e-3 * float(np.abs(reference).max()), rtol=1e-3):
                 raise ValueError(f"the ONNX export of {arch.archid} disagrees with torch (max difference "
                                  f"{float(np.abs(got - reference).max()):.3g})")
         timer = timeit.Timer(lambda: session.run(None, feed))
@@ -135,16 +142,16 @@ class TransformerFlexOnnxLatency(ModelEvaluator):
         runs = timer.repeat(repeat=self.n_trials, number=1)
         return float(statistics.median(runs) if self.use_median else statistics.fmean(runs))
 
-    def _torch_logits(self, net, feed):
+    def _torch_output(self, net, feed):
+        """What the export's first output should be on ``feed``, computed by torch."""
         import torch
 
         ids = torch.from_numpy(feed["input_ids"])
+        past = [(torch.from_numpy(feed[f"past_key_{i}"]), torch.from_numpy(feed[f"past_value_{i}"]))
+                for i in range(len(net.blocks))] if self.use_past else None
         with torch.no_grad():
-            if not self.use_past:
-                return net.eval()(ids).numpy()
-            past = [(torch.from_numpy(feed[f"past_key_{i}"]), torch.from_numpy(feed[f"past_value_{i}"]))
-                    for i in range(len(net.blocks))]
-            return net.eval()(ids, past, use_cache=True)[0].numpy()
+            logits = net.eval()(ids, past)
+            return (torch.softmax(logits[:, -1, :], dim=-1) if self.next_token else logits).numpy()
 
 
 class TransformerFlexOnnxMemory(ModelEvaluator):
@@ -153,18 +160,22 @@ class TransformerFlexOnnxMemory(ModelEvaluator):
     Args:
         search_space: accepted for Archai parity.
         use_past: export with the key/value cache as inputs and outputs.
+        next_token: as for the latency objective (the graph's first output; the weights, which
+            are nearly all of the file, are the same either way).
         validate, share_weights, optimize, only_ort: accepted for Archai parity (the export is
             validated by the latency evaluator; the head is always tied).
         opset: the ONNX opset of the export.
     """
 
     def __init__(self, search_space: Any = None, use_past: bool = True, validate: bool = True,
-                 share_weights: bool = True, opset: int = 17, optimize: bool = True, only_ort: bool = False) -> None:
+                 share_weights: bool = True, opset: int = 17, optimize: bool = True, only_ort: bool = False,
+                 next_token: bool = True) -> None:
         self.search_space = search_space
+        self.next_token = bool(next_token)
         self.use_past, self.validate, self.share_weights = bool(use_past), bool(validate), bool(share_weights)
         self.opset = check_int("opset", opset, 14)
         self.optimize, self.only_ort = bool(optimize), bool(only_ort)
 
     @overrides
     def evaluate(self, arch: ArchaiModel, budget: Optional[float] = None) -> float:
-        return exported(arch, self.use_past, self.opset).file_bytes() / (1024 ** 2)
+        return exported(arch, self.use_past, self.opset, self.next_token).file_bytes() / (1024 ** 2)
