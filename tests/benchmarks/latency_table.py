@@ -15,13 +15,16 @@ all the architectures in ``--rounds`` interleaved rounds of ``--warmups`` untime
 least disturbed run is the one that repeats). The truth is measured twice, and the agreement of
 the two passes with each other (``truth (again)``) is printed as the ceiling any predictor can
 reach here; the predictors are scored against the first pass, and against both passes pooled
-(twice the runs of each architecture: a steadier truth, see ``pooled_truth``).
+(twice the runs of each architecture: a steadier truth, see ``pooled_truth``). The timing holds
+glibc's allocator steady (``nas_edge.steady_allocator``) for the table and the truth alike;
+``--system-allocator`` leaves it as the process found it, as the timing did before 2026-12-07
+evening, for a side-by-side comparison.
 
 Targets (issue 29): Spearman >= 0.95 and median absolute error <= 10 %.
 
 Run: .venv/bin/python tests/benchmarks/latency_table.py [--archs 100] [--resolution 128]
      [--runtimes torch onnxruntime] [--samples 2] [--warmups 1] [--rounds 30] [--table-rounds 10]
-     [--calibration 8] [--statistic min] [--clock thread_cpu]
+     [--calibration 8] [--statistic min] [--clock thread_cpu] [--system-allocator]
 """
 from __future__ import annotations
 
@@ -77,6 +80,8 @@ def main() -> None:
     parser.add_argument("--statistic", default="min", choices=["median", "min"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--clock", default="thread_cpu", choices=["wall", "thread_cpu"])
+    parser.add_argument("--system-allocator", action="store_true",
+                        help="leave the C allocator as the process found it (the timing before it was held steady)")
     args = parser.parse_args()
 
     from nas_edge.latency_table import build_table, predict_ms
@@ -84,12 +89,17 @@ def main() -> None:
     from nas_edge.mobilenet_space import MobileNetSearchSpace
     from nas_edge.timing import TimingSettings, interleaved_ms, runner
 
+    if args.system_allocator:
+        import nas_edge.timing
+
+        nas_edge.timing.steady_allocator = lambda: False
     torch.set_num_threads(1)
     params = {"in_channels": 3, "num_classes": 10, "resolution": args.resolution}
     print(f"mobilenet (MobileNetV3-Large stages, depth 2-4, kernel 3/5/7, expansion 3/4/6, width 1.0), "
           f"resolution {args.resolution}, {args.archs} random archs, 1 thread, {args.rounds} interleaved rounds of "
           f"{args.warmups}+{args.samples} runs ({args.statistic}, {args.clock} clock; table: {args.table_rounds} "
-          f"rounds, {args.calibration} calibration archs), device {args.device}")
+          f"rounds, {args.calibration} calibration archs), device {args.device}, "
+          f"{'system' if args.system_allocator else 'steady'} allocator")
     rows = []
     for runtime in args.runtimes:
         settings = TimingSettings.checked(args.device, runtime, 1, 1, args.warmups, args.samples, args.statistic,

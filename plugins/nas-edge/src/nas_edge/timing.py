@@ -20,6 +20,7 @@ from typing import Any, Dict, List
 
 from nas_kernel.toolbox.devices import check_device, timed
 from nas_kernel.toolbox.params import check_choice, check_int
+from nas_edge.steady_allocator import steady_allocator
 
 RUNTIMES = ("torch", "onnxruntime")
 STATISTICS = ("median", "min")
@@ -129,9 +130,11 @@ def interleaved_ms(runners: List[Any], settings: TimingSettings, rounds: int = 1
     Spreading each one's runs over rounds puts every one of them in several episodes, provided the
     rounds last longer than a few episodes together (hence ``seconds``: a few small networks take a
     fraction of a second per round); with ``statistic: min`` each figure is then its undisturbed
-    time."""
+    time. The C allocator is held steady first (:mod:`nas_edge.steady_allocator`): otherwise how
+    many page faults a run pays depends on what ran before it."""
     import torch
 
+    steady_allocator()
     rounds = max(1, int(rounds))
     previous = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
