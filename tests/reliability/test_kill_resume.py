@@ -35,9 +35,13 @@ def start(args):
 
 
 def rows(out):
+    """Every stored evaluation; none when a kill came between the database file's creation and
+    its first table (CI, 2026-12-07: the resumed run must then start from nothing)."""
     store = Store(str(out / "results.db"), readonly=True)
     try:
         assert store.integrity_ok()
+        if not store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'evaluations'").fetchone():
+            return {}
         return {tuple(r[:3]): r[3:] for r in store.conn.execute(
             "SELECT objective, archid, budget_key, value, status, created FROM evaluations")}
     finally:
