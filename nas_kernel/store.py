@@ -22,7 +22,9 @@ __all__ = ["SCHEMA_VERSION", "Store", "StoreError", "check_resumable", "connect_
 
 SCHEMA_VERSION = "1"
 
+# one transaction: a process killed while creating the store leaves every table or none
 _SCHEMA = """
+BEGIN;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS evaluations (
     objective TEXT NOT NULL, archid TEXT NOT NULL, budget_key TEXT NOT NULL, budget REAL,
@@ -33,6 +35,7 @@ CREATE TABLE IF NOT EXISTS candidates (
     iteration INTEGER NOT NULL, position INTEGER NOT NULL, archid TEXT NOT NULL,
     budget_key TEXT NOT NULL, extra TEXT NOT NULL, walltime_hours REAL NOT NULL,
     PRIMARY KEY (iteration, position));
+COMMIT;
 """
 
 
@@ -81,6 +84,11 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
             self.conn.executescript(_SCHEMA)
+
+    def has_schema(self) -> bool:
+        """False for a database file whose tables were never created (a writer killed right after
+        creating the file): it holds nothing yet."""
+        return self.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='meta'").fetchone()[0] > 0
 
     # ---- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str) -> Optional[str]:
@@ -175,8 +183,7 @@ def preflight(output_dir: str, fingerprint: str, *, resume: bool, earlier_run: s
     try:
         probe = Store(path, readonly=True)
         try:
-            has_meta = probe.conn.execute(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name='meta'").fetchone()[0]
+            has_meta = probe.has_schema()
             stored = probe.get_meta("fingerprint") if has_meta else None
             count = probe.count_evaluations() if has_meta else 0
         finally:

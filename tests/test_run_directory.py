@@ -201,3 +201,17 @@ def test_the_exports_written_from_the_loop_equal_what_the_store_reader_rebuilds(
     load_results(str(out)).save_search_state(str(rebuilt))
     assert rebuilt.read_bytes() == (out / "search_state.csv").read_bytes()
     assert len(pd.read_csv(rebuilt)) > 0
+
+
+def test_a_store_killed_before_its_tables_resumes_from_nothing(tmp_path):
+    """A writer killed between creating ``results.db`` and its tables leaves an empty database:
+    it holds nothing, and ``resume`` starts the search there instead of refusing the file."""
+    out = tmp_path / "run"
+    out.mkdir()
+    sqlite3.connect(out / "results.db").execute("PRAGMA journal_mode=WAL").close()
+    empty = Store(str(out / "results.db"), readonly=True)
+    assert not empty.has_schema()
+    empty.close()
+    toy_search(out, seed=3, resume=True)
+    toy_search(tmp_path / "straight", seed=3)
+    assert evaluations(out / "results.db") == evaluations(tmp_path / "straight" / "results.db") != []

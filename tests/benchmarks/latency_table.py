@@ -90,9 +90,9 @@ def main() -> None:
     from nas_edge.timing import TimingSettings, interleaved_ms, runner
 
     if args.system_allocator:
-        import nas_edge.timing
+        from nas_edge.steady_allocator import keep_system_allocator
 
-        nas_edge.timing.steady_allocator = lambda: False
+        keep_system_allocator()
     torch.set_num_threads(1)
     params = {"in_channels": 3, "num_classes": 10, "resolution": args.resolution}
     print(f"mobilenet (MobileNetV3-Large stages, depth 2-4, kernel 3/5/7, expansion 3/4/6, width 1.0), "

@@ -40,7 +40,7 @@ def rows(out):
     store = Store(str(out / "results.db"), readonly=True)
     try:
         assert store.integrity_ok()
-        if not store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'evaluations'").fetchone():
+        if not store.has_schema():
             return {}
         return {tuple(r[:3]): r[3:] for r in store.conn.execute(
             "SELECT objective, archid, budget_key, value, status, created FROM evaluations")}

@@ -95,7 +95,7 @@ def test_an_export_that_disagrees_with_torch_fails_the_candidate(next_token):
     model, other = space.make(config), space.make(config)
     other.arch.reset_parameters()
     latency = TransformerFlexOnnxLatency(seq_len=16, use_past=False, next_token=next_token)
-    key = (model.archid, repr(model.metadata.get("config")), False, latency.opset, next_token)
+    key = onnx_objectives.export_key(model, False, latency.opset, next_token)
     onnx_objectives._EXPORT.update(key=key, export=export_in_memory(other.arch, use_past=False, next_token=next_token))
     with pytest.raises(ValueError, match="disagrees with torch"):
         latency.evaluate(model)

@@ -19,7 +19,7 @@ libraries (macOS, musl) are left as they are.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import platform
 from typing import Optional
 
 # mallopt parameters (malloc.h)
@@ -40,15 +40,21 @@ def steady_allocator() -> bool:
     return _applied
 
 
+def keep_system_allocator() -> None:
+    """Leave the allocator as the process found it from now on (``steady_allocator`` then does
+    nothing): for a process that must give memory back, or to compare timings both ways
+    (``tests/benchmarks/latency_table.py --system-allocator``). Thresholds already fixed stay."""
+    global _applied
+    if _applied is None:
+        _applied = False
+
+
 def _set_thresholds() -> bool:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = getattr(libc, "mallopt", None)
-        version = getattr(libc, "gnu_get_libc_version", None)
-    except OSError:
+    if platform.libc_ver()[0] != "glibc":
         return False
-    if mallopt is None or version is None:  # not glibc
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the running process's C library
+    except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return all(mallopt(param, value) == 1 for param, value in

@@ -30,12 +30,17 @@ from nas_transformers.threads import check_thread_count, pinned_threads
 _EXPORT = {"key": None, "export": None}
 
 
+def export_key(model: ArchaiModel, use_past: bool, opset: int, next_token: bool) -> tuple:
+    """What makes two exports the same: the architecture and the export settings."""
+    return model.archid, repr(model.metadata.get("config")), use_past, opset, next_token
+
+
 def exported(model: ArchaiModel, use_past: bool, opset: int, next_token: bool, net=None):
     """The ``OnnxExport`` of ``model`` with these settings: this process's latest export when it
     matches, else a fresh one replacing it (``net``: the module to export, when the caller has it)."""
     from nas_transformers.onnx_export import export_in_memory
 
-    key = (model.archid, repr(model.metadata.get("config")), use_past, opset, next_token)
+    key = export_key(model, use_past, opset, next_token)
     if _EXPORT["key"] != key:
         _EXPORT.update(key=None, export=None)  # the previous candidate's weights go first
         _EXPORT.update(export=export_in_memory(measured_module(model) if net is None else net, use_past, opset,
