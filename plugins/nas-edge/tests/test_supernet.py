@@ -15,6 +15,7 @@ from .edge_support import TINY_SPACE, has_cuda, write_experiment
 from .stand_ins import manager as stand_ins
 from nas_kernel.testing.reference import Glyphs
 from nas_edge.mobilenet_arch import MobileNetArch
+from nas_edge.mobilenet_network import InvertedResidual
 from nas_edge.mobilenet_space import MobileNetSearchSpace
 from nas_edge.supernet import files
 from nas_edge.supernet.bn_calibration import batch_norms, recalibrate_bn
@@ -24,7 +25,7 @@ from nas_edge.supernet.elastic import ElasticMobileNet
 from nas_edge.supernet.evaluator import SupernetEvaluator
 from nas_edge.supernet.sampling import allowed, phase_of, sandwich
 from nas_edge.supernet.settings import SupernetSettings
-from nas_edge.supernet.trainer import train_supernet
+from nas_edge.supernet.trainer import build_supernet, train_supernet
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not has_cuda(), reason="needs a CUDA GPU"))]
 TRAIN = {"epochs": 2, "batch_size": 32, "checkpoint_every": 2, "seed": 3, "device": "cpu"}
@@ -272,6 +273,35 @@ def test_a_supernet_trained_before_resolution_per_step_is_read_only_as_false(tra
         SupernetEvaluator(str(older), dataset=d, **TRAIN)
     evaluator = SupernetEvaluator(str(older), dataset=d, **TRAIN, resolution_per_step=False)
     assert 0.0 <= evaluator.evaluate(s.random_sample()) <= 1.0
+
+
+def test_zero_init_residual_is_part_of_what_a_supernet_is_only_when_on():
+    """Off (the default, and what every supernet trained before the option did) it stays out of the
+    identity, so those files are still read; on, a supernet trained otherwise is refused."""
+    assert "zero_init_residual" not in SupernetSettings.checked().identity()
+    assert SupernetSettings.checked(zero_init_residual=True).identity()["zero_init_residual"] is True
+    with pytest.raises(ValueError, match="zero_init_residual must be true or false"):
+        SupernetSettings.checked(zero_init_residual="yes")
+
+
+def test_zero_init_residual_starts_every_depth_of_a_stage_as_its_first_block():
+    """Initialised with ``zero_init_residual``, a stage's extra blocks add nothing
+    yet, so the shallowest and the deepest sub-network compute the same function, in training and
+    in evaluation; with the usual initialisation they differ."""
+    config = SupernetConfig.of_space(space())
+    deep = config.largest()
+    shallow = MobileNetArch(deep.resolution, deep.width, tuple(stage[:1] for stage in deep.blocks))
+    assert deep.depths != shallow.depths
+    x = torch.randn(6, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    for zero in (True, False):
+        supernet = build_supernet(config, SupernetSettings.checked(zero_init_residual=zero))
+        scales = [b.project[1].weight for b in supernet.net.modules() if isinstance(b, InvertedResidual) and b.residual]
+        assert scales and all(bool((w == 0).all()) == zero for w in scales)
+        for training in (True, False):
+            supernet.train(training)
+            with torch.no_grad():
+                same = torch.allclose(supernet(x, deep), supernet(x, shallow), atol=1e-6)
+            assert same == zero, (zero, training)
 
 
 @pytest.mark.parametrize("final_training", ["finetune", "scratch"])

@@ -59,6 +59,10 @@ class SupernetEvaluator(ModelEvaluator):
             predictions (1: only them, 0: only the labels; in-place distillation).
         kernel_transform: smaller kernels are a learned linear map of the larger kernel's centre
             (once-for-all); false: the plain centre.
+        zero_init_residual: every residual block's last batch-norm scale starts at zero, so a
+            stage with more blocks starts out computing what its first blocks compute (BigNAS):
+            the shallow sub-networks inherit far better weights, but the supernet did not rank
+            sub-networks better on the benchmark; false (the default): the usual initialisation.
         sort_channels: re-order expanded channels by importance at every epoch's start.
         progressive: progressive shrinking (largest only, then elastic kernel, depth, expansion).
         width: the one width multiplier the supernet is trained for (default: the space's largest).
@@ -76,7 +80,8 @@ class SupernetEvaluator(ModelEvaluator):
                  finetune_lr: Optional[float] = None, epochs: int = 4, batch_size: int = 64, optimizer: str = "adam",
                  lr: float = 3e-3, final_lr: Optional[float] = None, lr_schedule: str = "cosine",
                  momentum: float = 0.9, weight_decay: float = 0.0, num_random: int = 2,
-                 resolution_per_step: bool = True, distill: float = 1.0, distill_temperature: float = 1.0, kernel_transform: bool = True, sort_channels: bool = True,
+                 resolution_per_step: bool = True, distill: float = 1.0, distill_temperature: float = 1.0, kernel_transform: bool = True,
+                 zero_init_residual: bool = False, sort_channels: bool = True,
                  progressive: bool = False, width: Optional[float] = None, precision: str = "fp32",
                  device: str = "auto", data_parallel: str = "auto", torch_threads: Optional[int] = 1,
                  checkpoint_every: int = 50, seed: int = 1, base_dir: Optional[str] = None) -> None:
@@ -89,6 +94,7 @@ class SupernetEvaluator(ModelEvaluator):
             lr_schedule=lr_schedule, momentum=momentum, weight_decay=weight_decay, num_random=num_random,
             resolution_per_step=resolution_per_step,
             distill=distill, distill_temperature=distill_temperature, kernel_transform=kernel_transform,
+            zero_init_residual=zero_init_residual,
             sort_channels=sort_channels, progressive=progressive, width=width, precision=precision, seed=seed,
             device=device, torch_threads=torch_threads, checkpoint_every=checkpoint_every,
             data_parallel=data_parallel)

@@ -19,7 +19,7 @@ SCHEDULES = ("constant", "cosine")
 RUNTIME_FIELDS = ("device", "torch_threads", "checkpoint_every", "data_parallel")
 #: fields added after supernets were first written, with the value that trains as before: left out
 #: of the identity at that value, so a supernet trained before the field existed is still read
-LATER_FIELDS = {"resolution_per_step": False}
+LATER_FIELDS = {"resolution_per_step": False, "zero_init_residual": False}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class SupernetSettings:
     distill: float = 1.0
     distill_temperature: float = 1.0
     kernel_transform: bool = True
+    zero_init_residual: bool = False
     sort_channels: bool = True
     progressive: bool = False
     width: Optional[float] = None
@@ -65,7 +66,8 @@ class SupernetSettings:
         check_int("num_random", s.num_random, 0)
         check_number("distill", s.distill, 0, 1)
         check_number("distill_temperature", s.distill_temperature, 0, low_open=True)
-        for name in ("kernel_transform", "sort_channels", "progressive", "resolution_per_step"):
+        for name in ("kernel_transform", "zero_init_residual", "sort_channels", "progressive",
+                     "resolution_per_step"):
             if not isinstance(getattr(s, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(s, name)!r}")
         if s.width is not None:

@@ -26,6 +26,7 @@ from nas_edge.supernet.bn_calibration import calibration_indices, recalibrate_bn
 from nas_edge.supernet.channel_order import sort_channels
 from nas_edge.supernet.config import SupernetConfig
 from nas_edge.supernet.elastic import ElasticMobileNet
+from nas_edge.supernet.residual_init import zero_residual_branches
 from nas_edge.supernet.sampling import PHASES, allowed, phase_of, sandwich
 from nas_edge.supernet.sandwich_loss import SandwichLoss
 from nas_edge.supernet.settings import SupernetSettings
@@ -38,7 +39,10 @@ def build_supernet(config: SupernetConfig, settings: SupernetSettings) -> Elasti
     """The initial supernet: weights drawn from a generator seeded by ``settings.seed`` alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)
-        return ElasticMobileNet(config, settings.kernel_transform)
+        supernet = ElasticMobileNet(config, settings.kernel_transform)
+    if settings.zero_init_residual:
+        zero_residual_branches(supernet)
+    return supernet
 
 
 def make_optimizer(settings: SupernetSettings, params):
