@@ -9,7 +9,8 @@ resolution is searched). Space: three stages of inverted-residual blocks, depth 
 3/5/7, expansion 2/4/6, two resolutions, one width.
 
 1. The supernet is trained once for ``--supernet-epochs`` epochs (default 25; sandwich rule,
-   in-place distillation, every sub-network of a step at one drawn resolution). Its cost is printed beside the standalone trainings'.
+   in-place distillation, every sub-network of a step at one drawn resolution). Its cost is
+   printed beside the standalone trainings'.
 2. ``--n`` distinct sub-networks of different sizes are chosen from the seed alone, before
    anything is trained: the largest, the smallest and, between them, the random draws nearest to
    evenly spaced points of log FLOPs (``--pick stratified``; ``--pick random`` draws them
@@ -76,11 +77,8 @@ def digits(seed: int, val_fraction: float = 0.4):
 
 
 def digits_shifted(seed: int, val_fraction: float = 0.4):
-    """Digits that do not saturate: each 8x8 digit placed at a random offset (0-2 pixels each way)
-    on a 10x10 canvas, scaled to 0..1 and upscaled to 16x16 (bilinear); labels still depend only
-    on the input. Finding a digit anywhere on the canvas takes receptive field and capacity, so
-    trained alone the sub-networks spread over 10-15 points of accuracy with size, where plain
-    digits puts most of them within 1-2 points, no more than two seeds of one network differ. The
+    """Digits that do not saturate (why: the module's docstring): each 8x8 digit at a random offset
+    (0-2 pixels each way) on a 10x10 canvas, scaled to 0..1, upscaled to 16x16 (bilinear). The
     offsets are fixed (seed 0), the train / validation split follows ``seed``."""
     import numpy as np
     from torch.nn import functional as F
@@ -188,8 +186,7 @@ def main() -> None:
                              "first run's)")
     parser.add_argument("--data", default="digits-shifted", choices=sorted(DATA),
                         help="the task (digits-shifted: digits at random offsets, where the sub-networks' accuracies spread)")
-    parser.add_argument("--val-fraction", type=float, default=None,
-                        help="validation share of the data (default 0.4)")
+    parser.add_argument("--val-fraction", type=float, default=0.4, help="validation share of the data")
     parser.add_argument("--pick", default="stratified", choices=["stratified", "random"],
                         help="how the sub-networks are chosen: spanning the FLOPs range, or uniform draws")
     parser.add_argument("--pool", type=int, default=300, help="random draws the stratified pick chooses from")
@@ -206,8 +203,6 @@ def main() -> None:
 
     if args.epochs is None:
         args.epochs = args.supernet_epochs
-    if args.val_fraction is None:
-        args.val_fraction = 0.4
     data = DATA[args.data](args.seed, args.val_fraction)
     space = MobileNetSearchSpace(**{**SPACE, "resolutions": args.resolutions}, seed=args.seed)
     config = SupernetConfig.of_space(space)

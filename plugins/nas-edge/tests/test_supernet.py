@@ -284,6 +284,17 @@ def test_zero_init_residual_is_part_of_what_a_supernet_is_only_when_on():
         SupernetSettings.checked(zero_init_residual="yes")
 
 
+def test_a_supernet_trained_with_a_later_option_on_is_refused_where_the_experiment_leaves_it_off(tmp_path):
+    """The other direction of the test above: the file holds the key and the experiment's identity
+    (at the old value) does not; the evaluator names it and reads the file once the option is set."""
+    s, d = space(), data()
+    train = {**TRAIN, "epochs": 1, "zero_init_residual": True}
+    train_supernet(s, d, SupernetSettings.checked(**train), str(tmp_path), echo=lambda *a: None)
+    with pytest.raises(ValueError, match=r"zero_init_residual True \(the experiment says False\)"):
+        SupernetEvaluator(str(tmp_path), dataset=d, **TRAIN)
+    assert 0.0 <= SupernetEvaluator(str(tmp_path), dataset=d, **train).evaluate(s.random_sample()) <= 1.0
+
+
 def test_zero_init_residual_starts_every_depth_of_a_stage_as_its_first_block():
     """Initialised with ``zero_init_residual``, a stage's extra blocks add nothing
     yet, so the shallowest and the deepest sub-network compute the same function, in training and

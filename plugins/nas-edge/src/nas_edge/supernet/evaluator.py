@@ -24,7 +24,7 @@ from nas_kernel.api import ArchaiModel, ModelEvaluator
 from nas_kernel.toolbox.devices import check_device, placed
 from nas_kernel.toolbox.params import check_choice, check_int, check_number
 from nas_edge.supernet import files
-from nas_edge.supernet.settings import SupernetSettings
+from nas_edge.supernet.settings import SupernetSettings, identity_differences
 
 FINAL_TRAINING = ("finetune", "scratch")
 LOADS = [0]  #: supernet files loaded by this process (each evaluation's metadata reports it)
@@ -61,8 +61,8 @@ class SupernetEvaluator(ModelEvaluator):
             (once-for-all); false: the plain centre.
         zero_init_residual: every residual block's last batch-norm scale starts at zero, so a
             stage with more blocks starts out computing what its first blocks compute (BigNAS):
-            the shallow sub-networks inherit far better weights, but the supernet did not rank
-            sub-networks better on the benchmark; false (the default): the usual initialisation.
+            the shallow sub-networks inherit better weights to fine-tune, but the supernet did not
+            rank sub-networks better on the benchmark; false (the default): the usual one.
         sort_channels: re-order expanded channels by importance at every epoch's start.
         progressive: progressive shrinking (largest only, then elastic kernel, depth, expansion).
         width: the one width multiplier the supernet is trained for (default: the space's largest).
@@ -125,8 +125,7 @@ class SupernetEvaluator(ModelEvaluator):
         return self.provider()
 
     def _check_meta(self) -> None:
-        found, wanted = self.meta.get("settings", {}), self.settings.identity()
-        diff = [f"{k} {found.get(k)!r} (the experiment says {wanted[k]!r})" for k in wanted if found.get(k) != wanted[k]]
+        diff = identity_differences(self.meta.get("settings", {}), self.settings.identity())
         if diff:
             raise ValueError(f"the supernet in {self.path!r} was trained with other settings: {'; '.join(diff)}. "
                              "Train it for this experiment (nas supernet train) or give its settings here")

@@ -9,7 +9,7 @@ same function and grows its extra blocks as corrections.
 
 On the supernet benchmark (``tests/benchmarks/supernet.py``, shifted digits) it lifted the
 smallest sub-network's inherited accuracy from 0.72-0.76 to 0.81-0.85, what it reaches trained
-alone for as many epochs, which makes a better start for fine-tuning; the ranking it gives agreed with standalone
+alone for as many epochs: a better start for fine-tuning. Its ranking agreed with standalone
 training no better than without it (better on some seeds, worse on others), so it is an option
 (``zero_init_residual``), off by default.
 """
@@ -21,13 +21,9 @@ from torch import nn
 from nas_edge.mobilenet_network import InvertedResidual
 
 
-def zero_residual_branches(net: nn.Module) -> int:
-    """Zero the last batch-norm scale of every residual :class:`InvertedResidual` in ``net``;
-    returns how many blocks were changed."""
-    changed = 0
+def zero_residual_branches(net: nn.Module) -> None:
+    """Zero the last batch-norm scale of every residual :class:`InvertedResidual` in ``net``."""
     with torch.no_grad():
         for block in net.modules():
             if isinstance(block, InvertedResidual) and block.residual:
                 block.project[1].weight.zero_()
-                changed += 1
-    return changed

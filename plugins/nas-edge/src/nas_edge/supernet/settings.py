@@ -8,7 +8,7 @@ checkpoint interval) is not part of what it is.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from nas_kernel.toolbox.devices import check_device, check_precision
 from nas_kernel.toolbox.params import check_choice, check_int, check_number
@@ -20,6 +20,18 @@ RUNTIME_FIELDS = ("device", "torch_threads", "checkpoint_every", "data_parallel"
 #: fields added after supernets were first written, with the value that trains as before: left out
 #: of the identity at that value, so a supernet trained before the field existed is still read
 LATER_FIELDS = {"resolution_per_step": False, "zero_init_residual": False}
+
+
+def identity_differences(found: Dict[str, Any], wanted: Dict[str, Any]) -> List[str]:
+    """``"key found (the experiment says wanted)"`` for each setting the two identities disagree
+    on, over the keys of both: a later field absent from one side stands for its old value, so a
+    supernet trained with a later option on is refused by an experiment that leaves it off."""
+    def value(identity: Dict[str, Any], key: str) -> Any:
+        return identity[key] if key in identity else LATER_FIELDS.get(key)
+
+    keys = list(wanted) + [k for k in found if k not in wanted]
+    return [f"{k} {found.get(k)!r} (the experiment says {value(wanted, k)!r})" for k in keys
+            if value(found, k) != value(wanted, k)]
 
 
 @dataclass(frozen=True)
